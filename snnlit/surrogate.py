@@ -11,19 +11,23 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #6ebd556c
+# %% ../nbs/00_surrogate.ipynb #d82e059c
 import math
 from numbers import Real
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/00_surrogate.ipynb #39eee646
+# %% ../nbs/00_surrogate.ipynb #4cf31012
+_is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
+
 def heaviside(x:Tensor # any floating-point tensor
              ) -> Tensor: # 1 where `x >= 0`, else 0, in `x`'s dtype and device
     "The unit step $\\Theta(x)$, with $\\Theta(0) = 1$."
-    return (x >= 0).to(x.dtype)
+    if _is_functorch_wrapped(x): return (x >= 0).to(x.dtype)   # vmap/grad transforms refuse `out=`
+    # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
+    return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #abb77fa5
+# %% ../nbs/00_surrogate.ipynb #31e92309
 def _check_float(x, name):
     if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}")
@@ -36,11 +40,11 @@ def _check_param(value, name, positive=True):
     if not math.isfinite(value) or (positive and value <= 0):
         raise ValueError(f"`{name}` must be a finite number{' > 0' if positive else ''}, got {value}")
 
-# %% ../nbs/00_surrogate.ipynb #06dd5ebd
+# %% ../nbs/00_surrogate.ipynb #8c176f99
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
-                   surrogate_grad, # `surrogate_grad(x, *params) -> g'(x)`, a new tensor shaped like `x`
+                   surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
                    doc:str=None):
-    "An autograd `Function` whose `apply(x, *params)` is `heaviside(x)` forward and `grad_out * surrogate_grad(x, *params)` backward."
+    "An autograd `Function` whose `apply(x, *params)` is `heaviside(x)` forward and `surrogate_backward(grad_out, x, *params)` backward."
     def forward(x, *params):
         _check_float(x, 'x')
         return heaviside(x)
@@ -50,15 +54,14 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
         ctx.params = params
     def backward(ctx, grad_output):
         x, = ctx.saved_tensors
-        # the gradient formula returns a fresh tensor, so scaling it in place saves one pass over memory
-        return (surrogate_grad(x, *ctx.params).mul_(grad_output), *(None,) * len(ctx.params))
+        return (surrogate_backward(grad_output, x, *ctx.params), *(None,) * len(ctx.params))
     members = dict(forward=staticmethod(forward), setup_context=staticmethod(setup_context),
-                   backward=staticmethod(backward), surrogate_grad=staticmethod(surrogate_grad),
+                   backward=staticmethod(backward), surrogate_backward=staticmethod(surrogate_backward),
                    generate_vmap_rule=True,
-                   __doc__=doc or f"Heaviside forward, `{surrogate_grad.__name__}` backward.")
+                   __doc__=doc or f"Heaviside forward, `{surrogate_backward.__name__}` backward.")
     return type(name, (torch.autograd.Function,), members)
 
-# %% ../nbs/00_surrogate.ipynb #633de1c8
+# %% ../nbs/00_surrogate.ipynb #9eb90afe
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     def __init__(self, spiking:bool=True, # `False`: use the smooth primitive in both passes
@@ -92,13 +95,13 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         fn = self.spiking_function if self.spiking else self.primitive_function
         return fn(x, *(getattr(self, k) for k in self._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #68a43b0d
+# %% ../nbs/00_surrogate.ipynb #ecb34eb3
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #5fbc8d88
+# %% ../nbs/00_surrogate.ipynb #25b9bf4f
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
@@ -116,7 +119,7 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #61320ed9
+# %% ../nbs/00_surrogate.ipynb #a1b94db6
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
@@ -135,16 +138,16 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #e1887529
-def _piecewise_quadratic_grad(x, alpha):
-    return (x.abs() * (-alpha * alpha)).add_(alpha).clamp_min_(0)
+# %% ../nbs/00_surrogate.ipynb #71ca0055
+def _piecewise_quadratic_backward(g, x, alpha):
+    return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
 def _piecewise_quadratic_primitive(x, alpha):
     inside = -0.5 * alpha * alpha * x.abs() * x + alpha * x + 0.5
     return torch.where(x.abs() <= 1 / alpha, inside, heaviside(x))
 
-def _piecewise_exp_grad(x, alpha):
-    return (x.abs() * -alpha).exp_().mul_(alpha / 2)
+def _piecewise_exp_backward(g, x, alpha):
+    return x.abs().mul_(-alpha).exp_().mul_(alpha / 2).mul_(g)
 
 def _piecewise_exp_primitive(x, alpha):
     # each branch sees only its own half-line, so neither overflows nor has a kink at 0
@@ -152,64 +155,69 @@ def _piecewise_exp_primitive(x, alpha):
     right = 1 - 0.5 * torch.exp(-alpha * x.clamp(min=0))
     return torch.where(x < 0, left, right)
 
-def _sigmoid_grad(x, alpha):
-    # σ(αx)·(1-σ(αx)) never overflows, unlike exp(-αx)/(1+exp(-αx))², which is NaN for very negative x
-    s = torch.sigmoid(x * alpha)
-    return s.mul_(1 - s).mul_(alpha)
+def _sigmoid_backward(g, x, alpha):
+    # aten's sigmoid_backward computes g·σ·(1-σ) in one pass, and never overflows
+    # (snntorch's exp(-αx)/(1+exp(-αx))² is NaN for very negative x)
+    return torch.ops.aten.sigmoid_backward(g, (x * alpha).sigmoid_()).mul_(alpha)
 
 def _sigmoid_primitive(x, alpha):
     return torch.sigmoid(x * alpha)
 
-def _soft_sign_grad(x, alpha):
-    return (x * alpha).abs_().add_(1).square_().reciprocal_().mul_(alpha / 2)
+def _soft_sign_backward(g, x, alpha):
+    # α/(2(1+|αx|)²) = 1/(2α(1/α+|x|)²)
+    t = x.abs().add_(1 / alpha).square_().mul_(2 * alpha)
+    return g / t
 
 def _soft_sign_primitive(x, alpha):
     return 0.5 * (torch.nn.functional.softsign(x * alpha) + 1)
 
-def _atan_grad(x, alpha):
-    return (x * (math.pi / 2 * alpha)).square_().add_(1).reciprocal_().mul_(alpha / 2)
+def _atan_backward(g, x, alpha):
+    t = (x * (math.pi / 2 * alpha)).square_().add_(1)
+    return (g / t).mul_(alpha / 2)
 
 def _atan_primitive(x, alpha):
     return torch.atan(x * (math.pi / 2 * alpha)) / math.pi + 0.5
 
-def _nonzero_sign_log_abs_grad(x, alpha):
-    return (x * alpha).abs_().add_(1).reciprocal_().mul_(alpha)
+def _nonzero_sign_log_abs_backward(g, x, alpha):
+    # α/(1+|αx|) = 1/(1/α+|x|)
+    t = x.abs().add_(1 / alpha)
+    return g / t
 
 def _nonzero_sign_log_abs_primitive(x, alpha):
     right = torch.log1p(alpha * x.clamp(min=0))
     left = -torch.log1p(-alpha * x.clamp(max=0))
     return torch.where(x >= 0, right, left)
 
-def _erf_grad(x, alpha):
-    return (x * alpha).square_().neg_().exp_().mul_(alpha / math.sqrt(math.pi))
+def _erf_backward(g, x, alpha):
+    return x.square().mul_(-alpha * alpha).exp_().mul_(alpha / math.sqrt(math.pi)).mul_(g)
 
 def _erf_primitive(x, alpha):
     return 0.5 * torch.erfc(-alpha * x)
 
-def _piecewise_leaky_relu_grad(x, w, c):
-    return (x.abs() <= w).to(x.dtype).mul_(1 / (2 * w) - c).add_(c)
+def _piecewise_leaky_relu_backward(g, x, w, c):
+    return (x.abs() <= w).to(x.dtype).mul_(1 / (2 * w) - c).add_(c).mul_(g)
 
 def _piecewise_leaky_relu_primitive(x, w, c):
     outside = c * x + torch.where(x < 0, c * w, 1 - c * w)
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, outside)
 
-# %% ../nbs/00_surrogate.ipynb #d21371b9
-piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_grad)
-piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_grad)
-sigmoid = spike_function('sigmoid', _sigmoid_grad)
-soft_sign = spike_function('soft_sign', _soft_sign_grad)
-atan = spike_function('atan', _atan_grad)
-nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_abs_grad)
-erf = spike_function('erf', _erf_grad)
-piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_grad)
+# %% ../nbs/00_surrogate.ipynb #e5760378
+piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward)
+piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward)
+sigmoid = spike_function('sigmoid', _sigmoid_backward)
+soft_sign = spike_function('soft_sign', _soft_sign_backward)
+atan = spike_function('atan', _atan_backward)
+nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_abs_backward)
+erf = spike_function('erf', _erf_backward)
+piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward)
 
-# %% ../nbs/00_surrogate.ipynb #df2f95f7
+# %% ../nbs/00_surrogate.ipynb #9af61cb2
 def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase):
     return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.apply),
                                     primitive_function=staticmethod(primitive), __doc__=doc,
                                     __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #99d5d144
+# %% ../nbs/00_surrogate.ipynb #72969a10
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
     def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
@@ -245,39 +253,40 @@ class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leak
         _check_param(w, 'w'); _check_param(c, 'c', positive=False)
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #d3a0e2c9
-def _fast_sigmoid_grad(x, slope):
-    return (x.abs() * slope).add_(1).square_().reciprocal_()
+# %% ../nbs/00_surrogate.ipynb #548040a0
+def _fast_sigmoid_backward(g, x, slope):
+    t = x.abs().mul_(slope).add_(1).square_()
+    return g / t
 
 def _fast_sigmoid_primitive(x, slope):
     return x / (1 + slope * x.abs())
 
-def _triangular_grad(x, width):
-    return (x.abs() / -width).add_(1).clamp_min_(0).div_(width)
+def _triangular_backward(g, x, width):
+    return x.abs().mul_(-1 / (width * width)).add_(1 / width).clamp_min_(0).mul_(g)
 
 def _triangular_primitive(x, width):
     u = (x / width).clamp(-1, 1)
     return 0.5 + u - 0.5 * u * u.abs()
 
-def _straight_through_grad(x, *unused):
-    return torch.ones_like(x)
+def _straight_through_backward(g, x, *unused):
+    return g
 
 def _straight_through_primitive(x, *unused):
     return x + 0.5
 
-def _spike_rate_escape_grad(x, beta, slope):
-    return (x - 1).abs_().mul_(-beta).exp_().mul_(slope)
+def _spike_rate_escape_backward(g, x, beta, slope):
+    return (x - 1).abs_().mul_(-beta).exp_().mul_(slope).mul_(g)
 
 def _spike_rate_escape_primitive(x, beta, slope):
     z = beta * (x - 1)
     return slope / beta * torch.where(z < 0, torch.exp(z), 2 - torch.exp(-z))
 
-fast_sigmoid_function = spike_function('fast_sigmoid_function', _fast_sigmoid_grad)
-triangular_function = spike_function('triangular_function', _triangular_grad)
-straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_grad)
-spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_grad)
+fast_sigmoid_function = spike_function('fast_sigmoid_function', _fast_sigmoid_backward)
+triangular_function = spike_function('triangular_function', _triangular_backward)
+straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward)
+spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward)
 
-# %% ../nbs/00_surrogate.ipynb #f821890a
+# %% ../nbs/00_surrogate.ipynb #bad7411f
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
@@ -300,7 +309,7 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
         _check_param(beta, 'beta'); _check_param(slope, 'slope')
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #e576a8b2
+# %% ../nbs/00_surrogate.ipynb #db77a7a6
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)

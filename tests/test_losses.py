@@ -1,0 +1,347 @@
+"""snnlit.losses against naive loops written here from the formulas, over many shapes and options."""
+import math, itertools
+import pytest, torch
+import torch.nn.functional as F
+from snnlit.losses import (kernel_dot_product, spike_similar_loss, temporal_efficient_training_cross_entropy, tet_loss,
+                           ce_rate_loss, ce_count_loss, ce_max_membrane_loss, mse_count_loss, mse_membrane_loss)
+
+REDUCTIONS = ('mean', 'sum', 'none')
+LOSSES = dict(ce_rate_loss=ce_rate_loss, ce_count_loss=ce_count_loss, ce_max_membrane_loss=ce_max_membrane_loss,
+              mse_count_loss=mse_count_loss, mse_membrane_loss=mse_membrane_loss)
+
+# ---------------------------------------------------------------- naive references (Python floats, loops)
+def naive_kernel(x, y, kernel, *args):
+    out = []
+    for xi in x.tolist():
+        row = []
+        for yj in y.tolist():
+            dot = sum(a * b for a, b in zip(xi, yj))
+            if kernel == 'linear': v = dot
+            elif kernel == 'polynomial': v = dot ** args[0]
+            elif kernel == 'sigmoid': v = 1 / (1 + math.exp(-args[0] * dot))
+            else: v = math.exp(-sum((a - b) ** 2 for a, b in zip(xi, yj)) / (2 * args[0] ** 2))
+            row.append(v)
+        out.append(row)
+    return torch.tensor(out, dtype=torch.float64)
+
+def naive_spike_similar(spikes, labels, kernel, loss, *args):
+    s = spikes.double().reshape(spikes.shape[0], -1)
+    k = naive_kernel(s, s, kernel, *args).tolist()
+    rows, lab = s.tolist(), labels.tolist()
+    total = 0.
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            p = k[i][j]
+            if kernel == 'linear':
+                p /= math.sqrt(sum(a * a for a in rows[i])) * math.sqrt(sum(a * a for a in rows[j])) + 1e-8
+            p = min(p, 1.)
+            if loss == 'bce': p = max(p, 0.)
+            q = min(sum(a * b for a, b in zip(lab[i], lab[j])), 1)
+            if loss == 'mse': total += (p - q) ** 2
+            elif loss == 'l1': total += abs(p - q)
+            else:
+                log_p = max(math.log(p), -100) if p > 0 else -100
+                log_1mp = max(math.log1p(-p), -100) if p < 1 else -100
+                total -= q * log_p + (1 - q) * log_1mp
+    return total / len(rows) ** 2
+
+def naive_ce(row, y):
+    m = max(row)
+    return m + math.log(sum(math.exp(v - m) for v in row)) - row[y]
+
+def naive_groups(row, C):
+    G = len(row) // C
+    return [sum(row[c * G:(c + 1) * G]) for c in range(C)]
+
+def naive_tet(x_seq, target):
+    "Mean over t, then over every (n, *) position, of the cross-entropy over the class dimension 2."
+    x = x_seq.double()
+    T, N, C = x.shape[:3]
+    rest = list(itertools.product(*[range(d) for d in x.shape[3:]]))
+    total, count = 0., 0
+    for t in range(T):
+        for n in range(N):
+            for pos in rest:
+                row = [x[(t, n, c) + pos].item() for c in range(C)]
+                total += naive_ce(row, target[(n,) + pos].item()); count += 1
+    return total / count
+
+def naive_family(name, out, ys, reduction='mean', weight=None, C=None, **kw):
+    T, B, N = out.shape
+    o, ys_l = out.double().tolist(), ys.tolist()
+    w = None if weight is None else weight.double().tolist()
+    group = (lambda r: naive_groups(r, C)) if C else (lambda r: r)
+    tv = kw.get('time_var_targets', False)
+    per = []
+    for b in range(B):
+        if name == 'ce_rate_loss': per.append(sum(naive_ce(group(o[t][b]), ys_l[b]) for t in range(T)) / T)
+        elif name == 'ce_count_loss': per.append(naive_ce(group([sum(o[t][b][n] for t in range(T)) for n in range(N)]), ys_l[b]))
+        elif name == 'ce_max_membrane_loss': per.append(naive_ce([max(o[t][b][n] for t in range(T)) for n in range(N)], ys_l[b]))
+        elif name == 'mse_count_loss':
+            counts = group([sum(o[t][b][n] for t in range(T)) for n in range(N)])
+            G = N // len(counts)
+            on, off = int(T * kw.get('correct_rate', 1) * G), int(T * kw.get('incorrect_rate', 0) * G)
+            per.append(sum((cnt - (on if c == ys_l[b] else off)) ** 2 for c, cnt in enumerate(counts)) / len(counts) / T)
+        elif name == 'mse_membrane_loss':
+            on, off = kw.get('on_target', 1), kw.get('off_target', 0)
+            total = 0.
+            for t in range(T):
+                label = ys_l[t][b] if tv else ys_l[b]
+                step = sum((o[t][b][n] - (on if n == label else off)) ** 2 for n in range(N)) / N
+                total += step * (w[label] if tv and w else 1.)
+            per.append(total / T)
+    sample_w = [1.] * B if (w is None or tv) else [w[ys_l[b]] for b in range(B)]
+    scaled = [wi * l for wi, l in zip(sample_w, per)]
+    if reduction == 'none': return torch.tensor(scaled, dtype=torch.float64)
+    if reduction == 'sum': return torch.tensor(sum(scaled), dtype=torch.float64)
+    denominator = sum(sample_w) if name.startswith('ce') else B
+    return torch.tensor(sum(scaled) / denominator, dtype=torch.float64)
+
+# ---------------------------------------------------------------- kernels and spike similarity
+@pytest.mark.parametrize('kernel,args', [('linear', ()), ('polynomial', (2,)), ('polynomial', (3,)),
+                                         ('sigmoid', (0.4,)), ('gaussian', (0.8,)), ('gaussian', (3.0,))])
+@pytest.mark.parametrize('N,K,M', [(1, 1, 1), (4, 4, 5), (6, 2, 3), (2, 7, 9)])
+def test_kernel_dot_product(kernel, args, N, K, M):
+    g = torch.Generator().manual_seed(N * 100 + K * 10 + M)
+    x, y = torch.randn(N, M, generator=g, dtype=torch.float64), torch.randn(K, M, generator=g, dtype=torch.float64)
+    got = kernel_dot_product(x, y, kernel, *args)
+    assert got.shape == (N, K) and got.dtype == torch.float64
+    torch.testing.assert_close(got, naive_kernel(x, y, kernel, *args), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(kernel_dot_product(x.float(), y.float(), kernel, *args).double(),
+                               naive_kernel(x, y, kernel, *args), rtol=1e-5, atol=1e-5)
+
+def test_gaussian_kernel_at_most_one():
+    "Identical rows have distance 0 exactly: the kernel is 1, never above, even in float32 with large norms."
+    x = torch.randn(50, 300) * 100
+    k = kernel_dot_product(x, x, 'gaussian', 1.0)
+    assert (k <= 1).all() and (k >= 0).all()
+    assert torch.equal(k.diagonal(), torch.ones(50))
+
+@pytest.mark.parametrize('kernel,args', [('linear', ()), ('sigmoid', (0.3,)), ('gaussian', (2.0,))])
+@pytest.mark.parametrize('loss', ['mse', 'l1', 'bce'])
+@pytest.mark.parametrize('binary', [True, False])
+def test_spike_similar_loss(kernel, args, loss, binary):
+    g = torch.Generator().manual_seed(7)
+    spikes = torch.rand(7, 3, 4, generator=g, dtype=torch.float64)
+    if binary: spikes = (spikes < 0.4).double()
+    labels = F.one_hot(torch.randint(0, 3, (7,), generator=g), 3)
+    labels[1, 0] = labels[1, 1] = 1   # multi-label
+    got = spike_similar_loss(spikes, labels, kernel, loss, *args)
+    assert got.dtype == torch.float64 and got.dim() == 0
+    torch.testing.assert_close(got, torch.tensor(naive_spike_similar(spikes, labels, kernel, loss, *args), dtype=torch.float64), rtol=1e-9, atol=1e-10)
+
+def test_spike_similar_loss_silent_sample_and_negative_inputs():
+    spikes = torch.rand(4, 6, dtype=torch.float64); spikes[2] = 0   # a silent sample: cosine 0, no NaN
+    labels = F.one_hot(torch.tensor([0, 1, 0, 1]), 2)
+    for loss in ('mse', 'l1', 'bce'):
+        s = spikes.clone().requires_grad_()
+        out = spike_similar_loss(s, labels, 'linear', loss)
+        out.backward()
+        assert torch.isfinite(out) and torch.isfinite(s.grad).all()
+        torch.testing.assert_close(out.detach(), torch.tensor(naive_spike_similar(spikes, labels, 'linear', loss), dtype=torch.float64))
+    signed = torch.randn(5, 8, dtype=torch.float64)   # negative cosines: bce clamps them at 0, mse keeps them
+    labels = F.one_hot(torch.tensor([0, 1, 0, 1, 2]), 3)
+    for loss in ('mse', 'bce'):
+        torch.testing.assert_close(spike_similar_loss(signed, labels, 'linear', loss),
+                                   torch.tensor(naive_spike_similar(signed, labels, 'linear', loss), dtype=torch.float64))
+
+# ---------------------------------------------------------------- TET
+@pytest.mark.parametrize('shape', [(1, 1, 3), (5, 4, 6), (3, 2, 4, 5), (2, 3, 4, 2, 3)])
+def test_tet(shape):
+    g = torch.Generator().manual_seed(sum(shape))
+    x_seq = torch.randn(shape, generator=g, dtype=torch.float64)
+    target = torch.randint(0, shape[2], (shape[1], *shape[3:]), generator=g)
+    got = temporal_efficient_training_cross_entropy(x_seq, target)
+    torch.testing.assert_close(got, torch.tensor(naive_tet(x_seq, target), dtype=torch.float64), rtol=1e-10, atol=1e-12)
+    loop = sum(F.cross_entropy(x_seq[t], target) for t in range(shape[0])) / shape[0]
+    torch.testing.assert_close(got, loop, rtol=1e-12, atol=1e-12)
+    mse = sum(((v - 0.7) ** 2 for v in x_seq.flatten().tolist())) / x_seq.numel()
+    torch.testing.assert_close(tet_loss(x_seq, target, 0.2, 0.7), 0.8 * got + 0.2 * torch.tensor(mse, dtype=torch.float64))
+    torch.testing.assert_close(temporal_efficient_training_cross_entropy(x_seq.float(), target).double(), got, rtol=1e-5, atol=1e-6)
+
+def test_tet_non_contiguous_input():
+    x = torch.randn(4, 6, 5, dtype=torch.float64)
+    target = torch.randint(0, 5, (6,))
+    xt = x.transpose(0, 1).contiguous().transpose(0, 1)   # same values, other strides
+    assert not xt.is_contiguous()
+    torch.testing.assert_close(temporal_efficient_training_cross_entropy(xt, target), temporal_efficient_training_cross_entropy(x, target))
+
+# ---------------------------------------------------------------- snntorch family
+SHAPES = [(1, 1, 4), (1, 3, 6), (5, 1, 6), (7, 4, 12)]
+
+@pytest.mark.parametrize('name', list(LOSSES))
+@pytest.mark.parametrize('T,B,N', SHAPES)
+@pytest.mark.parametrize('reduction', REDUCTIONS)
+@pytest.mark.parametrize('weighted', [False, True])
+def test_family_against_naive(name, T, B, N, reduction, weighted):
+    g = torch.Generator().manual_seed(T * 1000 + B * 100 + N)
+    out = torch.randn(T, B, N, generator=g, dtype=torch.float64) if 'membrane' in name else (torch.rand(T, B, N, generator=g) < 0.5).double()
+    ys = torch.randint(0, N, (B,), generator=g)
+    weight = torch.rand(N, generator=g, dtype=torch.float64) + 0.1 if weighted else None
+    got = LOSSES[name](reduction=reduction, weight=weight)(out, ys)
+    expected = naive_family(name, out, ys, reduction, weight)
+    assert got.shape == expected.shape and got.dtype == torch.float64
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
+    got32 = LOSSES[name](reduction=reduction, weight=weight)(out.float(), ys)
+    assert got32.dtype == torch.float32
+    torch.testing.assert_close(got32.double(), expected, rtol=1e-5, atol=1e-5)
+
+@pytest.mark.parametrize('name', ['ce_rate_loss', 'ce_count_loss', 'mse_count_loss'])
+@pytest.mark.parametrize('N,C', [(4, 4), (6, 3), (12, 4), (12, 2), (5, 1)])
+@pytest.mark.parametrize('reduction', REDUCTIONS)
+@pytest.mark.parametrize('weighted', [False, True])
+def test_population_code(name, N, C, reduction, weighted):
+    g = torch.Generator().manual_seed(N * 10 + C)
+    T, B = 6, 5
+    spk = (torch.rand(T, B, N, generator=g) < 0.4).double()
+    ys = torch.randint(0, C, (B,), generator=g)
+    weight = torch.rand(C, generator=g, dtype=torch.float64) + 0.1 if weighted else None
+    kw = dict(correct_rate=0.75, incorrect_rate=0.25) if name == 'mse_count_loss' else {}
+    got = LOSSES[name](population_code=True, num_classes=C, reduction=reduction, weight=weight, **kw)(spk, ys)
+    torch.testing.assert_close(got, naive_family(name, spk, ys, reduction, weight, C=C, **kw), rtol=1e-10, atol=1e-12)
+
+@pytest.mark.parametrize('correct_rate,incorrect_rate', [(1, 0), (0.8, 0.2), (0.55, 0.05), (2, 0.5)])
+@pytest.mark.parametrize('T', [1, 3, 10])
+def test_mse_count_rates(correct_rate, incorrect_rate, T):
+    g = torch.Generator().manual_seed(T)
+    spk = (torch.rand(T, 4, 5, generator=g) < 0.5).double()
+    ys = torch.randint(0, 5, (4,), generator=g)
+    got = mse_count_loss(correct_rate, incorrect_rate)(spk, ys)
+    torch.testing.assert_close(got, naive_family('mse_count_loss', spk, ys, correct_rate=correct_rate, incorrect_rate=incorrect_rate))
+
+@pytest.mark.parametrize('time_var', [False, True])
+@pytest.mark.parametrize('reduction', REDUCTIONS)
+@pytest.mark.parametrize('weighted', [False, True])
+@pytest.mark.parametrize('T,B,N', SHAPES)
+def test_mse_membrane_targets(time_var, reduction, weighted, T, B, N):
+    g = torch.Generator().manual_seed(T + B + N)
+    mem = torch.randn(T, B, N, generator=g, dtype=torch.float64)
+    ys = torch.randint(0, N, (T, B) if time_var else (B,), generator=g)
+    weight = torch.rand(N, generator=g, dtype=torch.float64) + 0.1 if weighted else None
+    fn = mse_membrane_loss(time_var, on_target=1.5, off_target=-0.25, reduction=reduction, weight=weight)
+    expected = naive_family('mse_membrane_loss', mem, ys, reduction, weight, time_var_targets=time_var, on_target=1.5, off_target=-0.25)
+    torch.testing.assert_close(fn(mem, ys), expected, rtol=1e-10, atol=1e-12)
+
+def test_time_var_targets_constant_equals_static():
+    mem, ys = torch.randn(5, 3, 4, dtype=torch.float64), torch.tensor([0, 3, 1])
+    w = torch.rand(4, dtype=torch.float64)
+    for reduction in REDUCTIONS:
+        torch.testing.assert_close(mse_membrane_loss(True, reduction=reduction, weight=w)(mem, ys.expand(5, 3)),
+                                   mse_membrane_loss(reduction=reduction, weight=w)(mem, ys))
+
+# ---------------------------------------------------------------- gradients, dtypes, inputs untouched, no loop over time
+def _all_fns():
+    ys, w = torch.tensor([0, 5, 2]), torch.rand(6, dtype=torch.float64) + 0.1
+    ys_t = torch.randint(0, 6, (4, 3), generator=torch.Generator().manual_seed(0))
+    fns = {}
+    for name, cls in LOSSES.items():
+        for reduction in REDUCTIONS:
+            fns[f'{name}-{reduction}'] = lambda o, cls=cls, r=reduction: cls(reduction=r, weight=w)(o, ys)
+    fns['mse_membrane-time_var'] = lambda o: mse_membrane_loss(True, weight=w, reduction='none')(o, ys_t)
+    for name in ('ce_rate_loss', 'ce_count_loss', 'mse_count_loss'):
+        fns[f'{name}-pop'] = lambda o, name=name: LOSSES[name](population_code=True, num_classes=3, weight=w[:3])(o, ys % 3)
+    fns['tet3'] = lambda o: temporal_efficient_training_cross_entropy(o, ys)
+    fns['tet4'] = lambda o: temporal_efficient_training_cross_entropy(o.view(4, 3, 2, 3), ys.view(3, 1).expand(3, 3) % 2)
+    fns['tet_loss'] = lambda o: tet_loss(o, ys, 0.1, 0.5)
+    for k, a in [('linear', ()), ('sigmoid', (0.5,)), ('gaussian', (1.5,))]:
+        for l in ('mse', 'l1', 'bce'):
+            fns[f'similar-{k}-{l}'] = lambda o, k=k, l=l, a=a: spike_similar_loss(o, F.one_hot(torch.tensor([0, 1, 0, 2]), 3), k, l, *a)
+    for k, a in [('linear', ()), ('polynomial', (2,)), ('sigmoid', (0.5,)), ('gaussian', (1.5,))]:
+        fns[f'kernel-{k}'] = lambda o, k=k, a=a: kernel_dot_product(o[0], o[1, :2], k, *a)
+    return fns
+
+FNS = _all_fns()
+
+@pytest.mark.parametrize('key', list(FNS))
+def test_gradcheck(key):
+    out = torch.rand(4, 3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(4)).requires_grad_()
+    assert torch.autograd.gradcheck(FNS[key], (out,))
+
+@pytest.mark.parametrize('key', list(FNS))
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_dtype_kept_and_input_untouched(key, dtype):
+    out = torch.rand(4, 3, 6, generator=torch.Generator().manual_seed(5)).to(dtype).requires_grad_()
+    before = out.detach().clone()
+    loss = FNS[key](out)
+    assert loss.dtype == dtype
+    loss.sum().backward()
+    assert out.grad.dtype == dtype and torch.isfinite(out.grad).all()
+    assert torch.equal(out.detach(), before)
+
+def _graph_size(loss):
+    seen, stack = set(), [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen: continue
+        seen.add(node)
+        stack.extend(n for n, _ in node.next_functions)
+    return len(seen)
+
+@pytest.mark.parametrize('name', list(LOSSES) + ['tet'])
+def test_no_python_loop_over_time(name):
+    "The autograd graph has as many nodes at T=2 as at T=64: no per-step operations."
+    sizes = []
+    for T in (2, 64):
+        out = torch.rand(T, 5, 6, requires_grad=True)
+        ys = torch.randint(0, 6, (5,))
+        loss = temporal_efficient_training_cross_entropy(out, ys) if name == 'tet' else LOSSES[name](weight=torch.ones(6))(out, ys)
+        sizes.append(_graph_size(loss))
+    assert sizes[0] == sizes[1]
+
+def test_targets_untouched_and_weight_untouched():
+    spk, ys, w = torch.rand(3, 4, 6), torch.tensor([0, 5, 1, 2]), torch.rand(6)
+    ys0, w0 = ys.clone(), w.clone()
+    for cls in LOSSES.values(): cls(weight=w)(spk, ys)
+    mse_membrane_loss(True, weight=w)(spk, ys.expand(3, 4))
+    assert torch.equal(ys, ys0) and torch.equal(w, w0)
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize('call,match', [
+    (lambda: ce_rate_loss()(torch.rand(3, 2, 4), torch.tensor([0, 4])), r"`targets` must hold class indices in \[0, 4\), got values from 0 to 4"),
+    (lambda: ce_count_loss()(torch.rand(3, 2, 4), torch.tensor([-1, 0])), r"got values from -1 to 0"),
+    (lambda: ce_max_membrane_loss()(torch.rand(3, 2, 4), torch.tensor([0, 1, 2])), r"`targets` must have shape \[B\] = \(2,\), got \(3,\)"),
+    (lambda: mse_count_loss()(torch.rand(2, 4), torch.tensor([0, 1])), r"`spk_out` must be a tensor \[T, B, N\] with 3 dimensions, got shape \(2, 4\)"),
+    (lambda: mse_membrane_loss()(torch.rand(1, 3, 2, 4), torch.tensor([0, 1])), r"`mem_out` must be a tensor \[T, B, N\]"),
+    (lambda: mse_membrane_loss(True)(torch.rand(3, 2, 4), torch.tensor([0, 1])), r"`targets` must have shape \[T, B\] \(time_var_targets=True\) = \(3, 2\)"),
+    (lambda: ce_rate_loss(population_code=True, num_classes=3)(torch.rand(3, 2, 4), torch.tensor([0, 1])), r"`num_classes`=3 must divide the number of outputs N=4"),
+    (lambda: mse_count_loss(population_code=True), r"`num_classes` must be a positive int when `population_code=True`"),
+    (lambda: ce_count_loss(population_code=True, num_classes=0), r"`num_classes` must be a positive int"),
+    (lambda: ce_rate_loss(reduction='avg'), r"`reduction` must be one of \('mean', 'sum', 'none'\), got 'avg'"),
+    (lambda: ce_rate_loss(weight=[1., 2.])(torch.rand(3, 2, 4), torch.tensor([0, 1])), r"`weight` must have one entry per class, C=4, got shape \(2,\)"),
+    (lambda: kernel_dot_product(torch.rand(3, 2), torch.rand(3, 2), 'cosine'), r"`kernel` must be one of 'linear', 'polynomial' \(d\), 'sigmoid' \(alpha\), 'gaussian' \(sigma\), got 'cosine'"),
+    (lambda: kernel_dot_product(torch.rand(3, 2), torch.rand(3, 2), 'polynomial'), r"`kernel='polynomial'` takes one extra argument, d, got 0"),
+    (lambda: kernel_dot_product(torch.rand(3, 2), torch.rand(3, 2), 'gaussian', -1.0), r"`sigma` of the 'gaussian' kernel must be > 0"),
+    (lambda: kernel_dot_product(torch.rand(3, 2), torch.rand(3, 3)), r"must have the same M"),
+    (lambda: kernel_dot_product(torch.rand(3), torch.rand(3, 3)), r"`x` must be a tensor \[N, M\] with 2 dimensions"),
+    (lambda: spike_similar_loss(torch.rand(3, 2, 2), F.one_hot(torch.arange(3)), 'polynomial', 'mse', 2), r"`kernel_type` must be one of 'linear', 'sigmoid' \(alpha\), 'gaussian' \(sigma\)"),
+    (lambda: spike_similar_loss(torch.rand(3, 2, 2), F.one_hot(torch.arange(3)), 'linear', 'hinge'), r"`loss_type` must be one of \('mse', 'l1', 'bce'\), got 'hinge'"),
+    (lambda: spike_similar_loss(torch.rand(3, 2, 2), torch.arange(3)), r"`labels` must be a tensor \[N, C\] with N = 3 rows"),
+    (lambda: temporal_efficient_training_cross_entropy(torch.rand(3, 2, 4), torch.tensor([0, 4])), r"`target` must hold class indices in \[0, 4\)"),
+    (lambda: temporal_efficient_training_cross_entropy(torch.rand(3, 2, 4, 5), torch.tensor([0, 1])), r"`target` must have shape \[N, \*\] = \(2, 5\), got \(2,\)"),
+    (lambda: temporal_efficient_training_cross_entropy(torch.rand(3, 2), torch.tensor([0, 1])), r"`x_seq` must be a tensor \[T, N, C, \*\] with at least 3 dimensions"),
+    (lambda: tet_loss(torch.rand(3, 2, 4), torch.tensor([0, 1]), lamb=-0.1), r"`lamb` must be in \[0, 1\]"),
+    (lambda: ce_count_loss()(torch.rand(0, 2, 4), torch.tensor([0, 1])), r"`spk_out` must not be empty"),
+])
+def test_value_errors(call, match):
+    with pytest.raises(ValueError, match=match): call()
+
+@pytest.mark.parametrize('call,match', [
+    (lambda: ce_rate_loss()(torch.rand(3, 2, 4), torch.tensor([0., 1.])), r"`targets` must be an integer tensor of class indices, got dtype torch.float32"),
+    (lambda: ce_rate_loss()(torch.ones(3, 2, 4, dtype=torch.int64), torch.tensor([0, 1])), r"`spk_out` must be a floating-point tensor"),
+    (lambda: ce_rate_loss()([[0.]], torch.tensor([0])), r"`spk_out` must be a torch.Tensor, got list"),
+    (lambda: mse_membrane_loss(time_var_targets='yes'), r"`time_var_targets` must be a bool"),
+    (lambda: mse_count_loss(correct_rate=None), r"`correct_rate` must be a real number, got NoneType"),
+    (lambda: kernel_dot_product(torch.rand(3, 2), torch.rand(3, 2), 'sigmoid', 'a'), r"`alpha` of the 'sigmoid' kernel must be a real number"),
+    (lambda: kernel_dot_product(torch.rand(3, 2), torch.rand(3, 2).double()), r"`x` and `y` must have the same dtype"),
+])
+def test_type_errors(call, match):
+    with pytest.raises(TypeError, match=match): call()
+
+@pytest.mark.parametrize('key', ['ce_rate_loss-mean', 'ce_count_loss-none', 'ce_max_membrane_loss-sum', 'mse_count_loss-mean',
+                                 'mse_membrane_loss-none', 'mse_membrane-time_var', 'mse_count_loss-pop', 'tet3', 'tet_loss', 'similar-gaussian-bce'])
+def test_torch_compile(key):
+    "Each loss traces under torch.compile (the label check is a graph break) and gives the eager result."
+    torch._dynamo.reset()
+    out = torch.rand(4, 3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    compiled = torch.compile(FNS[key], backend='aot_eager')
+    torch.testing.assert_close(compiled(out), FNS[key](out))
