@@ -1,20 +1,28 @@
 # Each target does its own set-up: a virtual environment in $(VENV) with a CPU build of torch
-# (override TORCH, or TORCH_INDEX_URL to take torch from another index) and snnlit[dev].
+# (override TORCH, or TORCH_INDEX_URL to take torch from another index), snnlit[dev], and the
+# reference libraries the parity tests compare against (ORACLES=0 leaves them out; those tests
+# then skip). The references are installed without their declared dependencies, which would
+# replace the CPU torch with a multi-GB CUDA build; the two small packages they import are added.
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 TORCH_INDEX_URL ?=
+ORACLES ?= 1
 BIN := $(VENV)/bin
 READY := $(VENV)/.snnlit-ready
 
-.PHONY: setup demo test export clean-nbs readme bench
+.PHONY: setup demo test export readme bench
 
 setup: $(READY)
 
-$(READY): settings.ini setup.py
+$(READY): settings.ini setup.py Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) "$(TORCH)"
 	$(BIN)/python -m pip install -e ".[dev]"
+ifeq ($(ORACLES),1)
+	$(BIN)/python -m pip install --no-deps spikingjelly==2.0.0 snntorch==1.0.0
+	$(BIN)/python -m pip install loguru tqdm
+endif
 	touch $@
 
 demo: $(READY)
@@ -34,4 +42,4 @@ readme: $(READY)
 	$(BIN)/python tools/readme.py
 
 bench: $(READY)
-	$(BIN)/python bench/surrogate.py
+	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

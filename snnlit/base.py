@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['StepModule', 'MemoryModule']
 
-# %% ../nbs/01_base.ipynb #6d0a3a3a
+# %% ../nbs/01_base.ipynb #c5a1fe31
 import copy
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/01_base.ipynb #8d967f1c
+# %% ../nbs/01_base.ipynb #e004246e
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -24,7 +24,7 @@ class StepModule:
             raise ValueError(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, got {value!r}")
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #b06997c7
+# %% ../nbs/01_base.ipynb #5223f257
 class MemoryModule(nn.Module, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):
