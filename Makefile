@@ -2,7 +2,7 @@
 # (override TORCH, or TORCH_INDEX_URL to take torch from another index), snnlit[dev], and the
 # reference libraries the parity tests compare against (ORACLES=0 leaves them out; those tests
 # then skip). The references are installed without their declared dependencies, which would
-# replace the CPU torch with a multi-GB CUDA build; the two small packages they import are added.
+# replace the CPU torch with a multi-GB CUDA build; the few packages they import are added.
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
@@ -21,7 +21,7 @@ $(READY): settings.ini setup.py Makefile
 	$(BIN)/python -m pip install -e ".[dev]"
 ifeq ($(ORACLES),1)
 	$(BIN)/python -m pip install --no-deps spikingjelly==2.0.0 snntorch==1.0.0
-	$(BIN)/python -m pip install loguru tqdm
+	$(BIN)/python -m pip install loguru tqdm tensorboard
 endif
 	touch $@
 
