@@ -42,4 +42,4 @@ readme: $(READY)
 	$(BIN)/python tools/readme.py
 
 bench: $(READY)
-	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/python bench/run.py

@@ -5,27 +5,38 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #bfde0d38
+# %% ../nbs/01_neuron.ipynb #65fc4e70
 from numbers import Real
+from typing import Callable, NamedTuple, Optional
 import torch
 from torch import nn, Tensor
+from torch.autograd.function import once_differentiable
 from .base import StepModule, MemoryModule
-from .surrogate import Sigmoid
+from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
 
-# %% ../nbs/01_neuron.ipynb #a1bdc56c
+# %% ../nbs/01_neuron.ipynb #ebe77c91
 def _check_number(value, name, allow_none=False):
     if allow_none and value is None: return
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"`{name}` must be a real number{' or None' if allow_none else ''}, got {type(value).__name__}")
 
+_NODE_DYNAMICS = ('neuronal_fire', 'neuronal_reset', 'single_step_forward', 'multi_step_forward')
+
+def _fusable(cls) -> bool:
+    "Does `cls` run the dynamics the fused kernel implements: an IF/LIF charge, and `BaseNode`'s fire, reset and loops?"
+    owner = next((c for c in cls.__mro__ if c.__dict__.get('_fused_kind')), None)
+    return (owner is not None and cls.neuronal_charge is owner.neuronal_charge
+            and all(getattr(cls, m) is getattr(BaseNode, m) for m in _NODE_DYNAMICS))
+
 class BaseNode(MemoryModule):
     "Charge → fire → reset, one step per call or over a `[T, B, ...]` sequence."
+    _fused_kind = None   # set by the neurons whose charge the fused backend implements
     def __init__(self, v_threshold:float=1.0, # firing threshold $V_{th}$
                  v_reset:float=0.0, # hard-reset potential, or `None` for soft reset (subtract $V_{th}$)
                  surrogate_function=None, # spike function; `None` means a fresh `Sigmoid()` (alpha=4)
                  detach_reset:bool=False, # reset with the spike detached from the graph
                  step_mode:str='s', # `'s'` single step, `'m'` multi step
-                 backend:str='torch', # only `'torch'` for now
+                 backend:str='torch', # `'torch'` (the reference loop) or `'fused'` (IF/LIF, multi-step; see below)
                  store_v_seq:bool=False): # in multi-step mode, keep `v_seq` `[T, B, ...]`
         super().__init__()
         _check_number(v_threshold, 'v_threshold')
@@ -39,7 +50,7 @@ class BaseNode(MemoryModule):
         self.step_mode, self.backend, self.store_v_seq = step_mode, backend, bool(store_v_seq)
 
     @property
-    def supported_backends(self): return ('torch',)
+    def supported_backends(self): return ('torch', 'fused') if _fusable(type(self)) else ('torch',)
 
     @property
     def backend(self): return self._backend
@@ -81,6 +92,9 @@ class BaseNode(MemoryModule):
                           ) -> Tensor: # spikes `[T, B, ...]`
         if not isinstance(x_seq, Tensor) or x_seq.dim() < 1:
             raise ValueError(f"`x_seq` must be a tensor [T, B, ...] in multi-step mode, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")
+        if self.backend == 'fused':
+            spikes = _fused_multi_step(self, x_seq)
+            if spikes is not None: return spikes   # None: a case the kernel leaves to the loop below
         spikes, v_seq = [], []
         for x in x_seq:
             spikes.append(self.single_step_forward(x))
@@ -92,14 +106,16 @@ class BaseNode(MemoryModule):
         return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
                 f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #bcc959df
+# %% ../nbs/01_neuron.ipynb #7f2a90cf
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
+    _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #94c5c0d3
+# %% ../nbs/01_neuron.ipynb #05dc0e3f
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
+    _fused_kind = 'lif'
     def __init__(self, tau:float=2.0, # membrane time constant, > 1
                  decay_input:bool=True, # scale the input by 1/tau too
                  v_threshold:float=1.0, v_reset:float=0.0, surrogate_function=None, detach_reset:bool=False,
@@ -116,7 +132,152 @@ class LIFNode(BaseNode):
 
     def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #1e7a2779
+# %% ../nbs/01_neuron.ipynb #1d2bd71d
+class _FusedConfig(NamedTuple):
+    "What the fused kernel needs to know about a neuron, read once per call."
+    charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
+    tau:float                # 1 for IF
+    v_rest:float             # the potential the LIF charge leaks toward: v_reset, or 0 for soft reset
+    v_threshold:float
+    v_reset:Optional[float]  # None: soft reset
+    detach_reset:bool
+    store_v_seq:bool
+    surrogate_backward:Callable  # `surrogate_backward(grad, x, *params) = grad * g'(x)`
+    primitive:Optional[Callable] # the smooth primitive g when the surrogate is in `spiking=False` mode
+    params:tuple             # the surrogate's hyper-parameters
+    spike_grad:bool          # False in eval mode: Heaviside forward, no gradient through the spike
+
+def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
+    "The kernel's settings for `node` on `x_seq`, or `None` where the reference loop must run."
+    sf = node.surrogate_function
+    if x_seq.shape[0] == 0 or torch.compiler.is_compiling() or _is_functorch_wrapped(x_seq): return None
+    if not _fusable(type(node)) or not isinstance(sf, MultiArgsSurrogateFunctionBase): return None
+    surrogate_backward = getattr(getattr(type(sf).spiking_function, '__self__', None), 'surrogate_backward', None)
+    if surrogate_backward is None: return None
+    if isinstance(node.v, Tensor) and (node.v.dtype != x_seq.dtype or node.v.device != x_seq.device): return None
+    if node._fused_kind == 'if': charge, tau = 'if', 1.0
+    else: charge, tau = ('lif_decay' if node.decay_input else 'lif'), float(node.tau)
+    v_reset = None if node.v_reset is None else float(node.v_reset)
+    return _FusedConfig(charge, tau, 0.0 if v_reset is None else v_reset, float(node.v_threshold), v_reset,
+                        node.detach_reset, node.store_v_seq, surrogate_backward,
+                        type(sf).primitive_function if sf.training and not sf.spiking else None,
+                        tuple(getattr(sf, k) for k in sf._param_names), sf.training)
+
+# %% ../nbs/01_neuron.ipynb #2e706809
+def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
+    "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
+    spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
+    v_seq = torch.empty_like(spikes) if cfg.store_v_seq else None
+    h_buf = torch.empty_like(spikes[0]) if h_seq is None else None
+    v_buf = None if cfg.store_v_seq else torch.empty_like(spikes[0])
+    exact = x_seq.dtype in (torch.float32, torch.float64)   # single-rounding dtypes: fused ops round alike
+    tau_t = torch.tensor(cfg.tau, dtype=x_seq.dtype, device=x_seq.device)
+    vth, v_rest, v_reset = cfg.v_threshold, cfg.v_rest, cfg.v_reset
+    v = v0
+    for t in range(x_seq.shape[0]):
+        x, s = x_seq[t], spikes[t]
+        h = h_buf if h_seq is None else h_seq[t]
+        if cfg.charge == 'if': torch.add(v, x, out=h)
+        elif cfg.charge == 'lif_decay':                        # v + (x - (v - v_rest)) / tau
+            if v_rest == 0: torch.sub(x, v, out=h)
+            else: torch.sub(v, v_rest, out=h); torch.sub(x, h, out=h)
+            if exact: torch.addcdiv(v, h, tau_t, out=h)
+            else: h.div_(cfg.tau).add_(v)
+        else:                                                  # v - (v - v_rest) / tau + x
+            if v_rest == 0: torch.div(v, cfg.tau, out=h)
+            else: torch.sub(v, v_rest, out=h); h.div_(cfg.tau)
+            torch.sub(v, h, out=h); h.add_(x)
+        if cfg.primitive is not None: s.copy_(cfg.primitive(h - vth, *cfg.params))
+        elif exact: torch.ge(h, vth, out=s)
+        else: torch.ge(h - vth, 0, out=s)
+        out = v_seq[t] if cfg.store_v_seq else v_buf
+        if v_reset is None:                                    # h - s * v_th
+            if exact: torch.sub(h, s, alpha=vth, out=out)
+            else: torch.sub(h, torch.mul(s, vth, out=out), out=out)
+        else:                                                  # h (1 - s) + v_reset s
+            torch.addcmul(h, h, s, value=-1, out=out)
+            if v_reset != 0: out.add_(s, alpha=v_reset)
+        v = out
+    return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
+
+# %% ../nbs/01_neuron.ipynb #9d61414b
+_FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
+_FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
+
+class _FusedMultiStep(torch.autograd.Function):
+    "Multi-step IF/LIF neuron: in-place forward, hand-written BPTT backward."
+    @staticmethod
+    def forward(ctx, x_seq, v0, cfg):
+        h_seq = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
+        spikes, v_final, v_seq = _fused_forward(x_seq, v0, cfg, h_seq)
+        ctx.cfg, ctx.consumed, ctx.in_place = cfg, False, _FUSED_GRADIENT_IN_SAVED
+        ctx.save_for_backward(h_seq, spikes)
+        if not cfg.spike_grad: ctx.mark_non_differentiable(spikes)
+        return spikes, v_final, v_seq
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g_spikes, g_v_final, g_v_seq):
+        if ctx.consumed:   # only set when the gradient went into the saved buffer
+            raise RuntimeError("backend='fused' overwrites its saved buffers with the gradient, so its graph can be "
+                               "backpropagated through once; use backend='torch' to backpropagate twice (retain_graph=True)")
+        ctx.consumed = ctx.in_place
+        cfg = ctx.cfg
+        h_seq, spikes = ctx.saved_tensors
+        T = h_seq.shape[0]
+        k_v = 1.0 if cfg.charge == 'if' else 1.0 - 1.0 / cfg.tau
+        k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
+        through_reset = cfg.spike_grad and not cfg.detach_reset
+        block = max(1, min(T, _FUSED_BLOCK // max(1, h_seq[0].numel())))
+        zero = h_seq.new_zeros(())
+        # block by block, once a block's H has been read, its memory takes the gradient
+        G = h_seq if ctx.in_place else torch.empty_like(h_seq)
+        A = None if cfg.v_reset is None and not through_reset else torch.empty_like(h_seq[:block])
+        hm = torch.empty_like(h_seq[:block]) if cfg.spike_grad else None
+        t1 = T
+        while t1 > 0:
+            t0 = max(0, t1 - block)
+            G_b, S_b, h_b = G[t0:t1], spikes[t0:t1], h_seq[t0:t1]
+            if cfg.spike_grad:
+                hm_b = torch.sub(h_b, cfg.v_threshold, out=hm[:t1 - t0])
+                sg = cfg.surrogate_backward(h_seq.new_ones(()), hm_b, *cfg.params)   # sigma'_t
+                if sg.shape != hm_b.shape: sg = sg.expand_as(hm_b)
+            if A is not None:                                  # A = -D
+                A_b = A[:t1 - t0]
+                if cfg.v_reset is None: torch.mul(sg, cfg.v_threshold, out=A_b).sub_(1)
+                elif through_reset:
+                    torch.sub(h_b, cfg.v_reset, out=A_b)
+                    torch.addcmul(S_b, sg, A_b, out=A_b).sub_(1)
+                else: torch.sub(S_b, 1, out=A_b)
+            # from here on h_b is not read again
+            if cfg.spike_grad and g_spikes is not None: torch.addcmul(zero, g_spikes[t0:t1], sg, value=k_x, out=G_b)
+            else: G_b.zero_()
+            if g_v_seq is not None:
+                if A is None: G_b.add_(g_v_seq[t0:t1], alpha=k_x)
+                else: G_b.addcmul_(A_b, g_v_seq[t0:t1], value=-k_x)
+            for t in range(t1 - 1, t0 - 1, -1):
+                if t == T - 1:
+                    if g_v_final is None: continue
+                    if A is None: G[t].add_(g_v_final, alpha=k_x)
+                    else: G[t].addcmul_(A_b[t - t0], g_v_final, value=-k_x)
+                elif A is None: G[t].add_(G[t + 1], alpha=k_v)
+                else: G[t].addcmul_(A_b[t - t0], G[t + 1], value=-k_v)
+            t1 = t0
+        g_v0 = G[0] * (k_v / k_x) if ctx.needs_input_grad[1] else None
+        return (G if ctx.needs_input_grad[0] else None), g_v0, None
+
+def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
+    "Run `node` over `x_seq` with the fused kernel; `None` when this case belongs to the reference loop."
+    cfg = _fused_config(node, x_seq)
+    if cfg is None: return None
+    node._init_v(x_seq[0])
+    if torch.is_grad_enabled() and (x_seq.requires_grad or node.v.requires_grad):
+        spikes, node.v, v_seq = _FusedMultiStep.apply(x_seq, node.v, cfg)
+    else: spikes, node.v, v_seq = _fused_forward(x_seq, node.v, cfg)
+    if cfg.store_v_seq: node.v_seq = v_seq
+    return spikes
+
+# %% ../nbs/01_neuron.ipynb #997a68f9
 def _check_seq(x_seq, name='x_seq'):
     if not isinstance(x_seq, Tensor) or x_seq.dim() < 2:
         raise ValueError(f"`{name}` must be a tensor [T, B, ...] with at least 2 dimensions, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")
