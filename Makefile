@@ -43,3 +43,34 @@ readme: $(READY)
 
 bench: $(READY)
 	$(BIN)/python bench/run.py
+
+# ---- the documentation site, its browser check, and the release artefacts -------------------------------
+# `make docs` builds _docs/ offline: the notebooks executed (reusing the copies `make test` saved), processed
+# by nbdev (show_doc), rendered by Sphinx + MyST-NB (pinned in docs/requirements.txt, with MathJax from PyPI).
+# `make docs-check` installs Chromium from Debian's packages and opens every page (tests/test_docs.py).
+# `make wheel` writes the sdist and the wheel into dist/.
+DOCS_READY := $(VENV)/.snnlit-docs-ready
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: docs docs-check wheel
+
+$(DOCS_READY): $(READY) docs/requirements.txt
+	$(BIN)/python -m pip install -r docs/requirements.txt
+	touch $@
+
+# the docs and wheel tests in `make test` need the engine and `build` too
+test: $(DOCS_READY)
+
+docs: $(DOCS_READY)
+	MPLBACKEND=Agg $(BIN)/python tools/docs.py
+
+docs-check: $(DOCS_READY)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "installing chromium and chromium-driver (Debian packages)"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-liberation fonts-dejavu-core; \
+	fi
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests/test_docs.py
+
+wheel: $(DOCS_READY)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .

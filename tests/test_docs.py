@@ -1,0 +1,232 @@
+"""The documentation site, as a reader's browser shows it.
+
+Builds `_docs/` (tools/docs.py, i.e. `make docs`), serves it on 127.0.0.1 and opens every page in headless
+Chromium: a page per notebook must exist, and no page may log a console error, request a file that is not
+there, show TeX that MathJax did not typeset, show a broken image or link to a page or anchor that does not
+exist. Screenshots of the home page and the surrogate page go to `_docs/_screenshots/`.
+
+Without Chromium and chromedriver (Debian's `chromium` and `chromium-driver`; `make docs-check` installs them)
+the browser tests skip, saying so. These tests run after all the others (tests/_docs_last.py), so that the
+site reuses the notebooks that tests/test_notebooks.py has just executed.
+"""
+import configparser, functools, http.server, importlib, json, os, re, shutil, subprocess, sys, threading, time
+from pathlib import Path
+from urllib.parse import urlsplit, unquote
+import pytest
+
+pytest_plugins = ['_docs_last']
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / '_docs'
+SHOTS = DOCS / '_screenshots'
+sys.path.insert(0, str(ROOT / 'tools'))
+import nbexec
+
+def _expected_pages():
+    "nbdev's page name for every notebook (00_surrogate.ipynb -> surrogate.html), plus the site's own pages."
+    from nbdev.doclinks import _nbpath2html
+    pages = [_nbpath2html(p.relative_to(nbexec.NBS)).as_posix() for p in nbexec.notebooks()]
+    return sorted(set(pages) | {'index.html', 'api.html'})
+
+PAGES = _expected_pages()
+
+def _missing_engine():
+    for mod in ('sphinx', 'myst_nb', 'furo', 'mathjax'):
+        try: importlib.import_module(mod)
+        except ImportError: return mod
+
+def _browser():
+    "(chromium, chromedriver) paths, or None."
+    chrome = next((shutil.which(n) for n in ('chromium', 'chromium-browser', 'google-chrome') if shutil.which(n)), None)
+    driver = shutil.which('chromedriver')
+    return (chrome, driver) if chrome and driver else None
+
+def test_quarto_config_is_nbdevs():
+    "nbs/_quarto.yml and nbs/nbdev.yml are what nbdev 2 expects, so `nbdev_docs` works where Quarto is installed."
+    import yaml
+    from nbdev.config import get_config
+    from nbdev.quarto import _nbdev_yml
+    cfg = get_config()
+    q = yaml.safe_load((ROOT / 'nbs' / '_quarto.yml').read_text())
+    assert q['project']['type'] == 'website'
+    assert q['metadata-files'] == ['nbdev.yml', 'sidebar.yml']
+    assert (ROOT / 'nbs' / q['format']['html']['css']).exists()
+    vals = {k: cfg[k] for k in ['title', 'description', 'branch', 'git_url', 'doc_host', 'doc_baseurl']}
+    vals['doc_path'] = cfg.doc_path.name
+    assert (ROOT / 'nbs' / 'nbdev.yml').read_text() == _nbdev_yml.format(**vals), \
+        'nbs/nbdev.yml is not what nbdev writes from settings.ini: run `make docs`'
+
+@pytest.fixture(scope='module')
+def site():
+    "Build the site once for this module (reusing the executed notebooks of the notebook tests)."
+    if (mod := _missing_engine()):
+        pytest.skip(f'the documentation engine is not installed (no module {mod!r}): `make docs` installs it')
+    start = time.time()
+    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'docs.py')], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, 'MPLBACKEND': 'Agg'})
+    print(res.stdout[-4000:], res.stderr[-4000:])
+    assert res.returncode == 0, f'tools/docs.py failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}'
+    print(f'site built in {time.time() - start:.0f} s')
+    return DOCS
+
+def test_site_has_a_page_per_notebook(site):
+    missing = [p for p in PAGES if not (site / p).is_file()]
+    assert not missing, f'pages missing from _docs/: {missing}'
+    assert (site / 'search.html').is_file() and (site / 'searchindex.js').is_file()
+    # nothing the pages need comes from the internet: no CDN scripts, styles or fonts
+    for p in PAGES:
+        html = (site / p).read_text(encoding='utf-8')
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
+        assert not remote, f'{p} loads {remote}'
+
+def test_home_page_is_the_readme(site):
+    "The README's text is the home page's text."
+    import html as H
+    page = (site / 'index.html').read_text(encoding='utf-8')
+    text = re.sub(r'\s+', ' ', H.unescape(re.sub(r'<[^>]+>', ' ', page)))
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    for para in re.findall(r'^[A-Za-z][^\n`|\[*]{40,}$', readme, flags=re.M)[:8]:
+        words = ' '.join(para.split()[:8])
+        assert words in text, f'README line {para!r} is not on the home page'
+
+def test_api_reference_lists_every_public_symbol(site):
+    "api.html links every name in every module's __all__ to a section that exists."
+    from snnlit._modidx import d
+    html = (site / 'api.html').read_text(encoding='utf-8')
+    for mod in d['syms']:
+        m = importlib.import_module(mod)
+        for name in getattr(m, '__all__', []):
+            assert re.search(rf'<code[^>]*><span class="pre">{re.escape(name)}</span></code>', html), f'{mod}.{name} not in api.html'
+
+# ---------------------------------------------------------------------------------------------------------
+# in the browser
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    missing = []
+    def log_message(self, *args): pass
+    def send_error(self, code, message=None, explain=None):
+        if code == 404: self.missing.append(self.path)
+        super().send_error(code, message, explain)
+
+@pytest.fixture(scope='module')
+def server(site):
+    _Handler.missing = []
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_Handler, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}/'
+    httpd.shutdown()
+
+@pytest.fixture(scope='module')
+def browser(server, tmp_path_factory):
+    found = _browser()
+    if not found:
+        pytest.skip('no browser: the docs browser check needs Chromium and chromedriver '
+                    '(Debian packages chromium and chromium-driver; `make docs-check` installs them and runs it)')
+    try: from selenium import webdriver
+    except ImportError: pytest.skip('selenium is not installed: `make docs-check` installs it')
+    from selenium.webdriver.chrome.service import Service
+    chrome, driver_path = found
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for flag in ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                 '--disable-background-networking', '--disable-component-update', '--disable-sync',
+                 '--disable-dev-shm-usage', '--window-size=1440,1000', '--hide-scrollbars',
+                 f'--user-data-dir={tmp_path_factory.mktemp("chromium-profile")}'):
+        opts.add_argument(flag)
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    drv = webdriver.Chrome(options=opts, service=Service(executable_path=driver_path))
+    drv.set_page_load_timeout(60)
+    drv.set_script_timeout(60)
+    yield drv
+    drv.quit()
+
+# JavaScript run in each page once it has loaded and MathJax has typeset it
+_WAIT_MATHJAX = """
+const done = arguments[arguments.length - 1];
+const t0 = Date.now();
+(function wait() {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise)
+    MathJax.startup.promise.then(() => done('ok'), e => done('MathJax failed: ' + e));
+  else if (!document.querySelector('.math')) done('no math');
+  else if (Date.now() - t0 > 20000) done('MathJax never started');
+  else setTimeout(wait, 50);
+})();
+"""
+
+_INSPECT = """
+const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
+const texLike = /\\\\\\(|\\\\\\)|\\\\\\[|\\\\\\]|\\$\\$|\\$[^$\\s][^$]*\\$/;
+const raw = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const n = walker.currentNode;
+  if (!n.parentElement || n.parentElement.closest(skip)) continue;
+  if (texLike.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 120));
+}
+const untypeset = [...document.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80));
+// TeX errors: MathJax's error boxes, and undefined macros, which it typesets as their own name in red
+const texErrors = [...document.querySelectorAll('mjx-merror')].map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 80))
+  .concat([...document.querySelectorAll('mjx-container')].filter(e => e.textContent.includes('\\\\')).map(e => e.textContent.slice(0, 80)));
+const images = [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
+const links = [...document.querySelectorAll('a[href]')].map(a => a.href);
+return {raw, untypeset, texErrors, images, links, title: document.title,
+        nav: document.querySelectorAll('.sidebar-tree a.reference').length,
+        math: document.querySelectorAll('mjx-container').length};
+"""
+
+def _ids(path):
+    html = path.read_text(encoding='utf-8')
+    return set(re.findall(r'\bid="([^"]+)"', html)) | set(re.findall(r'\bname="([^"]+)"', html))
+
+@functools.lru_cache(maxsize=None)
+def _cached_ids(path): return _ids(Path(path))
+
+def _check_link(site, base, href):
+    "None if `href` (absolute URL) is external or resolves to a file (and anchor) in the site, else the problem."
+    if not href.startswith(base): return None
+    parts = urlsplit(href)
+    path = site / unquote(parts.path.lstrip('/'))
+    if path.is_dir(): path = path / 'index.html'
+    if not path.is_file(): return f'{href}: no such page'
+    if parts.fragment and path.suffix == '.html' and unquote(parts.fragment) not in _cached_ids(str(path)):
+        return f'{href}: no anchor #{parts.fragment} in {path.relative_to(site)}'
+
+@pytest.mark.parametrize('page', PAGES)
+def test_page_in_browser(page, site, server, browser):
+    _Handler.missing.clear()
+    browser.get_log('browser')                            # drop what earlier pages logged
+    browser.get(server + page)
+    status = browser.execute_async_script(_WAIT_MATHJAX)
+    assert status in ('ok', 'no math'), f'{page}: {status}'
+    time.sleep(0.2)
+    info = browser.execute_script(_INSPECT)
+    errors = [e['message'] for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+    assert not errors, f'{page}: console errors {errors}'
+    assert not _Handler.missing, f'{page}: requests for files that do not exist: {_Handler.missing}'
+    assert not info['images'], f'{page}: broken images {info["images"]}'
+    assert not info['untypeset'], f'{page}: math not typeset by MathJax: {info["untypeset"][:5]}'
+    assert not info['texErrors'], f'{page}: TeX errors: {info["texErrors"][:5]}'
+    assert not info['raw'], f'{page}: raw TeX in the text: {info["raw"][:5]}'
+    broken = [p for p in {_check_link(site, server, h) for h in info['links']} if p]
+    assert not broken, f'{page}: broken links: {sorted(broken)[:10]}'
+    assert info['nav'] >= len(PAGES) - 1, f'{page}: the navigation sidebar lists {info["nav"]} pages'
+    if page in ('index.html', 'surrogate.html'):
+        SHOTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(SHOTS / page.replace('.html', '.png')))
+
+def test_search_finds_a_symbol(site, server, browser):
+    "The search page, from its offline index, finds `LIFNode` on the neuron page."
+    browser.get(server + 'search.html?q=LIFNode')
+    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.common.by import By
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '#search-results li a'))
+    hrefs = [a.get_attribute('href') for a in browser.find_elements(By.CSS_SELECTOR, '#search-results li a')]
+    assert any('neuron.html' in h for h in hrefs), hrefs
+    errors = [e['message'] for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+    assert not errors, errors
+
+def test_screenshots_saved(site, browser):
+    "Run after the page checks: both screenshots exist and are real PNG images."
+    for name in ('index.png', 'surrogate.png'):
+        p = SHOTS / name
+        assert p.is_file() and p.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and p.stat().st_size > 20_000, p
