@@ -6,7 +6,7 @@
 __all__ = ['SURROGATES', 'load_digits_split', 'rate_encode', 'SpikingMLP', 'ProgressBar', 'evaluate', 'train', 'parse_args',
            'main']
 
-# %% ../nbs/07_demo.ipynb #f290356f
+# %% ../nbs/07_demo.ipynb #402d91bc
 import argparse, math, sys, time
 import torch
 from torch import nn, Tensor
@@ -15,7 +15,7 @@ from . import surrogate
 from .base import MemoryModule
 from .neuron import LIFNode
 
-# %% ../nbs/07_demo.ipynb #3f54309d
+# %% ../nbs/07_demo.ipynb #bd3ae846
 def load_digits_split(test_fraction:float=0.2, seed:int=0):
     "Scikit-learn's digits as float pixels in [0, 1]: `(x_train, y_train, x_test, y_test)`."
     from sklearn.datasets import load_digits   # scikit-learn is needed by the demo only
@@ -28,7 +28,7 @@ def load_digits_split(test_fraction:float=0.2, seed:int=0):
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 
-# %% ../nbs/07_demo.ipynb #393a0a76
+# %% ../nbs/07_demo.ipynb #43b5ab7d
 def rate_encode(x:Tensor, # intensities in [0, 1], `[B, ...]`
                 T:int, # number of time steps
                 generator=None) -> Tensor: # spikes `[T, B, ...]`
@@ -36,7 +36,7 @@ def rate_encode(x:Tensor, # intensities in [0, 1], `[B, ...]`
     if T < 1: raise ValueError(f"`T` must be >= 1, got {T}")
     return (torch.rand((T, *x.shape), generator=generator, device=x.device) < x).to(x.dtype)
 
-# %% ../nbs/07_demo.ipynb #ff06eeeb
+# %% ../nbs/07_demo.ipynb #a4857221
 SURROGATES = {name.lower(): getattr(surrogate, name) for name in
               ('ATan', 'Sigmoid', 'PiecewiseQuadratic', 'PiecewiseExp', 'SoftSign', 'Erf', 'NonzeroSignLogAbs',
                'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular')}
@@ -54,13 +54,14 @@ class SpikingMLP(nn.Sequential):
         for m in self.modules():
             if isinstance(m, MemoryModule): m.reset()
 
-# %% ../nbs/07_demo.ipynb #3f78044a
+# %% ../nbs/07_demo.ipynb #b55bd777
 class ProgressBar:
     "A minimal text progress bar for loops of known length (no dependency)."
     def __init__(self, total:int, desc:str='', width:int=30, file=None):
         self.total, self.desc, self.width, self.n = total, desc, width, 0
         self.file = file if file is not None else sys.stderr
-        self.interactive = getattr(self.file, 'isatty', lambda: False)()
+        # a terminal or a Jupyter kernel redraws the line in place; a log file gets only the final line
+        self.interactive = getattr(self.file, 'isatty', lambda: False)() or 'ipykernel' in sys.modules
         self.start, self.postfix = time.time(), ''
 
     def update(self, n:int=1, postfix:str=''):
@@ -74,7 +75,7 @@ class ProgressBar:
         print(f"\r{self.desc} |{bar}| {self.n}/{self.total} {time.time() - self.start:5.1f}s {self.postfix}",
               end=end, file=self.file, flush=True)
 
-# %% ../nbs/07_demo.ipynb #1c34f7e7
+# %% ../nbs/07_demo.ipynb #a85a31ae
 def evaluate(net:SpikingMLP, x:Tensor, y:Tensor, T:int, batch_size:int=512, generator=None) -> float:
     "Accuracy of `net` on `(x, y)`: the predicted class is the output neuron with the most spikes."
     was_training = net.training
@@ -115,7 +116,7 @@ def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int
         if bar: print(f'             test accuracy {history[-1]:.4f}', file=bar.file)
     return history
 
-# %% ../nbs/07_demo.ipynb #1b896639
+# %% ../nbs/07_demo.ipynb #1fb150b9
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog='python -m snnlit.demo',
         description='Train a spiking MLP (LIF neurons, surrogate gradients, rate-coded input) on scikit-learn\'s '
@@ -148,6 +149,6 @@ def main(argv=None) -> float:
     print(f'test accuracy: {history[-1]:.4f}')
     return history[-1]
 
-# %% ../nbs/07_demo.ipynb #54bc26fd
+# %% ../nbs/07_demo.ipynb #85ce5208
 #| eval: false
 if __name__ == '__main__': main()
