@@ -4,6 +4,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$')
+# links between notebooks are relative to nbs/; the README sits one folder up
+NOTEBOOK_LINK = re.compile(r'\]\((?!https?:|/|#)([^)\s]+\.ipynb(?:#[^)\s]*)?)\)')
 
 def _directives(src):
     return [m.group(1).strip() for line in src.splitlines() if (m := DIRECTIVE.match(line))]
@@ -14,7 +16,7 @@ def render(nb_path=ROOT/'nbs'/'index.ipynb'):
     for cell in json.loads(Path(nb_path).read_text())['cells']:
         src = ''.join(cell['source'])
         if any(d.startswith('hide') for d in _directives(src)): continue
-        if cell['cell_type'] == 'markdown': out.append(src.strip())
+        if cell['cell_type'] == 'markdown': out.append(NOTEBOOK_LINK.sub(r'](nbs/\1)', src.strip()))
         elif cell['cell_type'] == 'code':
             code = '\n'.join(l for l in src.splitlines() if not DIRECTIVE.match(l)).strip()
             if code: out.append(f'```python\n{code}\n```')
