@@ -11,13 +11,13 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #2f7f4b59
+# %% ../nbs/00_surrogate.ipynb #b5433f7e
 import math
 from numbers import Real
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/00_surrogate.ipynb #2e5f58e7
+# %% ../nbs/00_surrogate.ipynb #13c68ae9
 _is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
 
 def heaviside(x:Tensor # any floating-point tensor
@@ -28,7 +28,7 @@ def heaviside(x:Tensor # any floating-point tensor
     # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #851a2c1d
+# %% ../nbs/00_surrogate.ipynb #ff8c5ec7
 def _check_float(x, name):
     if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}")
@@ -41,7 +41,7 @@ def _check_param(value, name, positive=True):
     if not math.isfinite(value) or (positive and value <= 0):
         raise ValueError(f"`{name}` must be a finite number{' > 0' if positive else ''}, got {value}")
 
-# %% ../nbs/00_surrogate.ipynb #fd0f18a6
+# %% ../nbs/00_surrogate.ipynb #b9e9a59c
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
                    doc:str=None):
@@ -62,7 +62,7 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    __doc__=doc or f"Heaviside forward, `{surrogate_backward.__name__}` backward.")
     return type(name, (torch.autograd.Function,), members)
 
-# %% ../nbs/00_surrogate.ipynb #b8d0b99b
+# %% ../nbs/00_surrogate.ipynb #db9164ae
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     def __init__(self, spiking:bool=True, # `False`: use the smooth primitive in both passes
@@ -96,13 +96,13 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         fn = self.spiking_function if self.spiking else self.primitive_function
         return fn(x, *(getattr(self, k) for k in self._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #77dacb04
+# %% ../nbs/00_surrogate.ipynb #ba933738
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #a3487c44
+# %% ../nbs/00_surrogate.ipynb #d6754dc2
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
@@ -120,7 +120,7 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #7b50e15c
+# %% ../nbs/00_surrogate.ipynb #e6a4e523
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
@@ -139,7 +139,7 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #46bb4d43
+# %% ../nbs/00_surrogate.ipynb #9051bec4
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
@@ -202,7 +202,7 @@ def _piecewise_leaky_relu_primitive(x, w, c):
     outside = c * x + torch.where(x < 0, c * w, 1 - c * w)
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, outside)
 
-# %% ../nbs/00_surrogate.ipynb #63264486
+# %% ../nbs/00_surrogate.ipynb #7e54231a
 piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward)
 piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward)
 sigmoid = spike_function('sigmoid', _sigmoid_backward)
@@ -212,13 +212,13 @@ nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_
 erf = spike_function('erf', _erf_backward)
 piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward)
 
-# %% ../nbs/00_surrogate.ipynb #b7b0c9f5
+# %% ../nbs/00_surrogate.ipynb #231607c1
 def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase):
     return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.apply),
                                     primitive_function=staticmethod(primitive), __doc__=doc,
                                     __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #02af92db
+# %% ../nbs/00_surrogate.ipynb #16f4488a
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
     def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
@@ -254,7 +254,7 @@ class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leak
         _check_param(w, 'w'); _check_param(c, 'c', positive=False)
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #8bd732af
+# %% ../nbs/00_surrogate.ipynb #63f8d21c
 def _fast_sigmoid_backward(g, x, slope):
     t = x.abs().mul_(slope).add_(1).square_()
     return g / t
@@ -287,7 +287,7 @@ triangular_function = spike_function('triangular_function', _triangular_backward
 straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward)
 spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward)
 
-# %% ../nbs/00_surrogate.ipynb #ced34549
+# %% ../nbs/00_surrogate.ipynb #417f1b97
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
@@ -310,7 +310,7 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
         _check_param(beta, 'beta'); _check_param(slope, 'slope')
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #b06f21bf
+# %% ../nbs/00_surrogate.ipynb #65891cef
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)
