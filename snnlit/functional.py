@@ -11,7 +11,7 @@ __all__ = ['reset_net', 'detach_net', 'set_step_mode', 'set_backend', 'set_thres
            'temporal_efficient_training_cross_entropy', 'fptt_online_training', 'fptt_online_training_init_w_ra',
            'ottt_online_training']
 
-# %% ../nbs/02_functional.ipynb #9c58bf8b
+# %% ../nbs/02_functional.ipynb #3f257774
 import logging, math
 from numbers import Integral, Real
 import torch
@@ -19,7 +19,7 @@ from torch import nn, Tensor
 from .base import StepModule, MemoryModule
 from .neuron import StepModeContainer, SeqToANNContainer
 
-# %% ../nbs/02_functional.ipynb #695f561b
+# %% ../nbs/02_functional.ipynb #fad44148
 _logger = logging.getLogger('snnlit.functional')
 
 def _check_module(net, name='net'):
@@ -41,7 +41,7 @@ def _check_real(value, name):
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
 
-# %% ../nbs/02_functional.ipynb #5d48470b
+# %% ../nbs/02_functional.ipynb #ba4f315e
 def _call_on_submodules(net:nn.Module, method:str):
     _check_module(net)
     for m in net.modules():
@@ -61,7 +61,7 @@ def detach_net(net:nn.Module # any network
     "Call `detach()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
     _call_on_submodules(net, 'detach')
 
-# %% ../nbs/02_functional.ipynb #b0c495ac
+# %% ../nbs/02_functional.ipynb #0f455561
 _KEEP_STEP_MODE = (StepModeContainer, SeqToANNContainer)
 
 def set_step_mode(net:nn.Module, # any network
@@ -86,7 +86,7 @@ def set_step_mode(net:nn.Module, # any network
                            type(m).__name__, step_mode)
         m.step_mode = step_mode
 
-# %% ../nbs/02_functional.ipynb #9fb55fcc
+# %% ../nbs/02_functional.ipynb #8067d80b
 def set_backend(net:nn.Module, # any network
                 backend:str, # e.g. `'torch'`
                 instance=(nn.Module,) # only change modules of these types
@@ -107,7 +107,7 @@ def set_backend(net:nn.Module, # any network
                            type(m).__name__, backend, tuple(supported), m.backend)
         else: m.backend = backend
 
-# %% ../nbs/02_functional.ipynb #f6709657
+# %% ../nbs/02_functional.ipynb #ae0b33bf
 def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a `v_threshold`
                          label_one_hot:Tensor, # `[B, C]` one-hot labels
                          eval_threshold:float=1.0, # threshold in eval mode
@@ -127,7 +127,7 @@ def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a `
         output_layer.v_threshold = torch.where(label_one_hot == 1, on, off)
     else: output_layer.v_threshold = eval_threshold
 
-# %% ../nbs/02_functional.ipynb #79e2ceea
+# %% ../nbs/02_functional.ipynb #757a5f6c
 def _check_modules(modules, name):
     if isinstance(modules, (list, tuple)):
         if not modules: raise ValueError(f"`{name}` must hold at least one module, got an empty {type(modules).__name__}")
@@ -153,7 +153,7 @@ def multi_step_forward(x_seq:Tensor, # `[T, B, ...]` input sequence
     _check_modules(single_step_module, 'single_step_module')
     return torch.stack([_apply_modules(single_step_module, x_t) for x_t in x_seq.unbind(0)])
 
-# %% ../nbs/02_functional.ipynb #052ec7c5
+# %% ../nbs/02_functional.ipynb #de47bb57
 def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last chunk may be shorter)
                              x_seq:Tensor, # `[T, B, ...]` input sequence
                              multi_step_module # a multi-step module, or a list/tuple/`nn.Sequential` of them
@@ -180,7 +180,7 @@ def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last ch
         start += y.shape[0]
     return out
 
-# %% ../nbs/02_functional.ipynb #17c04e40
+# %% ../nbs/02_functional.ipynb #41364057
 def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing `[T, B]`
                        stateless_module # a stateless module, or a list/tuple/`nn.Sequential` of them
                       ): # `[T, B, ...]` output (a tuple if the module returns one)
@@ -197,7 +197,7 @@ def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing
     if isinstance(y, tuple): return tuple(item.unflatten(0, (T, B)) for item in y)
     return y.unflatten(0, (T, B))
 
-# %% ../nbs/02_functional.ipynb #bc392fcc
+# %% ../nbs/02_functional.ipynb #17060df9
 def delay(x_seq:Tensor, # `[T, ...]` input sequence
           delay_steps:int # time steps to delay by, >= 0
          ) -> Tensor: # `[T, ...]`: `y[t] = x[t - delay_steps]`, zeros before
@@ -208,7 +208,7 @@ def delay(x_seq:Tensor, # `[T, ...]` input sequence
     d = min(int(delay_steps), T)
     return torch.cat((x_seq.new_zeros((d, *x_seq.shape[1:])), x_seq[:T - d]))
 
-# %% ../nbs/02_functional.ipynb #663e2e65
+# %% ../nbs/02_functional.ipynb #4cd1332d
 def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels in `[0, num_classes)`
                       num_classes:int, # number of classes C
                       n:int # neurons per class
@@ -227,7 +227,7 @@ def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels
     one_hot = nn.functional.one_hot(labels.long(), num_classes).to(torch.get_default_dtype())
     return one_hot.unsqueeze(-1).expand(*labels.shape, num_classes, n).reshape(*labels.shape, num_classes * n)
 
-# %% ../nbs/02_functional.ipynb #1a0c20bc
+# %% ../nbs/02_functional.ipynb #3b61aa71
 def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero value is a spike
                      ) -> Tensor: # bool `[*, T]`, true exactly at each neuron's first spike
     "Mark the first spike of each neuron along the last (time) axis."
@@ -240,7 +240,7 @@ def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero va
     first = fired.view(torch.uint8).argmax(-1, keepdim=True)
     return torch.zeros_like(fired).scatter_(-1, first, fired.gather(-1, first))
 
-# %% ../nbs/02_functional.ipynb #48a1b2d5
+# %% ../nbs/02_functional.ipynb #a10239d6
 def _check_convbn(conv2d, bn2d):
     if not isinstance(conv2d, nn.Conv2d): raise TypeError(f"`conv2d` must be an nn.Conv2d, got {type(conv2d).__name__}")
     if not isinstance(bn2d, nn.BatchNorm2d): raise TypeError(f"`bn2d` must be an nn.BatchNorm2d, got {type(bn2d).__name__}")
@@ -290,7 +290,7 @@ def fuse_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
         fused.bias.copy_(shift)
     return fused
 
-# %% ../nbs/02_functional.ipynb #307c82e9
+# %% ../nbs/02_functional.ipynb #047ca65e
 def _check_scale_arg(value, name, shape):
     if value is None: return
     if isinstance(value, Tensor):
@@ -333,7 +333,7 @@ def scale_fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolutio
         if bn2d.bias is not None: bn2d.bias.mul_(k)
     if b is not None: bn2d.bias.add_(b)
 
-# %% ../nbs/02_functional.ipynb #ba21ccb4
+# %% ../nbs/02_functional.ipynb #93751c40
 def kaiming_normal_conv_linear_weight(net:nn.Module # any network
                                      ):
     "Kaiming-normal (a=√5) init of the weights of every Conv1d/2d/3d and Linear in `net`; biases untouched."
@@ -342,7 +342,7 @@ def kaiming_normal_conv_linear_weight(net:nn.Module # any network
         if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
             nn.init.kaiming_normal_(m.weight, a=math.sqrt(5))
 
-# %% ../nbs/02_functional.ipynb #65148069
+# %% ../nbs/02_functional.ipynb #343a382a
 from .losses import spike_similar_loss, kernel_dot_product, temporal_efficient_training_cross_entropy
 from .online import fptt_online_training, fptt_online_training_init_w_ra, ottt_online_training
 _all_ = ['spike_similar_loss', 'kernel_dot_product', 'temporal_efficient_training_cross_entropy',

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #65fc4e70
+# %% ../nbs/01_neuron.ipynb #57ae58be
+import importlib.util
 from numbers import Real
 from typing import Callable, NamedTuple, Optional
 import torch
@@ -14,7 +15,7 @@ from torch.autograd.function import once_differentiable
 from .base import StepModule, MemoryModule
 from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
 
-# %% ../nbs/01_neuron.ipynb #ebe77c91
+# %% ../nbs/01_neuron.ipynb #c70f8f53
 def _check_number(value, name, allow_none=False):
     if allow_none and value is None: return
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -36,7 +37,7 @@ class BaseNode(MemoryModule):
                  surrogate_function=None, # spike function; `None` means a fresh `Sigmoid()` (alpha=4)
                  detach_reset:bool=False, # reset with the spike detached from the graph
                  step_mode:str='s', # `'s'` single step, `'m'` multi step
-                 backend:str='torch', # `'torch'` (the reference loop) or `'fused'` (IF/LIF, multi-step; see below)
+                 backend:str='torch', # `'torch'` (the reference loop), `'fused'` (IF/LIF, multi-step; see below) or `'triton'` (the same on CUDA, `neuron_triton`)
                  store_v_seq:bool=False): # in multi-step mode, keep `v_seq` `[T, B, ...]`
         super().__init__()
         _check_number(v_threshold, 'v_threshold')
@@ -50,7 +51,7 @@ class BaseNode(MemoryModule):
         self.step_mode, self.backend, self.store_v_seq = step_mode, backend, bool(store_v_seq)
 
     @property
-    def supported_backends(self): return ('torch', 'fused') if _fusable(type(self)) else ('torch',)
+    def supported_backends(self): return ('torch', 'fused', 'triton') if _fusable(type(self)) else ('torch',)
 
     @property
     def backend(self): return self._backend
@@ -59,6 +60,9 @@ class BaseNode(MemoryModule):
     def backend(self, value:str):
         if value not in self.supported_backends:
             raise ValueError(f"`backend` must be one of {self.supported_backends} for {type(self).__name__}, got {value!r}")
+        if value == 'triton' and importlib.util.find_spec('triton') is None:
+            raise ValueError("backend='triton' needs the `triton` package (`pip install triton`; CUDA builds of torch "
+                             "install it), which is not installed; backend='fused' needs nothing more")
         self._backend = value
 
     def neuronal_charge(self, x:Tensor):
@@ -92,9 +96,12 @@ class BaseNode(MemoryModule):
                           ) -> Tensor: # spikes `[T, B, ...]`
         if not isinstance(x_seq, Tensor) or x_seq.dim() < 1:
             raise ValueError(f"`x_seq` must be a tensor [T, B, ...] in multi-step mode, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")
-        if self.backend == 'fused':
-            spikes = _fused_multi_step(self, x_seq)
-            if spikes is not None: return spikes   # None: a case the kernel leaves to the loop below
+        if self.backend != 'torch':
+            if self.backend == 'fused': spikes = _fused_multi_step(self, x_seq)
+            else:
+                from snnlit.neuron_triton import triton_multi_step   # imports triton: only when asked for
+                spikes = triton_multi_step(self, x_seq)
+            if spikes is not None: return spikes   # None: a case the kernels leave to the loop below
         spikes, v_seq = [], []
         for x in x_seq:
             spikes.append(self.single_step_forward(x))
@@ -106,13 +113,13 @@ class BaseNode(MemoryModule):
         return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
                 f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #7f2a90cf
+# %% ../nbs/01_neuron.ipynb #dd6719fe
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #05dc0e3f
+# %% ../nbs/01_neuron.ipynb #93023bf2
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
@@ -132,7 +139,7 @@ class LIFNode(BaseNode):
 
     def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #1d2bd71d
+# %% ../nbs/01_neuron.ipynb #d0e2b1c3
 class _FusedConfig(NamedTuple):
     "What the fused kernel needs to know about a neuron, read once per call."
     charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
@@ -163,7 +170,7 @@ def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
                         type(sf).primitive_function if sf.training and not sf.spiking else None,
                         tuple(getattr(sf, k) for k in sf._param_names), sf.training)
 
-# %% ../nbs/01_neuron.ipynb #2e706809
+# %% ../nbs/01_neuron.ipynb #494c484d
 def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
     "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
@@ -200,7 +207,7 @@ def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None)
         v = out
     return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
 
-# %% ../nbs/01_neuron.ipynb #9d61414b
+# %% ../nbs/01_neuron.ipynb #5f678316
 _FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
 _FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
 
@@ -277,7 +284,7 @@ def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes
 
-# %% ../nbs/01_neuron.ipynb #997a68f9
+# %% ../nbs/01_neuron.ipynb #91bca1f9
 def _check_seq(x_seq, name='x_seq'):
     if not isinstance(x_seq, Tensor) or x_seq.dim() < 2:
         raise ValueError(f"`{name}` must be a tensor [T, B, ...] with at least 2 dimensions, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")

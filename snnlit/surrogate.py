@@ -11,13 +11,13 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #b5433f7e
+# %% ../nbs/00_surrogate.ipynb #09357b70
 import math
 from numbers import Real
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/00_surrogate.ipynb #13c68ae9
+# %% ../nbs/00_surrogate.ipynb #285b6f5c
 _is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
 
 def heaviside(x:Tensor # any floating-point tensor
@@ -28,7 +28,7 @@ def heaviside(x:Tensor # any floating-point tensor
     # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #ff8c5ec7
+# %% ../nbs/00_surrogate.ipynb #adae6212
 def _check_float(x, name):
     if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}")
@@ -41,7 +41,7 @@ def _check_param(value, name, positive=True):
     if not math.isfinite(value) or (positive and value <= 0):
         raise ValueError(f"`{name}` must be a finite number{' > 0' if positive else ''}, got {value}")
 
-# %% ../nbs/00_surrogate.ipynb #b9e9a59c
+# %% ../nbs/00_surrogate.ipynb #9a3dbc71
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
                    doc:str=None):
@@ -55,14 +55,17 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
         ctx.params = params
     def backward(ctx, grad_output):
         x, = ctx.saved_tensors
-        return (surrogate_backward(grad_output, x, *ctx.params), *(None,) * len(ctx.params))
+        formula = surrogate_backward
+        if not torch.compiler.is_compiling() and torch._C._are_functorch_transforms_active():
+            formula = torch.func.functionalize(surrogate_backward)   # batched values into unbatched buffers
+        return (formula(grad_output, x, *ctx.params), *(None,) * len(ctx.params))
     members = dict(forward=staticmethod(forward), setup_context=staticmethod(setup_context),
                    backward=staticmethod(backward), surrogate_backward=staticmethod(surrogate_backward),
                    generate_vmap_rule=True,
                    __doc__=doc or f"Heaviside forward, `{surrogate_backward.__name__}` backward.")
     return type(name, (torch.autograd.Function,), members)
 
-# %% ../nbs/00_surrogate.ipynb #db9164ae
+# %% ../nbs/00_surrogate.ipynb #8cefadaa
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     def __init__(self, spiking:bool=True, # `False`: use the smooth primitive in both passes
@@ -96,13 +99,13 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         fn = self.spiking_function if self.spiking else self.primitive_function
         return fn(x, *(getattr(self, k) for k in self._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #ba933738
+# %% ../nbs/00_surrogate.ipynb #65f81145
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #d6754dc2
+# %% ../nbs/00_surrogate.ipynb #f812f7e7
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
@@ -120,7 +123,7 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #e6a4e523
+# %% ../nbs/00_surrogate.ipynb #c4a28be4
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
@@ -139,7 +142,7 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #9051bec4
+# %% ../nbs/00_surrogate.ipynb #b28227fd
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
@@ -166,14 +169,14 @@ def _sigmoid_primitive(x, alpha):
 
 def _soft_sign_backward(g, x, alpha):
     # α/(2(1+|αx|)²) = 1/(2α(1/α+|x|)²)
-    t = x.abs().add_(1 / alpha).square_().mul_(2 * alpha)
+    t = x.abs().add_(1 / alpha).pow_(2).mul_(2 * alpha)
     return g / t
 
 def _soft_sign_primitive(x, alpha):
     return 0.5 * (torch.nn.functional.softsign(x * alpha) + 1)
 
 def _atan_backward(g, x, alpha):
-    t = (x * (math.pi / 2 * alpha)).square_().add_(1)
+    t = (x * (math.pi / 2 * alpha)).pow_(2).add_(1)
     return (g / t).mul_(alpha / 2)
 
 def _atan_primitive(x, alpha):
@@ -202,7 +205,7 @@ def _piecewise_leaky_relu_primitive(x, w, c):
     outside = c * x + torch.where(x < 0, c * w, 1 - c * w)
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, outside)
 
-# %% ../nbs/00_surrogate.ipynb #7e54231a
+# %% ../nbs/00_surrogate.ipynb #7c400a2e
 piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward)
 piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward)
 sigmoid = spike_function('sigmoid', _sigmoid_backward)
@@ -212,13 +215,13 @@ nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_
 erf = spike_function('erf', _erf_backward)
 piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward)
 
-# %% ../nbs/00_surrogate.ipynb #231607c1
+# %% ../nbs/00_surrogate.ipynb #557defa3
 def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase):
     return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.apply),
                                     primitive_function=staticmethod(primitive), __doc__=doc,
                                     __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #16f4488a
+# %% ../nbs/00_surrogate.ipynb #604ac4b6
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
     def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
@@ -254,9 +257,9 @@ class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leak
         _check_param(w, 'w'); _check_param(c, 'c', positive=False)
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #63f8d21c
+# %% ../nbs/00_surrogate.ipynb #e911b0f6
 def _fast_sigmoid_backward(g, x, slope):
-    t = x.abs().mul_(slope).add_(1).square_()
+    t = x.abs().mul_(slope).add_(1).pow_(2)
     return g / t
 
 def _fast_sigmoid_primitive(x, slope):
@@ -287,7 +290,7 @@ triangular_function = spike_function('triangular_function', _triangular_backward
 straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward)
 spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward)
 
-# %% ../nbs/00_surrogate.ipynb #417f1b97
+# %% ../nbs/00_surrogate.ipynb #9a826330
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
@@ -310,7 +313,7 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
         _check_param(beta, 'beta'); _check_param(slope, 'slope')
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #65891cef
+# %% ../nbs/00_surrogate.ipynb #f82c6435
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)

@@ -201,24 +201,9 @@ def test_surrogate_grad_and_vmap(cls):
     torch.testing.assert_close(vmap(grad(lambda row: sg(row).sum()))(x), expected)
     torch.testing.assert_close(vmap(sg)(x), sg(x))
 
-# backward formulas that end in an in-place `.mul_(g)` on a tensor computed from x alone: under vmap over the
-# cotangent g (as torch.func.jacrev and hessian do) an unbatched tensor cannot absorb a batched one
-MUL_G_INPLACE = {sl.PiecewiseQuadratic: '_piecewise_quadratic_backward', sl.PiecewiseExp: '_piecewise_exp_backward',
-                 sl.Erf: '_erf_backward', sl.PiecewiseLeakyReLU: '_piecewise_leaky_relu_backward',
-                 sl.Triangular: '_triangular_backward', sl.SpikeRateEscape: '_spike_rate_escape_backward'}
-# ... and those that combine the hyper-parameter in place into a tensor computed from x alone (`.mul_(alpha)`,
-# `.add_(1 / alpha)`); PiecewiseLeakyReLU's `(x.abs() <= w)` is batched by w itself, so it works
-PARAM_INPLACE = {**{c: f for c, f in MUL_G_INPLACE.items() if c is not sl.PiecewiseLeakyReLU},
-                 sl.SoftSign: '_soft_sign_backward', sl.NonzeroSignLogAbs: '_nonzero_sign_log_abs_backward',
-                 sl.FastSigmoid: '_fast_sigmoid_backward'}
-
-def _xfail_inplace(table, what):
-    return [pytest.param(c, marks=pytest.mark.xfail(strict=True, raises=RuntimeError,
-                reason=f'snnlit/surrogate.py `{table[c]}`: in-place arithmetic on an unbatched tensor with a batched '
-                       f'{what} is refused by vmap')) if c in table else c for c in SURROGATES]
-
-@pytest.mark.parametrize('cls', _xfail_inplace(MUL_G_INPLACE, 'cotangent `g` (write `* g` instead of `.mul_(g)`)'),
-                         ids=lambda c: c.__name__)
+# the backward formulas work in place; under a torch.func transform they run functionalized, so a batched
+# cotangent (jacrev, hessian) or a batched hyper-parameter (vmap over alpha) goes through every one of them
+@pytest.mark.parametrize('cls', SURROGATES, ids=lambda c: c.__name__)
 def test_surrogate_jacrev(cls):
     "The Jacobian of an elementwise spike function is diagonal, with the surrogate derivative on the diagonal."
     sg = cls()
@@ -226,7 +211,7 @@ def test_surrogate_jacrev(cls):
     J = torch.func.jacrev(sg)(x)
     torch.testing.assert_close(J, torch.diag(grad(lambda x: sg(x).sum())(x)))
 
-@pytest.mark.parametrize('cls', _xfail_inplace(PARAM_INPLACE, 'hyper-parameter'), ids=lambda c: c.__name__)
+@pytest.mark.parametrize('cls', SURROGATES, ids=lambda c: c.__name__)
 def test_surrogate_vmap_over_hyper_parameter(cls):
     "Gradients for a batch of values of the first hyper-parameter in one vmap, against a loop."
     sg = cls()

@@ -226,7 +226,7 @@ def test_set_backend(warnings_log):
     F.set_backend(net, 'cupy', instance=(LIFNode, NoList))
     assert (net[0].backend, net[1].backend, net[2].backend) == ('torch', 'cupy', 'cupy')
     assert [m for _, m in warnings_log] == [
-        "LIFNode does not support backend 'cupy' (supports ('torch', 'fused')): left at 'torch'",
+        "LIFNode does not support backend 'cupy' (supports ('torch', 'fused', 'triton')): left at 'torch'",
         "NoList has a `backend` but no `supported_backends`: left at 'cupy'"]
     warnings_log.clear()
     F.set_backend(net, 'torch', instance=nn.Linear)   # no module of that type: nothing happens

@@ -17,10 +17,11 @@ def notebooks():
     return sorted(p for p in NBS.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts and not p.name.startswith('_'))
 
 def flags():
-    "(skip_flags, force_flags) as the tests use them: cuda-flagged cells run only where CUDA exists."
-    import torch
+    "(skip_flags, force_flags) as the tests use them: cuda cells run where CUDA exists, triton cells where triton is installed."
+    import importlib.util, torch
     from nbdev.config import get_config
-    return get_config().tst_flags.split(), (['cuda'] if torch.cuda.is_available() else [])
+    force = (['cuda'] if torch.cuda.is_available() else []) + (['triton'] if importlib.util.find_spec('triton') else [])
+    return get_config().tst_flags.split(), force
 
 def source_key(nb_path, force_flags=()):
     "A digest of everything an executed notebook's outputs depend on."
