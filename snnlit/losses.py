@@ -32,6 +32,13 @@ def _check_labels(labels, name:str, shape:tuple, # the shape `labels` must have
         raise TypeError(f"`{name}` must be an integer tensor of class indices, got dtype {labels.dtype}")
     if tuple(labels.shape) != tuple(shape):
         raise ValueError(f"`{name}` must have shape {layout} = {tuple(shape)}, got {_shape(labels)}")
+    if torch.compiler.is_compiling():
+        # reading the values into Python would break the graph: assert in the graph instead (RuntimeError when run)
+        labels = labels.long()
+        lo, hi = torch.aminmax(labels)
+        torch._assert_async((lo >= 0) & (hi < num_classes),
+                            f"`{name}` must hold class indices in [0, {num_classes}), got values outside that range")
+        return labels
     lo, hi = torch.stack(torch.aminmax(labels)).tolist()   # one synchronisation on a GPU
     if lo < 0 or hi >= num_classes:
         raise ValueError(f"`{name}` must hold class indices in [0, {num_classes}), got values from {lo} to {hi}")
@@ -59,7 +66,13 @@ def _kernel_params(kernel, args, name='kernel', kernels=tuple(_KERNEL_PARAMS)):
         raise ValueError(f"`{name}={kernel!r}` takes {need}, got {len(args)} {tuple(args)}; "
                          f"valid kernels (extra argument): {_kernel_list(kernels)}")
     for pname, value in zip(names, args):
-        if isinstance(value, Tensor) and value.dim() == 0: value = value.item()
+        if isinstance(value, Tensor) and value.dim() == 0:
+            if torch.compiler.is_compiling():   # as for labels: check a tensor's value in the graph, not in Python
+                if value.is_complex() or value.dtype == torch.bool:
+                    raise TypeError(f"`{pname}` of the {kernel!r} kernel must be a real number, got a {value.dtype} tensor")
+                if pname == 'sigma': torch._assert_async(value > 0, "`sigma` of the 'gaussian' kernel must be > 0")
+                continue
+            value = value.item()
         if isinstance(value, bool) or not isinstance(value, Real):
             raise TypeError(f"`{pname}` of the {kernel!r} kernel must be a real number, got {type(value).__name__}")
         if pname == 'sigma' and not value > 0:
@@ -88,6 +101,17 @@ def kernel_dot_product(x:Tensor, # [N, M]: N vectors of size M
 _SIMILAR_KERNELS = ('linear', 'sigmoid', 'gaussian')
 _SIMILAR_LOSSES = {'mse': F.mse_loss, 'l1': F.l1_loss, 'bce': F.binary_cross_entropy}
 
+def _similarity_loss(s:Tensor, labels:Tensor, kernel_type:str, loss_type:str, args) -> Tensor:
+    "The loss between the kernel similarities of the rows of `s` `[N, M·T]` and those of `labels` `[N, C]`."
+    sim_p = kernel_dot_product(s, s, kernel_type, *args)
+    if kernel_type == 'linear':
+        norm = torch.linalg.vector_norm(s, dim=1)
+        sim_p = sim_p / (norm[:, None] * norm + 1e-8)
+    sim_p = sim_p.clamp(0, 1) if loss_type == 'bce' else sim_p.clamp_max(1)
+    labels = labels.to(s.dtype)
+    sim = (labels @ labels.T).clamp_max(1)
+    return _SIMILAR_LOSSES[loss_type](sim_p, sim)
+
 def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output spikes of N samples
                        labels:Tensor, # [N, C]: one-hot or multi-hot labels
                        kernel_type:str='linear', # 'linear', 'sigmoid' or 'gaussian'
@@ -108,14 +132,11 @@ def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output 
     low = spikes.dtype in (torch.float16, torch.bfloat16)
     s = spikes.reshape(spikes.shape[0], -1)
     if low: s = s.float()
-    sim_p = kernel_dot_product(s, s, kernel_type, *args)
-    if kernel_type == 'linear':
-        norm = torch.linalg.vector_norm(s, dim=1)
-        sim_p = sim_p / (norm[:, None] * norm + 1e-8)
-    sim_p = sim_p.clamp(0, 1) if loss_type == 'bce' else sim_p.clamp_max(1)
-    labels = labels.to(s.dtype)
-    sim = (labels @ labels.T).clamp_max(1)
-    loss = _SIMILAR_LOSSES[loss_type](sim_p, sim)
+    device = s.device.type
+    if torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device):
+        # autocast would run the matrix products in half precision again (and refuses BCE on CUDA): switch it off
+        with torch.autocast(device, enabled=False): loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
+    else: loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
     return loss.to(spikes.dtype) if low else loss
 
 # %% ../nbs/03_losses.ipynb #de337212

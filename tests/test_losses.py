@@ -340,8 +340,114 @@ def test_type_errors(call, match):
 @pytest.mark.parametrize('key', ['ce_rate_loss-mean', 'ce_count_loss-none', 'ce_max_membrane_loss-sum', 'mse_count_loss-mean',
                                  'mse_membrane_loss-none', 'mse_membrane-time_var', 'mse_count_loss-pop', 'tet3', 'tet_loss', 'similar-gaussian-bce'])
 def test_torch_compile(key):
-    "Each loss traces under torch.compile (the label check is a graph break) and gives the eager result."
+    "Each loss traces into one graph under torch.compile (the label check is in the graph) and gives the eager value and gradient."
     torch._dynamo.reset()
     out = torch.rand(4, 3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
-    compiled = torch.compile(FNS[key], backend='aot_eager')
-    torch.testing.assert_close(compiled(out), FNS[key](out))
+    compiled = torch.compile(FNS[key], fullgraph=True, backend='aot_eager')
+    results = []
+    for fn in (FNS[key], compiled):
+        o = out.clone().requires_grad_()
+        loss = fn(o)
+        loss.sum().backward()
+        results.append((loss.detach(), o.grad))
+    torch.testing.assert_close(results[1][0], results[0][0], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(results[1][1], results[0][1], rtol=1e-12, atol=1e-12)
+
+# (name, loss(out, labels), number of classes, labels shape) for the label range check under torch.compile
+LABELLED = [('ce_rate_loss', ce_rate_loss(), 6, (3,)), ('ce_rate_loss-pop', ce_rate_loss(True, 3), 3, (3,)),
+            ('ce_count_loss', ce_count_loss(weight=torch.rand(6)), 6, (3,)), ('ce_max_membrane_loss', ce_max_membrane_loss(), 6, (3,)),
+            ('mse_count_loss', mse_count_loss(0.8, 0.2), 6, (3,)), ('mse_membrane_loss', mse_membrane_loss(), 6, (3,)),
+            ('mse_membrane_loss-time_var', mse_membrane_loss(True), 6, (4, 3)),
+            ('tet', temporal_efficient_training_cross_entropy, 6, (3,)), ('tet_loss', tet_loss, 6, (3,))]
+
+def _raises_in_graph(call, match):
+    "`call()` raises the RuntimeError of an in-graph assertion (not a dynamo error, which also subclasses RuntimeError)."
+    with pytest.raises(RuntimeError, match=match) as info: call()
+    assert not isinstance(info.value, torch._dynamo.exc.TorchDynamoException), info.value
+
+@pytest.mark.parametrize('name,fn,C,shape', LABELLED, ids=[c[0] for c in LABELLED])
+def test_compiled_label_check(name, fn, C, shape):
+    "Compiled (fullgraph): good labels give eager's loss; labels out of range raise the in-graph assertion."
+    torch._dynamo.reset()
+    out = torch.rand(4, 3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    compiled = torch.compile(fn, fullgraph=True, backend='aot_eager')
+    for dtype in (torch.int64, torch.int32, torch.uint8):
+        good = torch.randint(0, C, shape, generator=torch.Generator().manual_seed(8)).to(dtype)
+        good.view(-1)[0] = C - 1   # the extremes are in range
+        good.view(-1)[-1] = 0
+        torch.testing.assert_close(compiled(out, good), fn(out, good), rtol=1e-12, atol=1e-12)
+        bad_values = (C, C + 7) if dtype == torch.uint8 else (C, -1, 100)
+        for value in bad_values:
+            bad = good.clone()
+            bad.view(-1)[1] = value
+            _raises_in_graph(lambda: compiled(out, bad), rf"must hold class indices in \[0, {C}\), got values outside that range")
+            with pytest.raises(ValueError, match=rf"must hold class indices in \[0, {C}\), got values from"):
+                fn(out, bad)   # eager: unchanged
+    # wrong shapes and dtypes are still caught while tracing, with the eager messages (under fullgraph=True
+    # dynamo reports an exception raised while tracing as its `Unsupported` error, the message included)
+    with pytest.raises((ValueError, torch._dynamo.exc.Unsupported), match=r"must have shape"):
+        compiled(out, torch.zeros(5, dtype=torch.int64))
+    with pytest.raises((TypeError, torch._dynamo.exc.Unsupported), match=r"must be an integer tensor of class indices"):
+        compiled(out, torch.zeros(shape))
+
+def test_compiled_tensor_kernel_parameter():
+    "A 0-d tensor kernel parameter traces without a graph break; sigma <= 0 is an in-graph assertion."
+    torch._dynamo.reset()
+    x = torch.rand(5, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+    spk = (x.view(5, 2, 2) > 0.5).double()
+    labels = F.one_hot(torch.tensor([0, 1, 0, 2, 1]), 3)
+    for kernel, p in [('gaussian', 1.5), ('sigmoid', 0.7), ('polynomial', 3.)]:
+        for dtype in (torch.float32, torch.float64):   # (a float32 one is not specialised into a constant)
+            torch._dynamo.reset()
+            kfn = torch.compile(lambda x, p: kernel_dot_product(x, x, kernel, p), fullgraph=True, backend='aot_eager')
+            t = torch.tensor(p, dtype=dtype)
+            torch.testing.assert_close(kfn(x, t), naive_kernel(x, x, kernel, t.item()), rtol=1e-12, atol=1e-12)
+    for dtype in (torch.float32, torch.float64):
+        torch._dynamo.reset()
+        sfn = torch.compile(lambda s, p: spike_similar_loss(s, labels, 'gaussian', 'bce', p), fullgraph=True, backend='aot_eager')
+        sigma = torch.tensor(1.5, dtype=dtype)
+        torch.testing.assert_close(sfn(spk, sigma), spike_similar_loss(spk, labels, 'gaussian', 'bce', 1.5), rtol=1e-12, atol=1e-12)
+        _raises_in_graph(lambda: sfn(spk, torch.tensor(0., dtype=dtype)), r"`sigma` of the 'gaussian' kernel must be > 0")
+    with pytest.raises(ValueError, match=r"`sigma` of the 'gaussian' kernel must be > 0, got 0.0"):
+        spike_similar_loss(spk, labels, 'gaussian', 'bce', torch.tensor(0.))   # eager: unchanged
+    with pytest.raises((TypeError, torch._dynamo.exc.Unsupported), match=r"`sigma` of the 'gaussian' kernel must be a real number, got a torch.bool tensor"):
+        sfn(spk, torch.tensor(True))
+
+def _autocast_value_and_grad(fn, x):
+    x = x.clone().requires_grad_()
+    with torch.autocast('cpu', dtype=torch.bfloat16): value = fn(x)
+    (grad,) = torch.autograd.grad(value, x)
+    return value, grad
+
+@pytest.mark.parametrize('kernel,args', [('linear', ()), ('sigmoid', (1.0,)), ('gaussian', (2.0,))])
+@pytest.mark.parametrize('loss', ['mse', 'l1', 'bce'])
+def test_spike_similar_loss_under_autocast(kernel, args, loss):
+    "Under CPU bf16 autocast the similarity loss is computed in float32, eager and compiled (fullgraph); bf16 records get bf16 gradients."
+    import torch._functorch.config as functorch_config
+    g = torch.Generator().manual_seed(10)
+    spikes = (torch.rand(8, 4, 6, generator=g) < 0.4).float()   # exact in bf16
+    labels = F.one_hot(torch.randint(0, 3, (8,), generator=g), 3)
+    expected = torch.tensor(naive_spike_similar(spikes, labels, kernel, loss, *args), dtype=torch.float64)
+    fn = lambda s: spike_similar_loss(s, labels, kernel, loss, *args)
+    s32 = spikes.clone().requires_grad_()
+    (grad32,) = torch.autograd.grad(fn(s32), s32)   # float32, no autocast
+    def check(f, backward_tol):
+        # float32 records under autocast: float32 arithmetic, not bf16 matrix products
+        value, grad = _autocast_value_and_grad(f, spikes)
+        assert value.dtype == grad.dtype == torch.float32
+        torch.testing.assert_close(value.double(), expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(grad, grad32, rtol=backward_tol, atol=backward_tol * grad32.abs().max().item())
+        # bf16 records: the float64 value to the bf16 rounding of the result, a bf16 gradient
+        value, grad = _autocast_value_and_grad(f, spikes.bfloat16())
+        assert value.dtype == grad.dtype == torch.bfloat16
+        torch.testing.assert_close(value.double(), expected, rtol=2 ** -8, atol=1e-6)
+        torch.testing.assert_close(grad.float(), grad32, rtol=max(backward_tol, 2 ** -8), atol=backward_tol * grad32.abs().max().item())
+    check(fn, 1e-6)
+    # PyTorch 2.13 traces a compiled region's backward under the forward's autocast and ignores the inner
+    # `autocast(enabled=False)` (pytorch/pytorch#179804): the backward matrix products run in bf16 ...
+    torch._dynamo.reset()
+    check(torch.compile(fn, fullgraph=True, backend='aot_eager'), 2 ** -5)
+    # ... unless the backward is compiled without autocast, as eager runs it
+    torch._dynamo.reset()
+    with functorch_config.patch(backward_pass_autocast='off'):
+        check(torch.compile(fn, fullgraph=True, backend='aot_eager'), 1e-6)
