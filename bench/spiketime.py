@@ -1,7 +1,8 @@
 """Forward + backward of `mse_temporal_loss`: snnlit beside snntorch 1.0.0, in one process, on the same records.
 
 Also times `rec.clone()` (a fresh allocation of the record's size, one read and one write pass: the memory
-yardstick) and, for the forward extraction alone, a plain loop-free `argmax` over the time axis.
+yardstick) and, for the forward extraction alone, a plain loop-free `argmax` over the time axis; `multi F=3` is
+forward + backward of `multi_spike_time(rec, 3).sum()`.
 Medians over repeats after warm-up; for the ratio to the clone also the best of the repeats, which
 matters on a shared machine, where a call of many small operations is interrupted more often than
 one copy. Run with `python bench/spiketime.py [--threads K] [--quick] [--allocator warm|default]`.
@@ -14,7 +15,7 @@ glibc's defaults. Both libraries and the clone yardstick run under the same sett
 """
 import argparse, os, statistics, sys, time
 import torch
-from snnlit.spiketime import mse_temporal_loss, first_spike_time
+from snnlit.spiketime import mse_temporal_loss, first_spike_time, multi_spike_time
 
 try:
     import snntorch.functional as SF
@@ -40,6 +41,14 @@ def fwd_bwd(loss_fn, rec, labels):
     return run
 
 
+def multi_fwd_bwd(rec, num_spikes=3):
+    def run():
+        x = rec.detach().requires_grad_()
+        multi_spike_time(x, num_spikes).sum().backward()
+        return x.grad
+    return run
+
+
 def argmax_first_spike(rec):
     "The obvious loop-free extraction: first index of the maximum of the mask over time."
     mask = rec > 0
@@ -61,7 +70,7 @@ def main():
     reps, ref_reps = (10, 1) if args.quick else (100, 3)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} thread(s), {args.allocator} allocator, '
           'float32 records with 5% spikes; times in ms (median)')
-    head = ('T', 'B', 'N', 'snntorch', 'snnlit', 'speed-up', 'clone', 'snnlit/clone', 'best snnlit/clone', 'argmax fwd', 'snnlit fwd')
+    head = ('T', 'B', 'N', 'snntorch', 'snnlit', 'speed-up', 'clone', 'snnlit/clone', 'best snnlit/clone', 'argmax fwd', 'snnlit fwd', 'multi F=3')
     print('| ' + ' | '.join(head) + ' |')
     print('|' + '---|' * len(head))
     # snntorch's defaults give every neuron target 0; both sides use on=0, off=T-1 spelled out
@@ -75,6 +84,7 @@ def main():
                 t_clone, b_clone = median_ms(lambda: rec.clone(), reps, best=True)
                 t_argmax = median_ms(lambda: argmax_first_spike(rec), reps)
                 t_fwd = median_ms(lambda: first_spike_time(rec), reps)
+                t_multi = median_ms(multi_fwd_bwd(rec), reps)
                 if SF is not None:
                     ref = SF.mse_temporal_loss(on_target=0, off_target=T - 1)
                     g_ours = fwd_bwd(ours, rec, labels)()
@@ -85,7 +95,7 @@ def main():
                 else:
                     ref_s, speed = 'n/a', 'n/a'
                 print(f'| {T} | {B} | {N} | {ref_s} | {t_ours:.3f} | {speed} | {t_clone:.3f} | '
-                      f'{t_ours / t_clone:.1f} | {b_ours / b_clone:.1f} | {t_argmax:.3f} | {t_fwd:.3f} |', flush=True)
+                      f'{t_ours / t_clone:.1f} | {b_ours / b_clone:.1f} | {t_argmax:.3f} | {t_fwd:.3f} | {t_multi:.3f} |', flush=True)
 
 
 if __name__ == '__main__':

@@ -6,13 +6,13 @@
 __all__ = ['FirstSpike', 'first_spike_time', 'MultiSpike', 'multi_spike_time', 'SpikeTime', 'mse_temporal_loss',
            'ce_temporal_loss']
 
-# %% ../nbs/04_spiketime.ipynb #207b7aac
+# %% ../nbs/04_spiketime.ipynb #4e608d50
 from numbers import Integral, Real
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 
-# %% ../nbs/04_spiketime.ipynb #0331d1ac
+# %% ../nbs/04_spiketime.ipynb #aa97a4ce
 _EXACT_INTEGERS = {torch.bfloat16: 256, torch.float16: 2048, torch.float32: 2 ** 24, torch.float64: 2 ** 53}
 
 def _check_record(spk_rec, name='spk_rec', min_dim=1):
@@ -29,11 +29,41 @@ def _check_record(spk_rec, name='spk_rec', min_dim=1):
         raise ValueError(f"`{name}` has T={T} steps but {spk_rec.dtype} holds whole numbers exactly only up to "
                          f"{_EXACT_INTEGERS[spk_rec.dtype]}: convert the record with `.float()`")
 
+def _batched(t:Tensor) -> bool:
+    "Whether `t` is batched by `torch.func.vmap` (at any level; `grad`'s wrappers are looked through)."
+    while torch._C._functorch.is_functorch_wrapped_tensor(t):
+        if torch._C._functorch.is_batchedtensor(t): return True
+        t = torch._C._functorch.get_unwrapped(t)
+    return False
+
+def _values_readable(t:Tensor) -> bool:
+    "Whether Python may read `t`'s values: not while `torch.compile` traces, nor for a tensor batched by `vmap`."
+    return not torch.compiler.is_compiling() and not _batched(t)
+
+def _apply(fn, *args):
+    "`fn.apply(*args)`, every argument of `fn.forward` given."
+    # `Function.apply` binds the defaults of a `forward` that has a `setup_context` with `inspect.signature`
+    # on every call (about 15 µs, a tenth of a small loss's forward + backward). With every argument given
+    # there is nothing to bind: outside torch.func transforms and torch.compile, go straight to the C++
+    # apply that `Function.apply` ends in. (Under compile, `fn.apply` with every argument also avoids a
+    # dynamo quirk: without grad it passes a `ctx` to a `forward` whose default arguments were left out.)
+    if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active(): return fn.apply(*args)
+    return super(torch.autograd.Function, fn).apply(*args)
+
+def _scatter_rows(rows:int, index:Tensor, src:Tensor, add:bool=False) -> Tensor:
+    "Zeros `[rows, M]` with `src` `[k, M]` written (or, with `add`, added) at the rows `index` along dim 0."
+    zeros = src.new_zeros((rows, src.shape[1]))   # new_zeros, not torch.zeros: batched under vmap
+    if torch.compiler.is_compiling() or _batched(src):   # vmap batches only the out-of-place ops
+        return zeros.scatter_add(0, index, src) if add else zeros.scatter(0, index, src)
+    return zeros.scatter_add_(0, index, src) if add else zeros.scatter_(0, index, src)   # in place: one pass fewer
+
 def _spike_mask(rec:Tensor) -> Tensor:
     "A fresh bool tensor, True where `rec > 0`, by the cheapest exact route."
     # On CPU, `x.to(bool)` (x != 0) is one vectorised pass, several times faster than `x > 0`; the
     # two agree unless the record holds negative numbers or NaN, which one cheap `amin` rules out.
-    if rec.device.type == 'cpu' and rec.numel() and rec.amin().item() >= 0: return rec.to(torch.bool)
+    # Where the value of `amin` cannot be read (compile, vmap), the general route keeps one graph.
+    if rec.device.type == 'cpu' and rec.numel() and _values_readable(rec) and rec.amin().item() >= 0:
+        return rec.to(torch.bool)
     return rec > 0
 
 def _first_spike_steps(mask:Tensor) -> Tensor:
@@ -44,79 +74,101 @@ def _first_spike_steps(mask:Tensor) -> Tensor:
     else: weight = (255 - torch.arange(T, device=mask.device) // group).to(torch.uint8).view(T, 1)
     key = mask.view(torch.uint8).mul_(weight)            # nonzero exactly where the mask is True
     best = key.amax(0)                                   # 255 - first group with a spike; 0 if none
-    if group == 1: return 255 - best.clamp_(min=256 - T) # a silent neuron: 255 - (256 - T) = T - 1
+    if group == 1: return 255 - best.clamp(min=256 - T)  # a silent neuron: 255 - (256 - T) = T - 1
     # find the first spike inside the first group: `group` rows per neuron, not T
-    steps = (255 - best.long()).clamp_(max=(T - 1) // group)
+    steps = (255 - best.long()).clamp(max=(T - 1) // group)
     rows = (steps * group).unsqueeze(0) + torch.arange(group, device=mask.device).unsqueeze(1)
-    within = key.gather(0, rows.clamp_(max=T - 1)).ne_(0).to(torch.int32)
+    within = key.gather(0, rows.clamp(max=T - 1)).ne(0).to(torch.int32)
     within.mul_(torch.arange(group, 0, -1, device=mask.device, dtype=torch.int32).view(group, 1))
     steps = steps * group + group - within.amax(0)
     return torch.where(best > 0, steps, T - 1)
 
-# %% ../nbs/04_spiketime.ipynb #1a482554
+# %% ../nbs/04_spiketime.ipynb #7da9dfc8
 class FirstSpike(torch.autograd.Function):
     "First-spike step of every neuron of a `[T, ...]` record (`T - 1` if silent), with gradient `-1` at that step."
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, spk_rec, device=None):
+    def forward(spk_rec, device=None):
         _check_record(spk_rec)
         T = spk_rec.shape[0]
         steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
-        times = steps.to(spk_rec.dtype).view(spk_rec.shape[1:])
-        ctx.save_for_backward(times)
-        ctx.rec_shape = spk_rec.shape
-        return times
+        return steps.to(spk_rec.dtype).view(spk_rec.shape[1:])
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+        ctx.rec_shape = inputs[0].shape
 
     @staticmethod
     def backward(ctx, grad_times):
         times, = ctx.saved_tensors
-        grad = torch.zeros((ctx.rec_shape[0], times.numel()), dtype=grad_times.dtype, device=grad_times.device)
-        grad.scatter_(0, times.reshape(1, -1).long(), grad_times.reshape(1, -1).neg())
+        grad = _scatter_rows(ctx.rec_shape[0], times.reshape(1, -1).long(), grad_times.reshape(1, -1).neg())
         return grad.view(ctx.rec_shape), None
 
-# %% ../nbs/04_spiketime.ipynb #3650eac8
+# %% ../nbs/04_spiketime.ipynb #bbe6a75b
 def first_spike_time(spk_rec:Tensor # spike record `[T, ...]`, e.g. `[T, B, N]`; a step spikes where it is > 0
                     ) -> Tensor: # `[...]` first-spike step of each neuron (`T - 1` if it never fires), in `spk_rec`'s dtype
     "Time step of each neuron's first spike; backward: $-$grad at that step, 0 elsewhere."
-    return FirstSpike.apply(spk_rec)
+    return _apply(FirstSpike, spk_rec, None)
 
-# %% ../nbs/04_spiketime.ipynb #50b2cd7f
+# %% ../nbs/04_spiketime.ipynb #50ff05f2
 def _check_num_spikes(num_spikes):
     if isinstance(num_spikes, bool) or not isinstance(num_spikes, Integral):
         raise TypeError(f"`num_spikes` must be an int, got {type(num_spikes).__name__}")
     if num_spikes < 1: raise ValueError(f"`num_spikes` must be >= 1, got {num_spikes}")
 
+_LOOP_MAX_SPIKES = 8   # up to this many spikes per neuron (and T <= 255), one round per spike beats the count
+
+def _multi_spike_steps(mask:Tensor, num_spikes:int) -> Tensor:
+    "`[F, M]` steps of the first F True entries in each column of a `[T, M]` bool mask (overwritten), `T - 1` where missing."
+    T, M = mask.shape
+    if num_spikes == 1: return _first_spike_steps(mask).unsqueeze(0)
+    if num_spikes <= _LOOP_MAX_SPIKES and T <= 255:
+        key = mask.view(torch.uint8).mul_(torch.arange(T, 0, -1, dtype=torch.uint8, device=mask.device).view(T, 1))
+        found = []
+        for f in range(num_spikes):                               # F rounds, each over bytes
+            found.append(key.amax(0))                             # T - step of the next spike; 0 if none is left
+            if f + 1 < num_spikes: key.mul_(key < found[-1])      # keep only the spikes after it
+        steps = T - torch.stack(found).long()
+    else:
+        ctype = torch.int16 if T <= 32767 else torch.int32
+        count = mask.t().contiguous().cumsum(1, dtype=ctype)                   # [M, T]: spikes so far
+        f = torch.arange(num_spikes, dtype=ctype, device=mask.device).expand(M, num_spikes).contiguous()
+        steps = torch.searchsorted(count, f, right=True).t()     # steps with at most f spikes so far
+    return steps.clamp(max=T - 1)
+
 class MultiSpike(torch.autograd.Function):
     "Steps of the first `num_spikes` spikes of every neuron (`T - 1` where missing), with gradient `-1` at each, summed where they coincide."
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, spk_rec, num_spikes, device=None):
+    def forward(spk_rec, num_spikes, device=None):
         _check_record(spk_rec)
         _check_num_spikes(num_spikes)
         T = spk_rec.shape[0]
-        mask = _spike_mask(spk_rec.reshape(T, -1))
-        order = mask.cumsum(0, dtype=torch.int32)          # 1 for the first spike, 2 for the second, ...
-        t, m = mask.logical_and_(order <= num_spikes).nonzero(as_tuple=True)
-        times = torch.full((num_spikes, mask.shape[1]), T - 1, dtype=spk_rec.dtype, device=spk_rec.device)
-        times[order[t, m].long() - 1, m] = t.to(spk_rec.dtype)
-        times = times.view(num_spikes, *spk_rec.shape[1:])
-        ctx.save_for_backward(times)
-        ctx.rec_shape = spk_rec.shape
-        return times
+        steps = _multi_spike_steps(_spike_mask(spk_rec.reshape(T, -1)), num_spikes)
+        return steps.to(spk_rec.dtype).view(num_spikes, *spk_rec.shape[1:])
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+        ctx.rec_shape = inputs[0].shape
 
     @staticmethod
     def backward(ctx, grad_times):
         times, = ctx.saved_tensors
         F_ = times.shape[0]
-        grad = torch.zeros((ctx.rec_shape[0], times[0].numel()), dtype=grad_times.dtype, device=grad_times.device)
-        grad.scatter_add_(0, times.reshape(F_, -1).long(), grad_times.reshape(F_, -1).neg())
+        grad = _scatter_rows(ctx.rec_shape[0], times.reshape(F_, -1).long(), grad_times.reshape(F_, -1).neg(), add=True)
         return grad.view(ctx.rec_shape), None, None
 
 def multi_spike_time(spk_rec:Tensor, # spike record `[T, ...]`; a step spikes where it is > 0
                      num_spikes:int # F, how many spikes to extract per neuron
                     ) -> Tensor: # `[F, ...]` step of each neuron's f-th spike (`T - 1` if it has fewer)
     "Time steps of the first `num_spikes` spikes of each neuron; backward: $-$grad at each, added where they coincide."
-    return MultiSpike.apply(spk_rec, num_spikes)
+    return _apply(MultiSpike, spk_rec, num_spikes, None)
 
-# %% ../nbs/04_spiketime.ipynb #914d0784
+# %% ../nbs/04_spiketime.ipynb #6f21df95
 def _check_flag(value, name):
     if not isinstance(value, bool): raise TypeError(f"`{name}` must be a bool, got {type(value).__name__}")
 
@@ -147,7 +199,10 @@ def _check_labels(labels, spk_out, name='targets'):
                         f"got {getattr(labels, 'dtype', type(labels).__name__)}")
     if labels.shape != batch:
         raise ValueError(f"`{name}` must have shape {list(batch)} (one label per sample of the record {list(spk_out.shape)}), got {list(labels.shape)}")
-    if labels.numel():
+    if not labels.numel(): return
+    if torch.compiler.is_compiling():   # no Python read in a graph: the check runs in it, a RuntimeError on bad labels
+        torch._assert_async(((labels >= 0) & (labels < N)).all(), f"`{name}` must hold class labels in [0, {N})")
+    elif _values_readable(labels):      # (labels batched by vmap: out-of-range ones fail in scatter_/cross_entropy)
         lo, hi = (int(v) for v in labels.aminmax())
         if lo < 0 or hi >= N: raise ValueError(f"`{name}` must hold class labels in [0, {N}), got values from {lo} to {hi}")
 
@@ -155,7 +210,7 @@ def _wrap_time(t:float, T:int, name:str) -> float:
     if t < -T: raise ValueError(f"`{name}` must be >= -T = {-T} (negative times count from the end), got {t:g}")
     return t + T if t < 0 else t
 
-# %% ../nbs/04_spiketime.ipynb #cce3fa4f
+# %% ../nbs/04_spiketime.ipynb #94934712
 class SpikeTime(nn.Module):
     "Spike times of a record and target times from labels (or given times), as snntorch's temporal losses use them."
     FirstSpike = FirstSpike
@@ -186,12 +241,12 @@ class SpikeTime(nn.Module):
         if not self.multi_spike:
             times = torch.full(labels.shape[:-1] + (N,), _wrap_time(self.off_target, T, 'off_target'),
                                dtype=spk_out.dtype, device=spk_out.device)
-            return times.scatter_(-1, labels, _wrap_time(self.on_target, T, 'on_target'))
+            return times.scatter(-1, labels, _wrap_time(self.on_target, T, 'on_target'))   # out of place: labels may be vmapped
         on = torch.tensor([_wrap_time(t, T, 'on_target') for t in self.on_target], dtype=spk_out.dtype, device=spk_out.device)
         off = torch.tensor([_wrap_time(t, T, 'off_target') for t in self.off_target], dtype=spk_out.dtype, device=spk_out.device)
         lead = (-1,) + (1,) * labels.dim()
         times = off.view(lead).expand(len(off), *labels.shape[:-1], N).clone()          # [F, ..., N]
-        return times.scatter_(-1, labels.expand(len(on), *labels.shape), on.view(lead).expand(len(on), *labels.shape))
+        return times.scatter(-1, labels.expand(len(on), *labels.shape), on.view(lead).expand(len(on), *labels.shape))
 
     def _given_times(self, targets, spk_out):
         if not isinstance(targets, Tensor):
@@ -205,7 +260,9 @@ class SpikeTime(nn.Module):
                 targets = targets.reshape(targets.shape[:1] + (1,) * (len(shape) - targets.dim()) + targets.shape[1:])
         try: times = targets.to(device=spk_out.device, dtype=spk_out.dtype).broadcast_to(shape)
         except RuntimeError: raise ValueError(f"`targets` of shape {list(targets.shape)} do not broadcast to the spike times {list(shape)}") from None
-        if times.numel() and times.min() < -T:
+        if times.numel() and torch.compiler.is_compiling():
+            torch._assert_async((times < -T).any().logical_not(), f"`targets` must be >= -T = {-T} (negative times count from the end)")
+        elif times.numel() and _values_readable(times) and times.min() < -T:
             raise ValueError(f"`targets` must be >= -T = {-T} (negative times count from the end), got {times.min().item():g}")
         return torch.where(times < 0, times + T, times)  # a new tensor: the caller's is left alone
 
@@ -230,7 +287,7 @@ class SpikeTime(nn.Module):
         return (f'target_is_time={self.target_is_time}, on_target={self.on_target}, off_target={self.off_target}, '
                 f'tolerance={self.tolerance:g}, multi_spike={self.multi_spike}')
 
-# %% ../nbs/04_spiketime.ipynb #91efb5ed
+# %% ../nbs/04_spiketime.ipynb #701cb20c
 def _check_reduction(reduction):
     if reduction not in ('mean', 'sum', 'none'):
         raise ValueError(f"`reduction` must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -242,21 +299,29 @@ def _check_weight(weight):
 
 class _FirstSpikeMSE(torch.autograd.Function):
     "First-spike times and their mean (or summed) squared error in one node; backward scatters $-\\partial L/\\partial\\tau$ straight into the record."
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, spk_rec, target_times, reduction):
+    def forward(spk_rec, target_times, reduction):
         T = spk_rec.shape[0]
         steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
         diff = (steps.to(spk_rec.dtype).view(spk_rec.shape[1:]) - target_times) / T
-        ctx.save_for_backward(steps, diff)
-        ctx.rec_shape = spk_rec.shape
-        ctx.scale = 2 / T / (diff.numel() if reduction == 'mean' else 1)   # dL/dtau = scale * diff
-        return diff.square().mean() if reduction == 'mean' else diff.square().sum()
+        loss = diff.square().mean() if reduction == 'mean' else diff.square().sum()
+        return loss, steps, diff   # `setup_context` sees only inputs and outputs: the steps and differences go out too
 
     @staticmethod
-    def backward(ctx, grad_loss):
+    def setup_context(ctx, inputs, output):
+        spk_rec, _, reduction = inputs
+        _, steps, diff = output
+        ctx.mark_non_differentiable(steps, diff)
+        ctx.save_for_backward(steps, diff)
+        ctx.rec_shape = spk_rec.shape
+        ctx.scale = 2 / spk_rec.shape[0] / (diff.numel() if reduction == 'mean' else 1)   # dL/dtau = scale * diff
+
+    @staticmethod
+    def backward(ctx, grad_loss, grad_steps, grad_diff):
         steps, diff = ctx.saved_tensors
-        grad = torch.zeros((ctx.rec_shape[0], steps.numel()), dtype=diff.dtype, device=diff.device)
-        grad.scatter_(0, steps.reshape(1, -1).long(), diff.reshape(1, -1) * (grad_loss * -ctx.scale))
+        grad = _scatter_rows(ctx.rec_shape[0], steps.reshape(1, -1).long(), diff.reshape(1, -1) * (grad_loss * -ctx.scale))
         return grad.view(ctx.rec_shape), None, None
 
 class mse_temporal_loss(nn.Module):
@@ -283,7 +348,7 @@ class mse_temporal_loss(nn.Module):
         if not (st.tolerance or st.multi_spike) and self.weight is None and self.reduction != 'none':
             target_time = st.target_times(spk_rec, targets)
             if target_time.numel() and not target_time.requires_grad:
-                return _FirstSpikeMSE.apply(spk_rec, target_time, self.reduction)
+                return _apply(_FirstSpikeMSE, spk_rec, target_time, self.reduction)[0]
         spk_time, target_time = st(spk_rec, targets)
         T = spk_rec.shape[0]
         # dividing before squaring keeps float16 finite: (T - 1)^2 overflows it from T = 257
@@ -292,7 +357,7 @@ class mse_temporal_loss(nn.Module):
         loss = loss * self.weight.to(loss.dtype)[targets].unsqueeze(-1)
         return loss.mean() if self.reduction == 'mean' else loss.sum() if self.reduction == 'sum' else loss
 
-# %% ../nbs/04_spiketime.ipynb #e8ddfe92
+# %% ../nbs/04_spiketime.ipynb #3df57c38
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits $-\tau$; 'reciprocal': logits $1/(\tau+1)$

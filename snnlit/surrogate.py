@@ -11,13 +11,13 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #09357b70
-import math
+# %% ../nbs/00_surrogate.ipynb #63500a3a
+import importlib.util, math
 from numbers import Real
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/00_surrogate.ipynb #285b6f5c
+# %% ../nbs/00_surrogate.ipynb #77f90b98
 _is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
 
 def heaviside(x:Tensor # any floating-point tensor
@@ -28,7 +28,9 @@ def heaviside(x:Tensor # any floating-point tensor
     # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #adae6212
+# %% ../nbs/00_surrogate.ipynb #6e5ebcce
+_HAS_TRITON = importlib.util.find_spec('triton') is not None
+
 def _check_float(x, name):
     if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}")
@@ -41,7 +43,7 @@ def _check_param(value, name, positive=True):
     if not math.isfinite(value) or (positive and value <= 0):
         raise ValueError(f"`{name}` must be a finite number{' > 0' if positive else ''}, got {value}")
 
-# %% ../nbs/00_surrogate.ipynb #9a3dbc71
+# %% ../nbs/00_surrogate.ipynb #e20c18bd
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
                    doc:str=None):
@@ -56,8 +58,13 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
     def backward(ctx, grad_output):
         x, = ctx.saved_tensors
         formula = surrogate_backward
-        if not torch.compiler.is_compiling() and torch._C._are_functorch_transforms_active():
-            formula = torch.func.functionalize(surrogate_backward)   # batched values into unbatched buffers
+        if not torch.compiler.is_compiling():
+            if torch._C._are_functorch_transforms_active():
+                formula = torch.func.functionalize(surrogate_backward)   # batched values into unbatched buffers
+            elif x.is_cuda and _HAS_TRITON:                              # one kernel instead of a chain of them
+                from snnlit.surrogate_triton import triton_surrogate_backward
+                grad = triton_surrogate_backward(surrogate_backward, grad_output, x, ctx.params)
+                if grad is not None: return (grad, *(None,) * len(ctx.params))
         return (formula(grad_output, x, *ctx.params), *(None,) * len(ctx.params))
     members = dict(forward=staticmethod(forward), setup_context=staticmethod(setup_context),
                    backward=staticmethod(backward), surrogate_backward=staticmethod(surrogate_backward),
@@ -65,7 +72,7 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    __doc__=doc or f"Heaviside forward, `{surrogate_backward.__name__}` backward.")
     return type(name, (torch.autograd.Function,), members)
 
-# %% ../nbs/00_surrogate.ipynb #8cefadaa
+# %% ../nbs/00_surrogate.ipynb #313fb78e
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     def __init__(self, spiking:bool=True, # `False`: use the smooth primitive in both passes
@@ -99,13 +106,13 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         fn = self.spiking_function if self.spiking else self.primitive_function
         return fn(x, *(getattr(self, k) for k in self._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #65f81145
+# %% ../nbs/00_surrogate.ipynb #fe6e3d17
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #f812f7e7
+# %% ../nbs/00_surrogate.ipynb #025db972
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
@@ -123,7 +130,7 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #c4a28be4
+# %% ../nbs/00_surrogate.ipynb #124b0bb4
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
@@ -142,7 +149,7 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #b28227fd
+# %% ../nbs/00_surrogate.ipynb #47319cb5
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
@@ -205,7 +212,7 @@ def _piecewise_leaky_relu_primitive(x, w, c):
     outside = c * x + torch.where(x < 0, c * w, 1 - c * w)
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, outside)
 
-# %% ../nbs/00_surrogate.ipynb #7c400a2e
+# %% ../nbs/00_surrogate.ipynb #75ae36ee
 piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward)
 piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward)
 sigmoid = spike_function('sigmoid', _sigmoid_backward)
@@ -215,13 +222,13 @@ nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_
 erf = spike_function('erf', _erf_backward)
 piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward)
 
-# %% ../nbs/00_surrogate.ipynb #557defa3
+# %% ../nbs/00_surrogate.ipynb #7f845cc0
 def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase):
     return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.apply),
                                     primitive_function=staticmethod(primitive), __doc__=doc,
                                     __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #604ac4b6
+# %% ../nbs/00_surrogate.ipynb #df2bee5a
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
     def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
@@ -257,7 +264,7 @@ class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leak
         _check_param(w, 'w'); _check_param(c, 'c', positive=False)
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #e911b0f6
+# %% ../nbs/00_surrogate.ipynb #8c232008
 def _fast_sigmoid_backward(g, x, slope):
     t = x.abs().mul_(slope).add_(1).pow_(2)
     return g / t
@@ -290,7 +297,7 @@ triangular_function = spike_function('triangular_function', _triangular_backward
 straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward)
 spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward)
 
-# %% ../nbs/00_surrogate.ipynb #9a826330
+# %% ../nbs/00_surrogate.ipynb #ea054c44
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
@@ -313,7 +320,7 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
         _check_param(beta, 'beta'); _check_param(slope, 'slope')
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #f82c6435
+# %% ../nbs/00_surrogate.ipynb #be7eaaa4
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)

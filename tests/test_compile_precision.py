@@ -6,9 +6,9 @@ configurations and a whole network, one case with the default inductor backend, 
 (surrogates, losses, per-sample gradients of a spiking network), and training under `torch.autocast` with
 bfloat16 on CPU.
 
-What does not compile into one graph (or does not go through torch.func) today is marked `xfail(strict=True)`
-with the file, function and reason: such a test fails the day the limitation is lifted, so that the marker
-is removed and the guarantee becomes a test.
+Every component named by the performance issue now compiles into one graph and goes through torch.func; a
+limitation found later is to be pinned here as `xfail(strict=True)` with file, function and reason, so that the
+test fails the day it is lifted and the marker is removed.
 """
 import pytest, torch
 import torch.nn.functional as F
@@ -18,7 +18,6 @@ from snnlit import losses as L, spiketime as S, online as O, surrogate as sl
 from snnlit.demo import SpikingMLP
 from snnlit.neuron import IFNode, LIFNode
 
-DYNAMO_ERRORS = (torch._dynamo.exc.Unsupported, torch._dynamo.exc.UserError)   # graph break / data-dependent guard
 COMPILE = dict(backend='aot_eager')   # dynamo + AOTAutograd, where graph breaks surface, without C++ codegen
 SURROGATES = [sl.PiecewiseQuadratic, sl.PiecewiseExp, sl.Sigmoid, sl.SoftSign, sl.ATan, sl.NonzeroSignLogAbs, sl.Erf,
               sl.PiecewiseLeakyReLU, sl.FastSigmoid, sl.Triangular, sl.StraightThroughEstimator, sl.SpikeRateEscape]
@@ -58,10 +57,6 @@ SPIKETIME = [
     ('ce_temporal_loss_reciprocal', S.ce_temporal_loss('reciprocal'), _record, _labels),
     ('multi_spike_time', lambda s, _: S.multi_spike_time(s, 2), _record, _labels),
 ]
-SPIKETIME_BREAK = ('snnlit/spiketime.py `_spike_mask`: `rec.amin().item() >= 0` (CPU fast path) and `_check_labels`: '
-                   '`int(v) for v in labels.aminmax()` read tensor values in Python; `MultiSpike.forward` also calls '
-                   '`nonzero()`, whose output shape depends on the data (graph breaks)')
-
 SIMILARITY = [  # no label values read: these must trace into one graph
     ('spike_similar_loss_linear_mse', lambda s, l: L.spike_similar_loss(s, l), lambda: _record().permute(1, 2, 0), _one_hot),
     ('spike_similar_loss_sigmoid_bce', lambda s, l: L.spike_similar_loss(s, l, 'sigmoid', 'bce', 0.5),
@@ -105,9 +100,9 @@ def test_label_losses_compile_fullgraph(name, fn, make_x, make_target):
     "The label range check is an in-graph assertion under compile (a Python read of the values in eager mode)."
     _compare_compiled(fn, make_x, make_target, fullgraph=True)
 
-@pytest.mark.xfail(strict=True, raises=DYNAMO_ERRORS, reason=SPIKETIME_BREAK)
 @pytest.mark.parametrize('name,fn,make_x,make_target', SPIKETIME, ids=[c[0] for c in SPIKETIME])
 def test_spiketime_compile_fullgraph(name, fn, make_x, make_target):
+    "Spike-time extraction and the temporal losses: no value read in Python, static shapes (no `nonzero`)."
     _compare_compiled(fn, make_x, make_target, fullgraph=True)
 
 # ---- torch.compile: neurons, online training, a whole network ---------------------------------------------------
@@ -221,7 +216,8 @@ def test_surrogate_vmap_over_hyper_parameter(cls):
         (gi,) = torch.autograd.grad(sg.spiking_function(x_, a, *params[1:]).sum(), x_)
         torch.testing.assert_close(batched[i], gi)
 
-@pytest.mark.parametrize('name,fn,make_x,make_target', LABEL_LOSSES + SIMILARITY[:3], ids=[c[0] for c in LABEL_LOSSES + SIMILARITY[:3]])
+@pytest.mark.parametrize('name,fn,make_x,make_target', LABEL_LOSSES + SIMILARITY[:3] + SPIKETIME[1:5],
+                         ids=[c[0] for c in LABEL_LOSSES + SIMILARITY[:3] + SPIKETIME[1:5]])
 def test_loss_grad_and_vmap(name, fn, make_x, make_target):
     "`torch.func.grad` equals autograd; `vmap` over a stack of records equals a loop."
     x, target = make_x(), make_target()
@@ -230,11 +226,9 @@ def test_loss_grad_and_vmap(name, fn, make_x, make_target):
     stack = torch.stack([x, make_x().roll(1, 0), 1 - x])
     torch.testing.assert_close(vmap(lambda x: fn(x, target))(stack), torch.stack([fn(s, target) for s in stack]))
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason='snnlit/spiketime.py `FirstSpike`, `MultiSpike`, `_FirstSpikeMSE`: autograd.Functions with '
-                          '`forward(ctx, ...)` and no `setup_context` staticmethod, which torch.func transforms require')
 @pytest.mark.parametrize('name,fn,make_x,make_target', SPIKETIME[:4], ids=[c[0] for c in SPIKETIME[:4]])
 def test_spiketime_grad(name, fn, make_x, make_target):
+    "The spike-time Functions define `setup_context`, so `torch.func.grad` equals autograd."
     x, target = make_x(), make_target()
     _, expected = _value_and_grad(fn, x, target)
     torch.testing.assert_close(grad(lambda x: fn(x, target).sum())(x), expected)

@@ -314,19 +314,132 @@ def test_ttfs_classifier_trains():
     assert loss.item() < first and (pred == labels).double().mean() > 0.9
 
 
+def _value_and_grad(fn, rec):
+    x = rec.clone().requires_grad_()
+    out = fn(x)
+    (g,) = torch.autograd.grad(out.sum(), x)
+    return out.detach(), g
+
+
 def test_inside_torch_compile():
-    "The losses run under torch.compile (the `x > 0` shortcut check is a graph break, not an error)."
+    "One graph (fullgraph) with the default inductor backend: times and MSE bit for bit, the CE to rounding (inductor fuses its softmax)."
+    torch._dynamo.reset()
     g = torch.Generator().manual_seed(7)
     rec = (torch.rand(20, 4, 5, generator=g) < 0.2).float()
     labels = torch.randint(0, 5, (4,), generator=g)
-    for loss_fn in (mse_temporal_loss(tolerance=1), ce_temporal_loss()):
-        grads = []
-        for fn in (loss_fn, torch.compile(lambda r, l: loss_fn(r, l))):
+    mse, ce = mse_temporal_loss(tolerance=1), ce_temporal_loss()
+    fn = lambda r: torch.cat([mse(r, labels)[None], ce(r, labels)[None], multi_spike_time(r, 3).flatten()])
+    eager, compiled = _value_and_grad(fn, rec), _value_and_grad(torch.compile(fn, fullgraph=True), rec)
+    assert torch.equal(compiled[0][2:], eager[0][2:]) and compiled[0][0] == eager[0][0]
+    torch.testing.assert_close(compiled[0], eager[0], rtol=1e-6, atol=0)
+    torch.testing.assert_close(compiled[1], eager[1], rtol=1e-6, atol=1e-7)
+    with torch.no_grad():   # without grad dynamo inlines the forwards instead of the autograd.Function
+        assert torch.equal(torch.compile(lambda r: first_spike_time(r), fullgraph=True)(rec), first_spike_time(rec))
+
+
+@pytest.mark.parametrize('T', [20, 300, 40000])
+def test_compiled_extraction_matches_loops(T):
+    "fullgraph (aot_eager) on every route: byte and grouped first-spike weights, F rounds (T <= 255), the two- and four-byte count."
+    torch._dynamo.reset()
+    g = torch.Generator().manual_seed(T)
+    rec = (torch.rand(T, 2, 3, generator=g) < 12 / T).double()
+    rec[T - 1, 0, 0] = 1.
+    fn = lambda r: torch.cat([first_spike_time(r)[None], multi_spike_time(r, 3), multi_spike_time(r, 10)])
+    compiled = _value_and_grad(torch.compile(fn, fullgraph=True, backend='aot_eager'), rec)
+    ref = naive_times(rec, 10)
+    expected = torch.cat([ref[:1], ref[:3], ref])
+    assert torch.equal(compiled[0], expected)
+    assert torch.equal(compiled[1], naive_grad(rec.shape, expected, torch.ones(expected.shape)))
+
+
+def test_compiled_checks_raise_at_run_time():
+    "Under compile the value checks are assertions inside the graph: a RuntimeError (not ValueError) on bad input, nothing on good."
+    torch._dynamo.reset()
+    rec = (torch.rand(10, 3, 4, generator=torch.Generator().manual_seed(9)) < 0.3).double()
+    for loss in (mse_temporal_loss(), ce_temporal_loss(), mse_temporal_loss(tolerance=1)):
+        fn = torch.compile(lambda r, l: loss(r, l), fullgraph=True, backend='aot_eager')
+        good = torch.tensor([0, 3, 1])
+        assert torch.equal(fn(rec, good), loss(rec, good))
+        for bad in (torch.tensor([0, 4, 1]), torch.tensor([-1, 0, 0])):
+            with pytest.raises(ValueError, match=r'`targets` must hold class labels in \[0, 4\)'): loss(rec, bad)
+            with pytest.raises(RuntimeError, match=r'`targets` must hold class labels in \[0, 4\)'): fn(rec, bad)
+    given = mse_temporal_loss(target_is_time=True)
+    fn = torch.compile(lambda r, t: given(r, t), fullgraph=True, backend='aot_eager')
+    ok = torch.tensor([-10., 2., -1., 9.])
+    assert torch.equal(fn(rec, ok), given(rec, ok))
+    with pytest.raises(RuntimeError, match=r'`targets` must be >= -T = -10'): fn(rec, ok - 1)
+
+
+_W = torch.rand(5, generator=torch.Generator().manual_seed(11), dtype=torch.float64)
+FUNC_CASES = {
+    'first_spike_time': lambda x, y: first_spike_time(x),
+    'multi_spike_time_3': lambda x, y: multi_spike_time(x, 3),
+    'multi_spike_time_10': lambda x, y: multi_spike_time(x, 10),
+    'FirstSpike.apply': lambda x, y: SpikeTime.FirstSpike.apply(x, 'cpu'),
+    'MultiSpike.apply': lambda x, y: SpikeTime.MultiSpike.apply(x, 2, 'cpu'),
+    'mse_temporal_loss': lambda x, y: mse_temporal_loss()(x, y),
+    'mse_temporal_loss_sum': lambda x, y: mse_temporal_loss(on_target=2, off_target=-3, reduction='sum')(x, y),
+    'mse_temporal_loss_tolerance': lambda x, y: mse_temporal_loss(tolerance=2)(x, y),
+    'mse_temporal_loss_multi': lambda x, y: mse_temporal_loss(on_target=(0, 3), off_target=(-1, -1), multi_spike=True)(x, y),
+    'ce_temporal_loss': lambda x, y: ce_temporal_loss()(x, y),
+    'ce_temporal_loss_reciprocal': lambda x, y: ce_temporal_loss('reciprocal', weight=_W)(x, y),
+}
+
+
+@pytest.mark.parametrize('name', list(FUNC_CASES))
+@pytest.mark.parametrize('T', [12, 300])
+def test_torch_func_grad_and_vmap(name, T):
+    "`torch.func.grad` equals autograd; `vmap` and `vmap(grad)` over a stack of records equal a loop over the stack."
+    from torch.func import grad, vmap
+    fn = FUNC_CASES[name]
+    g = torch.Generator().manual_seed(T)
+    stack = (torch.rand(4, T, 3, 5, generator=g) < 6 / T).double()
+    stack[0, :, 0, 0] = 0.   # a silent neuron
+    stack[3] *= -1           # no spikes at all: every time is T - 1
+    labels = torch.randint(0, 5, (3,), generator=g)
+    loops = [_value_and_grad(lambda x: fn(x, labels), s) for s in stack]
+    for s, (_, expected) in zip(stack, loops):
+        assert torch.equal(grad(lambda x: fn(x, labels).sum())(s), expected)
+    values = vmap(lambda x: fn(x, labels))(stack)
+    grads = vmap(grad(lambda x: fn(x, labels).sum()))(stack)
+    exact = 'loss' not in name   # the times bit for bit; batched reductions in the losses may round differently in the last bit
+    tol = dict(rtol=0, atol=0) if exact else dict(rtol=1e-14, atol=1e-15)
+    torch.testing.assert_close(values, torch.stack([v for v, _ in loops]), **tol)
+    torch.testing.assert_close(grads, torch.stack([g_ for _, g_ in loops]), **tol)
+    assert grads.abs().sum() > 0
+
+
+def test_vmap_over_records_and_labels():
+    "Per-sample losses and gradients with vmap over records and labels; labels out of range, unreadable there, still fail."
+    from torch.func import grad, vmap
+    g = torch.Generator().manual_seed(12)
+    recs = (torch.rand(5, 8, 2, 3, generator=g) < 0.3).double()
+    labels = torch.randint(0, 3, (5, 2), generator=g)
+    for loss in (mse_temporal_loss(), mse_temporal_loss(tolerance=1, weight=_W[:3]), ce_temporal_loss(),
+                 mse_temporal_loss(on_target=(0, 3), off_target=(-1, -1), multi_spike=True)):
+        loops = [_value_and_grad(lambda x: loss(x, l), r) for r, l in zip(recs, labels)]
+        values, grads = vmap(lambda r, l: (loss(r, l), grad(loss)(r, l)))(recs, labels)
+        torch.testing.assert_close(values, torch.stack([v for v, _ in loops]), rtol=1e-14, atol=0)
+        torch.testing.assert_close(grads, torch.stack([g_ for _, g_ in loops]), rtol=1e-14, atol=1e-16)
+        with pytest.raises((RuntimeError, IndexError)): vmap(loss)(recs, labels + 1)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records(), st.integers(1, 45))
+def test_multi_spike_both_routes_match_naive_loops(rec_seed, num_spikes):
+    "F rounds (F <= 8) and the cumsum + searchsorted count (F > 8; forced here for every F) against loops, also for F > T."
+    from unittest import mock
+    import snnlit.spiketime as S
+    rec, seed = rec_seed
+    ref = naive_times(rec, num_spikes)
+    grad_out = torch.randn(ref.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    for loop_max in (S._LOOP_MAX_SPIKES, 0, 100):
+        with mock.patch.object(S, '_LOOP_MAX_SPIKES', loop_max):
             x = rec.clone().requires_grad_()
-            value = fn(x, labels)
-            value.backward()
-            grads.append((value.detach(), x.grad))
-        assert torch.allclose(grads[0][0], grads[1][0]) and torch.equal(grads[0][1], grads[1][1])
+            out = multi_spike_time(x, num_spikes)
+            assert torch.equal(out.detach(), ref), loop_max
+            out.backward(grad_out)
+            assert torch.equal(x.grad, naive_grad(rec.shape, ref, grad_out)), loop_max
 
 
 @pytest.mark.parametrize('dtype', DTYPES)
