@@ -2,14 +2,16 @@
 
 On CUDA (`--device cuda`) snnlit's backward is its one-pass Triton kernel when `triton` is installed.
 
-Run: `python bench/surrogate.py [--n 10000000] [--repeats 15] [--device cpu]`. Prints a markdown table.
+Run: `python bench/surrogate.py [--n 10000000] [--repeats 15] [--device cpu] [--allocator=default]`. Prints a markdown table.
 Every row is measured in this one process, interleaved, so the ratios hold even on a noisy shared machine.
 glibc would otherwise mmap and page-fault every 40 MB tensor anew; MALLOC_MMAP_MAX_=0 keeps freed tensors in the
-heap, so the numbers measure the kernels rather than the page faults (the script re-executes itself with it).
+heap and a huge MALLOC_TRIM_THRESHOLD_ stops glibc returning it to the system, so the numbers measure the kernels
+rather than the page faults (the script re-executes itself with both).
 """
 import os, sys
-if os.environ.get('MALLOC_MMAP_MAX_') != '0':
-    os.environ['MALLOC_MMAP_MAX_'] = '0'
+WARM_HEAP = {'MALLOC_MMAP_MAX_': '0', 'MALLOC_TRIM_THRESHOLD_': str(2**40)}
+if '--allocator=default' not in sys.argv and any(os.environ.get(k) != v for k, v in WARM_HEAP.items()):
+    os.environ.update(WARM_HEAP)
     os.execv(sys.executable, [sys.executable] + sys.argv)
 
 import argparse, platform, statistics, time
@@ -36,6 +38,10 @@ def main():
     p.add_argument('--n', type=int, default=10**7)
     p.add_argument('--repeats', type=int, default=15)
     p.add_argument('--device', default='cpu')
+    p.add_argument('--allocator', default='warm', choices=('warm', 'default'),
+                   help="warm: glibc keeps freed tensors in its heap (kernels only); default: glibc's own settings, "
+                        "where every large tensor is a fresh mmap whose pages fault in on first touch (what a training "
+                        "loop sees); pass it as --allocator=default")
     args = p.parse_args()
     dev = torch.device(args.device)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
@@ -72,7 +78,8 @@ def main():
         t_snt = timeit(fwd_bwd(getattr(snt, theirs)(), x, grad_out), args.repeats, sync) if snt else float('nan')
         rows.append((name, t_ours, float('nan'), t_snt))
 
-    print(f'# surrogate forward+backward, {args.n:.0e} float32 elements on {args.device}; torch {torch.__version__}, '
+    heap = 'warm heap' if args.allocator == 'warm' else "glibc's default allocator"
+    print(f'# surrogate forward+backward, {args.n:.0e} float32 elements on {args.device}, {heap}; torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}; median of {args.repeats}')
     print(f'# yardsticks: x.clone() {clone * 1e3:.2f} ms, copy into a preallocated buffer {copy * 1e3:.2f} ms; floor: the five '
           f'passes over memory forward+backward must make (read x, write spikes; read x and the gradient, write its gradient) '

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #57ae58be
+# %% ../nbs/01_neuron.ipynb #fc09e9d9
 import importlib.util
 from numbers import Real
 from typing import Callable, NamedTuple, Optional
@@ -15,7 +15,7 @@ from torch.autograd.function import once_differentiable
 from .base import StepModule, MemoryModule
 from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
 
-# %% ../nbs/01_neuron.ipynb #c70f8f53
+# %% ../nbs/01_neuron.ipynb #2c668ff6
 def _check_number(value, name, allow_none=False):
     if allow_none and value is None: return
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -113,13 +113,13 @@ class BaseNode(MemoryModule):
         return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
                 f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #dd6719fe
+# %% ../nbs/01_neuron.ipynb #f7a53b6b
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #93023bf2
+# %% ../nbs/01_neuron.ipynb #ed0bf517
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
@@ -139,7 +139,7 @@ class LIFNode(BaseNode):
 
     def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #d0e2b1c3
+# %% ../nbs/01_neuron.ipynb #fcd8ad9d
 class _FusedConfig(NamedTuple):
     "What the fused kernel needs to know about a neuron, read once per call."
     charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
@@ -170,7 +170,7 @@ def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
                         type(sf).primitive_function if sf.training and not sf.spiking else None,
                         tuple(getattr(sf, k) for k in sf._param_names), sf.training)
 
-# %% ../nbs/01_neuron.ipynb #494c484d
+# %% ../nbs/01_neuron.ipynb #8203a408
 def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
     "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
@@ -207,7 +207,7 @@ def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None)
         v = out
     return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
 
-# %% ../nbs/01_neuron.ipynb #5f678316
+# %% ../nbs/01_neuron.ipynb #1c8f1ec8
 _FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
 _FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
 
@@ -284,7 +284,7 @@ def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes
 
-# %% ../nbs/01_neuron.ipynb #91bca1f9
+# %% ../nbs/01_neuron.ipynb #d6fdf460
 def _check_seq(x_seq, name='x_seq'):
     if not isinstance(x_seq, Tensor) or x_seq.dim() < 2:
         raise ValueError(f"`{name}` must be a tensor [T, B, ...] with at least 2 dimensions, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")

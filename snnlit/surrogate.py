@@ -11,13 +11,13 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #63500a3a
+# %% ../nbs/00_surrogate.ipynb #4da44f2b
 import importlib.util, math
 from numbers import Real
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/00_surrogate.ipynb #77f90b98
+# %% ../nbs/00_surrogate.ipynb #bbe66239
 _is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
 
 def heaviside(x:Tensor # any floating-point tensor
@@ -28,7 +28,7 @@ def heaviside(x:Tensor # any floating-point tensor
     # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #6e5ebcce
+# %% ../nbs/00_surrogate.ipynb #7c30af26
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
 
 def _check_float(x, name):
@@ -43,7 +43,7 @@ def _check_param(value, name, positive=True):
     if not math.isfinite(value) or (positive and value <= 0):
         raise ValueError(f"`{name}` must be a finite number{' > 0' if positive else ''}, got {value}")
 
-# %% ../nbs/00_surrogate.ipynb #e20c18bd
+# %% ../nbs/00_surrogate.ipynb #8257be15
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
                    doc:str=None):
@@ -72,7 +72,7 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    __doc__=doc or f"Heaviside forward, `{surrogate_backward.__name__}` backward.")
     return type(name, (torch.autograd.Function,), members)
 
-# %% ../nbs/00_surrogate.ipynb #313fb78e
+# %% ../nbs/00_surrogate.ipynb #159259be
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     def __init__(self, spiking:bool=True, # `False`: use the smooth primitive in both passes
@@ -106,13 +106,13 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         fn = self.spiking_function if self.spiking else self.primitive_function
         return fn(x, *(getattr(self, k) for k in self._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #fe6e3d17
+# %% ../nbs/00_surrogate.ipynb #d0a3cb73
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #025db972
+# %% ../nbs/00_surrogate.ipynb #f83ee141
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
@@ -130,7 +130,7 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #124b0bb4
+# %% ../nbs/00_surrogate.ipynb #e1fd7fe0
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
@@ -149,7 +149,7 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #47319cb5
+# %% ../nbs/00_surrogate.ipynb #33b61f7a
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
@@ -169,7 +169,8 @@ def _piecewise_exp_primitive(x, alpha):
 def _sigmoid_backward(g, x, alpha):
     # aten's sigmoid_backward computes g·σ·(1-σ) in one pass, and never overflows
     # (snntorch's exp(-αx)/(1+exp(-αx))² is NaN for very negative x)
-    return torch.ops.aten.sigmoid_backward(g, (x * alpha).sigmoid_()).mul_(alpha)
+    s = (x * alpha).sigmoid_()
+    return torch.ops.aten.sigmoid_backward(g, s, grad_input=s).mul_(alpha)   # written over s: one buffer
 
 def _sigmoid_primitive(x, alpha):
     return torch.sigmoid(x * alpha)
@@ -177,14 +178,14 @@ def _sigmoid_primitive(x, alpha):
 def _soft_sign_backward(g, x, alpha):
     # α/(2(1+|αx|)²) = 1/(2α(1/α+|x|)²)
     t = x.abs().add_(1 / alpha).pow_(2).mul_(2 * alpha)
-    return g / t
+    return torch.div(g, t, out=t)
 
 def _soft_sign_primitive(x, alpha):
     return 0.5 * (torch.nn.functional.softsign(x * alpha) + 1)
 
 def _atan_backward(g, x, alpha):
     t = (x * (math.pi / 2 * alpha)).pow_(2).add_(1)
-    return (g / t).mul_(alpha / 2)
+    return torch.div(g, t, out=t).mul_(alpha / 2)
 
 def _atan_primitive(x, alpha):
     return torch.atan(x * (math.pi / 2 * alpha)) / math.pi + 0.5
@@ -192,7 +193,7 @@ def _atan_primitive(x, alpha):
 def _nonzero_sign_log_abs_backward(g, x, alpha):
     # α/(1+|αx|) = 1/(1/α+|x|)
     t = x.abs().add_(1 / alpha)
-    return g / t
+    return torch.div(g, t, out=t)
 
 def _nonzero_sign_log_abs_primitive(x, alpha):
     right = torch.log1p(alpha * x.clamp(min=0))
@@ -206,13 +207,13 @@ def _erf_primitive(x, alpha):
     return 0.5 * torch.erfc(-alpha * x)
 
 def _piecewise_leaky_relu_backward(g, x, w, c):
-    return (x.abs() <= w).to(x.dtype).mul_(1 / (2 * w) - c).add_(c).mul_(g)
+    return x.abs().le_(w).mul_(1 / (2 * w) - c).add_(c).mul_(g)   # le_ writes 1.0/0.0 in place
 
 def _piecewise_leaky_relu_primitive(x, w, c):
     outside = c * x + torch.where(x < 0, c * w, 1 - c * w)
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, outside)
 
-# %% ../nbs/00_surrogate.ipynb #75ae36ee
+# %% ../nbs/00_surrogate.ipynb #de9b705b
 piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward)
 piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward)
 sigmoid = spike_function('sigmoid', _sigmoid_backward)
@@ -222,13 +223,13 @@ nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_
 erf = spike_function('erf', _erf_backward)
 piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward)
 
-# %% ../nbs/00_surrogate.ipynb #7f845cc0
+# %% ../nbs/00_surrogate.ipynb #559b4d3a
 def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase):
     return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.apply),
                                     primitive_function=staticmethod(primitive), __doc__=doc,
                                     __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #df2bee5a
+# %% ../nbs/00_surrogate.ipynb #b8a02045
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
     def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
@@ -264,10 +265,10 @@ class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leak
         _check_param(w, 'w'); _check_param(c, 'c', positive=False)
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #8c232008
+# %% ../nbs/00_surrogate.ipynb #b804bef3
 def _fast_sigmoid_backward(g, x, slope):
     t = x.abs().mul_(slope).add_(1).pow_(2)
-    return g / t
+    return torch.div(g, t, out=t)
 
 def _fast_sigmoid_primitive(x, slope):
     return x / (1 + slope * x.abs())
@@ -297,7 +298,7 @@ triangular_function = spike_function('triangular_function', _triangular_backward
 straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward)
 spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward)
 
-# %% ../nbs/00_surrogate.ipynb #ea054c44
+# %% ../nbs/00_surrogate.ipynb #5f9f2e10
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
@@ -320,7 +321,7 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
         _check_param(beta, 'beta'); _check_param(slope, 'slope')
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #be7eaaa4
+# %% ../nbs/00_surrogate.ipynb #9ce25aa7
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)
