@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['StepModule', 'MemoryModule']
 
-# %% ../nbs/01_base.ipynb #c5a1fe31
+# %% ../nbs/01_base.ipynb #0256f408
 import copy
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/01_base.ipynb #e004246e
+# %% ../nbs/01_base.ipynb #bd5ed8be
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -24,14 +24,14 @@ class StepModule:
             raise ValueError(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, got {value!r}")
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #5223f257
+# %% ../nbs/01_base.ipynb #9955483a
 class MemoryModule(nn.Module, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):
         super().__init__()
         self._memories = {}
         self._memories_rv = {}   # initial ("reset") values
-        self.step_mode = 's'
+        self.step_mode = self.supported_step_mode()[0]   # 's' unless a subclass supports only 'm'
 
     def register_memory(self, name:str, value):
         "Add the memory `name`, whose value after every `reset()` is a copy of `value`."
