@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['triton_available', 'triton_multi_step']
 
-# %% ../nbs/01_neuron_triton.ipynb #167ffe8d
+# %% ../nbs/01_neuron_triton.ipynb #74c03d24
 import importlib.util, math, os, types
 import torch
 from torch import Tensor
@@ -13,14 +13,14 @@ from torch.autograd.function import once_differentiable
 from . import surrogate
 from .neuron import _FusedConfig, _fused_config, _fused_multi_step
 
-# %% ../nbs/01_neuron_triton.ipynb #9ba09f02
+# %% ../nbs/01_neuron_triton.ipynb #5df53a6f
 def triton_available() -> bool:
     "Is the `triton` package installed (without importing it)?"
     return importlib.util.find_spec('triton') is not None
 
 def _interpreting() -> bool: return os.environ.get('TRITON_INTERPRET', '0') == '1'
 
-# %% ../nbs/01_neuron_triton.ipynb #660443a2
+# %% ../nbs/01_neuron_triton.ipynb #80ae6875
 if triton_available():
     import triton
     import triton.language as tl
@@ -112,7 +112,7 @@ if triton_available():
             h_ptr -= numel; sg_ptr -= numel; gs_ptr -= numel; gvseq_ptr -= numel; gx_ptr -= numel
         tl.store(gv0_ptr + offs, carry.to(st), mask=mask)
 
-# %% ../nbs/01_neuron_triton.ipynb #da5d8e1c
+# %% ../nbs/01_neuron_triton.ipynb #5c72224e
 _BLOCK = 1024   # neurons per program on the GPU: 4 warps of 256-element rows
 
 def _interpreted(kernel):
@@ -136,7 +136,7 @@ def _launch(kernel, numel:int, device:torch.device, *args, **constexprs):
                          "CPU, or set TRITON_INTERPRET=1 to run the kernels in Triton's interpreter)")
     k[(triton.cdiv(numel, block),)](*args, **constexprs, BLOCK=block)
 
-# %% ../nbs/01_neuron_triton.ipynb #d64bff51
+# %% ../nbs/01_neuron_triton.ipynb #51cfd619
 _KERNEL_SURROGATES = {1: 'Sigmoid', 2: 'ATan'}
 
 def _surrogate_id(cfg:_FusedConfig) -> int:

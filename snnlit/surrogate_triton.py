@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['triton_surrogate_backward']
 
-# %% ../nbs/00_surrogate_triton.ipynb #944b6379
+# %% ../nbs/00_surrogate_triton.ipynb #41e21ba1
 import importlib.util, os, types
 import torch
 from torch import Tensor
 from . import surrogate as sg
 
-# %% ../nbs/00_surrogate_triton.ipynb #76773836
+# %% ../nbs/00_surrogate_triton.ipynb #3200bef8
 _KINDS = {sg._piecewise_quadratic_backward: 0, sg._piecewise_exp_backward: 1, sg._sigmoid_backward: 2,
           sg._soft_sign_backward: 3, sg._atan_backward: 4, sg._nonzero_sign_log_abs_backward: 5, sg._erf_backward: 6,
           sg._piecewise_leaky_relu_backward: 7, sg._fast_sigmoid_backward: 8, sg._triangular_backward: 9,
@@ -53,7 +53,7 @@ if importlib.util.find_spec('triton') is not None:
         else: d = b * tl.exp(-a * tl.abs(x - 1.0))
         tl.store(out_ptr + offs, (g * d).to(out_ptr.dtype.element_ty), mask=mask)
 
-# %% ../nbs/00_surrogate_triton.ipynb #2bd7f411
+# %% ../nbs/00_surrogate_triton.ipynb #97f97f1e
 _BLOCK = 1024
 
 def _as_device_scalar(p, device):
