@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['triton_surrogate_backward']
 
-# %% ../nbs/00_surrogate_triton.ipynb #41e21ba1
-import importlib.util, os, types
+# %% ../nbs/00_surrogate_triton.ipynb #10fd87f6
+import importlib.util, os
 import torch
 from torch import Tensor
 from . import surrogate as sg
+from .neuron_triton import _interpreting, _launch   # one launcher: GPU, or Triton's interpreter on the CPU
 
-# %% ../nbs/00_surrogate_triton.ipynb #3200bef8
+# %% ../nbs/00_surrogate_triton.ipynb #f392a9de
 _KINDS = {sg._piecewise_quadratic_backward: 0, sg._piecewise_exp_backward: 1, sg._sigmoid_backward: 2,
           sg._soft_sign_backward: 3, sg._atan_backward: 4, sg._nonzero_sign_log_abs_backward: 5, sg._erf_backward: 6,
           sg._piecewise_leaky_relu_backward: 7, sg._fast_sigmoid_backward: 8, sg._triangular_backward: 9,
@@ -53,9 +54,7 @@ if importlib.util.find_spec('triton') is not None:
         else: d = b * tl.exp(-a * tl.abs(x - 1.0))
         tl.store(out_ptr + offs, (g * d).to(out_ptr.dtype.element_ty), mask=mask)
 
-# %% ../nbs/00_surrogate_triton.ipynb #97f97f1e
-_BLOCK = 1024
-
+# %% ../nbs/00_surrogate_triton.ipynb #dcc27273
 def _as_device_scalar(p, device):
     if isinstance(p, Tensor): return p if p.device == device else p.to(device)
     return torch.tensor(float(p), dtype=torch.float32, device=device)
@@ -67,16 +66,11 @@ def triton_surrogate_backward(surrogate_backward, # a backward formula of `snnli
     if kind is None or x.dtype not in (torch.float16, torch.bfloat16, torch.float32) or grad_output.dtype != x.dtype: return None
     scalar = grad_output.numel() == 1 and x.numel() != 1
     if not scalar and grad_output.shape != x.shape: return None
-    if x.device.type != 'cuda' and os.environ.get('TRITON_INTERPRET', '0') != '1': return None
+    if x.device.type != 'cuda' and not _interpreting(): return None
     x_c, g_c = x.contiguous(), grad_output.contiguous()
     out = torch.empty_like(x_c)
     if x.numel() == 0: return out
     a = _as_device_scalar(params[0], x.device)
     b = _as_device_scalar(params[1], x.device) if len(params) > 1 else a
-    kernel = _surrogate_backward_kernel
-    if x.device.type != 'cuda':
-        from snnlit.neuron_triton import _interpreted
-        kernel = _interpreted(kernel)
-    block = _BLOCK if x.device.type == 'cuda' else min(_BLOCK, triton.next_power_of_2(max(x.numel(), 16)))
-    kernel[(triton.cdiv(x.numel(), block),)](g_c, x_c, a, b, out, x.numel(), KIND=kind, G_SCALAR=scalar, BLOCK=block)
+    _launch(_surrogate_backward_kernel, x.numel(), x.device, g_c, x_c, a, b, out, x.numel(), KIND=kind, G_SCALAR=scalar)
     return out

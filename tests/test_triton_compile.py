@@ -65,5 +65,5 @@ def test_surrogate_kernel_compiles(dt, target):
     sig = {'g_ptr': '*' + dt, 'x_ptr': '*' + dt, 'a_ptr': '*fp64', 'b_ptr': '*fp32', 'out_ptr': '*' + dt, 'numel': 'i32'}
     assert sorted(stt._KINDS.values()) == list(range(11))
     for kind, scalar in itertools.product(range(11), (False, True)):
-        k = compile_kernel(stt._surrogate_backward_kernel, sig, dict(KIND=kind, G_SCALAR=scalar, BLOCK=stt._BLOCK), target)
+        k = compile_kernel(stt._surrogate_backward_kernel, sig, dict(KIND=kind, G_SCALAR=scalar, BLOCK=nt._BLOCK), target)
         assert k.asm['cubin'], (kind, scalar)
