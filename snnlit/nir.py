@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['export_to_nir', 'import_from_nir']
 
-# %% ../nbs/08_nir.ipynb #e8f4762a
+# %% ../nbs/08_nir.ipynb #a7bf8e53
 import itertools, math, os
 from typing import Optional
 import numpy as np
@@ -14,11 +14,11 @@ from torch import nn, Tensor
 from ._checks import check_real, check_option, check_tensor, check_module, fail
 from .neuron import IFNode, LIFNode, SeqToANNContainer
 
-# %% ../nbs/08_nir.ipynb #6d777784
+# %% ../nbs/08_nir.ipynb #e7948e4b
 _RESET_KEY = 'snnlit_reset'   # node metadata marking snnlit's soft reset (value 'subtract'), which NIR's IF/LIF lack
 _RTOL = 1e-5                  # relative tolerance when reading NIR constants (tools write them in float32)
 
-# %% ../nbs/08_nir.ipynb #cc06fbae
+# %% ../nbs/08_nir.ipynb #6537ba3b
 def _nir_constants(node, dt:float) -> dict:
     "NIR's IF/LIF constants, as Python floats, for snnlit's `node` at time step `dt`."
     v_rest = 0. if node.v_reset is None else float(node.v_reset)
@@ -28,7 +28,7 @@ def _nir_constants(node, dt:float) -> dict:
         return dict(tau=tau * dt, r=1. if node.decay_input else tau, v_leak=v_rest, **common)
     return dict(r=1. / dt, **common)
 
-# %% ../nbs/08_nir.ipynb #5570b44b
+# %% ../nbs/08_nir.ipynb #7d36bb48
 def _snnlit_settings(c:dict, dt:float, soft:bool, where:str) -> dict:
     "`IFNode`/`LIFNode` keyword arguments for NIR's constants `c` (floats) at step `dt`: the inverse of `_nir_constants`."
     close = lambda a, b: math.isclose(a, b, rel_tol=_RTOL, abs_tol=1e-12)
@@ -44,7 +44,7 @@ def _snnlit_settings(c:dict, dt:float, soft:bool, where:str) -> dict:
         raise ValueError(f"{where}: `r` must be 1 (decay_input=True) or tau/dt = {tau} (decay_input=False), got {c['r']}")
     return dict(tau=tau, decay_input=close(c['r'], 1.), **settings)
 
-# %% ../nbs/08_nir.ipynb #7ed58a56
+# %% ../nbs/08_nir.ipynb #3e716594
 def _nir():
     "The `nir` package, imported on first use."
     try: import nir
@@ -52,7 +52,7 @@ def _nir():
         raise ImportError("snnlit.nir needs the `nir` package: `pip install snnlit[nir]` (or `pip install nir nirtorch`)") from e
     return nir
 
-# %% ../nbs/08_nir.ipynb #2c39d8d0
+# %% ../nbs/08_nir.ipynb #548deb88
 def _leaves(net:nn.Module, prefix:str=''):
     "The `(name, module)` leaves of `net` in order, looking into `nn.Sequential` and its subclasses."
     if not isinstance(net, nn.Sequential):
@@ -61,13 +61,16 @@ def _leaves(net:nn.Module, prefix:str=''):
     for name, child in net.named_children():
         yield from _leaves(child, f'{prefix}.{name}' if prefix else name)
 
-# %% ../nbs/08_nir.ipynb #abb26cc3
+# %% ../nbs/08_nir.ipynb #aa23c5b1
 def _pair(v): return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 def _no_nir_equivalent(m:nn.Module) -> Optional[str]:
     "Why module `m` cannot be written as a NIR node, or None when it can."
     kind = type(m)
-    if kind in (IFNode, LIFNode, nn.Linear): return None
+    if kind in (IFNode, LIFNode):
+        bad = [f'{k}={getattr(m, k)}' for k in ('tau', 'v_threshold', 'v_reset') if getattr(m, k, None) is not None and not math.isfinite(getattr(m, k))]
+        return f"{', '.join(bad)} (NIR's constants are finite)" if bad else None
+    if kind is nn.Linear: return None
     if kind is nn.Flatten: return None if m.start_dim >= 1 else f'start_dim={m.start_dim} (must count from 1, the dimension after the batch)'
     if kind is nn.Conv2d: return None if m.padding_mode == 'zeros' else f"padding_mode={m.padding_mode!r} (NIR's Conv2d pads with zeros)"
     if kind is not nn.AvgPool2d:
@@ -77,7 +80,7 @@ def _no_nir_equivalent(m:nn.Module) -> Optional[str]:
     if not m.count_include_pad and any(_pair(m.padding)): return 'count_include_pad=False with padding (NIR averages over the whole kernel)'
     return None
 
-# %% ../nbs/08_nir.ipynb #fd070e8b
+# %% ../nbs/08_nir.ipynb #18907a67
 def _shapes(leaves:list, sample_shape:tuple) -> list:
     "The `(input, output)` shape, batch left out, of every leaf fed samples of shape `sample_shape`."
     shapes, x = [], torch.zeros((1, *sample_shape))
@@ -92,10 +95,10 @@ def _shapes(leaves:list, sample_shape:tuple) -> list:
         x = y
     return shapes
 
-# %% ../nbs/08_nir.ipynb #6ffb7195
+# %% ../nbs/08_nir.ipynb #defa55fa
 def _export_node(m:nn.Module, in_shape:tuple, out_shape:tuple, dt:float):
     "The NIR node for leaf `m`, which maps `in_shape` to `out_shape` (checked by `_no_nir_equivalent`)."
-    nir, arr = _nir(), lambda t: t.detach().cpu().numpy()
+    nir, arr = _nir(), lambda t: t.detach().cpu().numpy().copy()   # a copy: the graph must not alias the weights
     if isinstance(m, (IFNode, LIFNode)):
         consts = {k: np.full(in_shape, v) for k, v in _nir_constants(m, dt).items()}
         meta = {_RESET_KEY: 'subtract'} if m.v_reset is None else {}
@@ -109,7 +112,7 @@ def _export_node(m:nn.Module, in_shape:tuple, out_shape:tuple, dt:float):
     node.input_type, node.output_type = {'input': np.array(in_shape)}, {'output': np.array(out_shape)}
     return node
 
-# %% ../nbs/08_nir.ipynb #9e3f4075
+# %% ../nbs/08_nir.ipynb #5efa37f9
 def export_to_nir(net:nn.Module, # IF/LIF neurons and layers, in `nn.Sequential` containers
                   sample_input:Tensor, # one time step of input `[B, ...]`; only its shape is used
                   dt:float=1e-4): # the time step, in seconds, NIR's time constants are measured against
@@ -117,17 +120,19 @@ def export_to_nir(net:nn.Module, # IF/LIF neurons and layers, in `nn.Sequential`
     check_module(net, 'net'); check_tensor(sample_input, 'sample_input', dtype='float', min_ndim=2, layout='[B, ...]')
     dt = float(check_real(dt, 'dt', gt=0))
     leaves = list(_leaves(net))
+    if not leaves: fail('net', 'a network with at least one layer', net)
     for name, m in leaves:
         reason = _no_nir_equivalent(m)
         if reason: raise ValueError(f"`net` layer {name!r} ({type(m).__name__}) has no NIR equivalent: {reason}")
-    nir, shapes = _nir(), _shapes(leaves, tuple(sample_input.shape[1:]))
+    shapes = _shapes(leaves, tuple(sample_input.shape[1:]))
+    nir = _nir()   # only now: every argument error above is reported with or without nir
     nodes = {'input': nir.Input(np.array(shapes[0][0])),
              **{name: _export_node(m, *shape, dt) for (name, m), shape in zip(leaves, shapes)},
              'output': nir.Output(np.array(shapes[-1][1]))}
     names = list(nodes)
     return nir.NIRGraph(nodes, list(zip(names[:-1], names[1:])), metadata={}, type_check=True)
 
-# %% ../nbs/08_nir.ipynb #d73af2bf
+# %% ../nbs/08_nir.ipynb #507b37eb
 def _chain(graph) -> list:
     "The names of `graph`'s nodes in order, from its one Input to its one Output, or a ValueError if it is not a chain."
     nir, after = _nir(), {}
@@ -143,7 +148,7 @@ def _chain(graph) -> list:
     if len(order) != len(graph.nodes): raise ValueError(f"`graph` nodes {sorted(set(graph.nodes) - set(order))} are not on the chain from Input to Output")
     return order
 
-# %% ../nbs/08_nir.ipynb #6a9bad96
+# %% ../nbs/08_nir.ipynb #af6ec3b1
 def _field(graph_node, name:str, key:str):
     "Field `key` of NIR node `name`, or a ValueError naming it when it is missing (absent or None)."
     value = getattr(graph_node, key, None)
@@ -157,17 +162,18 @@ def _param(graph_node, name:str, key:str) -> Tensor:
 
 def _ints(v) -> tuple: return tuple(int(i) for i in np.atleast_1d(np.asarray(v)))
 
-# %% ../nbs/08_nir.ipynb #d9f66e77
+# %% ../nbs/08_nir.ipynb #3dc5227e
 def _uniform(graph_node, name:str, key:str, shape:tuple) -> float:
     "The one value of constant `key` of neuron node `name`, whose layer has `shape`."
     t = _param(graph_node, name, key)
+    if not bool(torch.isfinite(t).all()): raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}): `{key}` must be finite, got {t.flatten()[:4].tolist()}...")
     if t.numel() != 1 and tuple(t.shape) != shape:
         raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}): `{key}` has shape {tuple(t.shape)}, but its input has shape {shape}")
     if t.numel() == 0 or not bool((t == t.flatten()[0]).all()):
         raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}): `{key}` must be one value for the whole layer (snnlit's neurons have one), got {t.unique()[:4].tolist()}...")
     return float(t.flatten()[0])
 
-# %% ../nbs/08_nir.ipynb #553e6c7c
+# %% ../nbs/08_nir.ipynb #095f2a48
 def _import_linear(node, name):
     w = _param(node, name, 'weight')
     b = _param(node, name, 'bias') if hasattr(node, 'bias') else None
@@ -179,7 +185,7 @@ def _import_linear(node, name):
         if b is not None: m.bias.copy_(b)
     return m
 
-# %% ../nbs/08_nir.ipynb #d3ae8edd
+# %% ../nbs/08_nir.ipynb #c9cd9b43
 def _import_conv2d(node, name):
     w, b = _param(node, name, 'weight'), _param(node, name, 'bias')
     if w.dim() != 4 or tuple(b.shape) != w.shape[:1]:
@@ -190,7 +196,7 @@ def _import_conv2d(node, name):
     with torch.no_grad(): m.weight.copy_(w); m.bias.copy_(b)
     return m
 
-# %% ../nbs/08_nir.ipynb #67dba5c8
+# %% ../nbs/08_nir.ipynb #f417b8be
 def _import_pool(node, name):
     k, s, p = (_ints(_field(node, name, key)) for key in ('kernel_size', 'stride', 'padding'))
     return nn.AvgPool2d(k, s, p, divisor_override=1 if type(node).__name__ == 'SumPool2d' else None)
@@ -202,7 +208,7 @@ def _import_flatten(node, name):
 _LAYER_IMPORTERS = {'Affine': _import_linear, 'Linear': _import_linear, 'Conv2d': _import_conv2d,
                     'AvgPool2d': _import_pool, 'SumPool2d': _import_pool, 'Flatten': _import_flatten}
 
-# %% ../nbs/08_nir.ipynb #7dc61d92
+# %% ../nbs/08_nir.ipynb #aed91164
 def _import_neuron(node, name:str, shape:tuple, dt:float, step_mode:str) -> nn.Module:
     "The `IFNode`/`LIFNode` for NIR neuron node `name`, whose input has `shape`."
     keys = ('tau', 'r', 'v_leak', 'v_threshold', 'v_reset') if type(node).__name__ == 'LIF' else ('r', 'v_threshold', 'v_reset')
@@ -211,7 +217,7 @@ def _import_neuron(node, name:str, shape:tuple, dt:float, step_mode:str) -> nn.M
     settings = _snnlit_settings(consts, dt, soft, f"`graph` node {name!r} ({type(node).__name__})")
     return (LIFNode if 'tau' in consts else IFNode)(**settings, step_mode=step_mode)
 
-# %% ../nbs/08_nir.ipynb #3d935436
+# %% ../nbs/08_nir.ipynb #d46c5451
 def _import_node(graph, name:str, shape:tuple, dt:float, step_mode:str):
     "The snnlit module for node `name` of `graph`, which receives samples of `shape`, and the shape it produces."
     node, kind = graph.nodes[name], type(graph.nodes[name]).__name__
@@ -227,14 +233,14 @@ def _import_node(graph, name:str, shape:tuple, dt:float, step_mode:str):
     except (RuntimeError, IndexError) as e: raise ValueError(f"`graph` node {name!r} ({kind}) cannot take the input shape {shape} the node before it produces: {e}") from None
     return m, tuple(y.shape[1:])
 
-# %% ../nbs/08_nir.ipynb #7af3070c
+# %% ../nbs/08_nir.ipynb #3064a095
 def _sequential(modules:list, step_mode:str) -> nn.Sequential:
     "`modules` in order; with `step_mode='m'`, every run of stateless layers in a `SeqToANNContainer`."
     if step_mode == 's': return nn.Sequential(*modules)
     runs = itertools.groupby(modules, key=lambda m: isinstance(m, (IFNode, LIFNode)))
     return nn.Sequential(*(m for neurons, run in runs for m in (run if neurons else [SeqToANNContainer(*run)])))
 
-# %% ../nbs/08_nir.ipynb #e5d86084
+# %% ../nbs/08_nir.ipynb #8bf14e74
 def import_from_nir(graph, # a `nir.NIRGraph`, or the path of a NIR file
                     dt:float=1e-4, # the time step, in seconds, one snnlit step stands for
                     step_mode:str='s' # the step mode of the network returned: `'s'` or `'m'`

@@ -4,7 +4,7 @@ the exported constants, snntorch as an optional oracle both ways, and the named 
 The tests that need the `nir` package skip without it (`pip install snnlit[nir]`; `make setup` installs it); those
 that need snntorch skip without it too. The first tests check that snnlit works without `nir` at all.
 """
-import importlib.util, subprocess, sys
+import subprocess, sys
 import numpy as np
 import pytest
 import torch
@@ -14,9 +14,10 @@ from helpers import stable_seed, generator, assert_close
 from snnlit.neuron import IFNode, LIFNode, SeqToANNContainer
 from snnlit.nir import export_to_nir, import_from_nir
 
-HAVE_NIR = importlib.util.find_spec('nir') is not None
+try: import nir
+except ImportError: nir = None
+HAVE_NIR = nir is not None
 needs_nir = pytest.mark.skipif(not HAVE_NIR, reason='needs the nir package (pip install snnlit[nir])')
-if HAVE_NIR: import nir
 
 # -------------------------------------------------------------------------------------------------------------
 # without nir
