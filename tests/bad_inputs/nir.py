@@ -162,6 +162,7 @@ if HAVE_NIR:
             match="`graph` node '1' has type LI, which snnlit does not import"),
         err(IMPORT, 'recurrent subgraph', import_from_nir, chain(chain(nir.Linear(np.eye(3))), out=[3]), match="node '0' has type NIRGraph"),
         err(IMPORT, 'missing bias', import_from_nir, chain(nir.Affine(w, None)), match="`graph` node '0' (Affine) has no parameter `bias`"),
+        err(IMPORT, 'Affine without a bias field', import_from_nir, chain(without(affine(), 'bias')), match="`graph` node '0' (Affine) has no parameter `bias`"),
         err(IMPORT, 'missing weight', import_from_nir, chain(without(nir.Linear(w), 'weight')), match="`graph` node '0' (Linear) has no parameter `weight`"),
         err(IMPORT, 'missing v_threshold', import_from_nir, chain(affine(), without(lif(4), 'v_threshold')), match="`graph` node '1' (LIF) has no parameter `v_threshold`"),
         err(IMPORT, 'missing stride', import_from_nir, chain(without(nir.Conv2d(None, np.ones((2, 3, 1, 1)), 1, 0, 1, 1, np.zeros(2)), 'stride'), out=[2]),
