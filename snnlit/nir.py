@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['export_to_nir', 'import_from_nir']
 
-# %% ../nbs/08_nir.ipynb #0d77f1c1
+# %% ../nbs/08_nir.ipynb #5b472dd7
 import itertools, math, os
 from typing import Optional
 import numpy as np
@@ -14,11 +14,11 @@ from torch import nn, Tensor
 from ._checks import check_real, check_option, check_tensor, check_module, fail
 from .neuron import IFNode, LIFNode, SeqToANNContainer
 
-# %% ../nbs/08_nir.ipynb #0f51c533
+# %% ../nbs/08_nir.ipynb #a70fb0a1
 _RESET_KEY = 'snnlit_reset'   # node metadata marking snnlit's soft reset (value 'subtract'), which NIR's IF/LIF lack
 _RTOL = 1e-5                  # relative tolerance when reading NIR constants (tools write them in float32)
 
-# %% ../nbs/08_nir.ipynb #4c0c1875
+# %% ../nbs/08_nir.ipynb #d3e55c3b
 def _nir_constants(node, dt:float) -> dict:
     "NIR's IF/LIF constants, as Python floats, for snnlit's `node` at time step `dt`."
     v_rest = 0. if node.v_reset is None else float(node.v_reset)
@@ -28,7 +28,7 @@ def _nir_constants(node, dt:float) -> dict:
         return dict(tau=tau * dt, r=1. if node.decay_input else tau, v_leak=v_rest, **common)
     return dict(r=1. / dt, **common)
 
-# %% ../nbs/08_nir.ipynb #3af2a59f
+# %% ../nbs/08_nir.ipynb #8cd7c44f
 def _snnlit_settings(c:dict, dt:float, soft:bool, where:str) -> dict:
     "`IFNode`/`LIFNode` keyword arguments for NIR's constants `c` (floats) at step `dt`: the inverse of `_nir_constants`."
     close = lambda a, b: math.isclose(a, b, rel_tol=_RTOL, abs_tol=1e-12)
@@ -44,7 +44,7 @@ def _snnlit_settings(c:dict, dt:float, soft:bool, where:str) -> dict:
         raise ValueError(f"{where}: `r` must be 1 (decay_input=True) or tau/dt = {tau} (decay_input=False), got {c['r']}")
     return dict(tau=tau, decay_input=close(c['r'], 1.), **settings)
 
-# %% ../nbs/08_nir.ipynb #6b50c5de
+# %% ../nbs/08_nir.ipynb #0373d487
 def _nir():
     "The `nir` package, imported on first use."
     try: import nir
@@ -52,7 +52,7 @@ def _nir():
         raise ImportError("snnlit.nir needs the `nir` package: `pip install snnlit[nir]` (or `pip install nir nirtorch`)") from e
     return nir
 
-# %% ../nbs/08_nir.ipynb #d37b6cbb
+# %% ../nbs/08_nir.ipynb #02acc69d
 def _leaves(net:nn.Module, prefix:str=''):
     "The `(name, module)` leaves of `net` in order, looking into `nn.Sequential` and its subclasses."
     if not isinstance(net, nn.Sequential):
@@ -61,12 +61,12 @@ def _leaves(net:nn.Module, prefix:str=''):
     for name, child in net.named_children():
         yield from _leaves(child, f'{prefix}.{name}' if prefix else name)
 
-# %% ../nbs/08_nir.ipynb #4afa71f1
+# %% ../nbs/08_nir.ipynb #0cb1986f
 def _pair(v) -> tuple:
     "A pooling size, stride or padding as `(height, width)`."
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
-# %% ../nbs/08_nir.ipynb #0c512535
+# %% ../nbs/08_nir.ipynb #60a069f5
 def _no_nir_equivalent(m:nn.Module) -> Optional[str]:
     "Why module `m` cannot be written as a NIR node, or None when it can."
     kind = type(m)
@@ -83,7 +83,7 @@ def _no_nir_equivalent(m:nn.Module) -> Optional[str]:
     if not m.count_include_pad and any(_pair(m.padding)): return 'count_include_pad=False with padding (NIR averages over the whole kernel)'
     return None
 
-# %% ../nbs/08_nir.ipynb #05b1e5a8
+# %% ../nbs/08_nir.ipynb #65520941
 def _shapes(leaves:list, sample_shape:tuple) -> list:
     "The `(input, output)` shape, batch left out, of every leaf fed samples of shape `sample_shape`."
     shapes, x = [], torch.zeros((1, *sample_shape))
@@ -98,7 +98,7 @@ def _shapes(leaves:list, sample_shape:tuple) -> list:
         x = y
     return shapes
 
-# %% ../nbs/08_nir.ipynb #62893390
+# %% ../nbs/08_nir.ipynb #a74df853
 def _export_node(m:nn.Module, in_shape:tuple, out_shape:tuple, dt:float):
     "The NIR node for leaf `m`, which maps `in_shape` to `out_shape` (checked by `_no_nir_equivalent`)."
     nir, arr = _nir(), lambda t: t.detach().cpu().numpy().copy()   # a copy: the graph must not alias the weights
@@ -115,7 +115,7 @@ def _export_node(m:nn.Module, in_shape:tuple, out_shape:tuple, dt:float):
     node.input_type, node.output_type = {'input': np.array(in_shape)}, {'output': np.array(out_shape)}
     return node
 
-# %% ../nbs/08_nir.ipynb #6a1a0798
+# %% ../nbs/08_nir.ipynb #22f59454
 def export_to_nir(net:nn.Module, # IF/LIF neurons and layers, in `nn.Sequential` containers
                   sample_input:Tensor, # one time step of input `[B, ...]`; only its shape is used
                   dt:float=1e-4): # the time step, in seconds, NIR's time constants are measured against
@@ -135,7 +135,7 @@ def export_to_nir(net:nn.Module, # IF/LIF neurons and layers, in `nn.Sequential`
     names = list(nodes)
     return nir.NIRGraph(nodes, list(zip(names[:-1], names[1:])), metadata={}, type_check=True)
 
-# %% ../nbs/08_nir.ipynb #4ff94fb3
+# %% ../nbs/08_nir.ipynb #9b1fe01f
 def _chain(graph) -> list:
     "The names of `graph`'s nodes in order, from its one Input to its one Output, or a ValueError if it is not a chain."
     nir, after = _nir(), {}
@@ -151,25 +151,25 @@ def _chain(graph) -> list:
     if len(order) != len(graph.nodes): raise ValueError(f"`graph` nodes {sorted(set(graph.nodes) - set(order))} are not on the chain from Input to Output")
     return order
 
-# %% ../nbs/08_nir.ipynb #de3df8ed
+# %% ../nbs/08_nir.ipynb #3e3f61a6
 def _field(graph_node, name:str, key:str):
     "Field `key` of NIR node `name`, or a ValueError naming it when it is missing (absent or None)."
     value = getattr(graph_node, key, None)
     if value is None: raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}) has no parameter `{key}`")
     return value
 
-# %% ../nbs/08_nir.ipynb #b7dd4792
+# %% ../nbs/08_nir.ipynb #0de519ef
 def _param(graph_node, name:str, key:str) -> Tensor:
     "Array field `key` of NIR node `name` as a tensor (a floating-point dtype is kept; others become the default)."
     t = torch.as_tensor(np.asarray(_field(graph_node, name, key)))
     return t if t.is_floating_point() else t.to(torch.get_default_dtype())
 
-# %% ../nbs/08_nir.ipynb #d09a0d0f
+# %% ../nbs/08_nir.ipynb #48555557
 def _ints(v) -> tuple:
     "A NIR shape, stride or padding (a number or an array) as a tuple of ints."
     return tuple(int(i) for i in np.atleast_1d(np.asarray(v)))
 
-# %% ../nbs/08_nir.ipynb #059288d6
+# %% ../nbs/08_nir.ipynb #0d933fc2
 def _uniform(graph_node, name:str, key:str, shape:tuple) -> float:
     "The one value of constant `key` of neuron node `name`, whose layer has `shape`."
     t = _param(graph_node, name, key)
@@ -180,7 +180,7 @@ def _uniform(graph_node, name:str, key:str, shape:tuple) -> float:
         raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}): `{key}` must be one value for the whole layer (snnlit's neurons have one), got {t.unique()[:4].tolist()}...")
     return float(t.flatten()[0])
 
-# %% ../nbs/08_nir.ipynb #426777c2
+# %% ../nbs/08_nir.ipynb #7b6c8e99
 def _import_linear(node, name:str) -> nn.Linear:
     "The `nn.Linear` for NIR `Affine`/`Linear` node `name`."
     w = _param(node, name, 'weight')
@@ -193,7 +193,7 @@ def _import_linear(node, name:str) -> nn.Linear:
         if b is not None: m.bias.copy_(b)
     return m
 
-# %% ../nbs/08_nir.ipynb #0cc66dbf
+# %% ../nbs/08_nir.ipynb #c451f134
 def _import_conv2d(node, name:str) -> nn.Conv2d:
     "The `nn.Conv2d` for NIR `Conv2d` node `name`."
     w, b = _param(node, name, 'weight'), _param(node, name, 'bias')
@@ -205,23 +205,23 @@ def _import_conv2d(node, name:str) -> nn.Conv2d:
     with torch.no_grad(): m.weight.copy_(w); m.bias.copy_(b)
     return m
 
-# %% ../nbs/08_nir.ipynb #45fbaac7
+# %% ../nbs/08_nir.ipynb #abdad9ec
 def _import_pool(node, name:str) -> nn.AvgPool2d:
     "The `nn.AvgPool2d` for NIR `AvgPool2d`/`SumPool2d` node `name`."
     k, s, p = (_ints(_field(node, name, key)) for key in ('kernel_size', 'stride', 'padding'))
     return nn.AvgPool2d(k, s, p, divisor_override=1 if type(node).__name__ == 'SumPool2d' else None)
 
-# %% ../nbs/08_nir.ipynb #e70dd17b
+# %% ../nbs/08_nir.ipynb #1069ece8
 def _import_flatten(node, name:str) -> nn.Flatten:
     "The `nn.Flatten` for NIR `Flatten` node `name`."
     start, end = int(_field(node, name, 'start_dim')), int(_field(node, name, 'end_dim'))
     return nn.Flatten(start + (start >= 0), end + (end >= 0))
 
-# %% ../nbs/08_nir.ipynb #55cc71af
+# %% ../nbs/08_nir.ipynb #bb8160d4
 _LAYER_IMPORTERS = {'Affine': _import_linear, 'Linear': _import_linear, 'Conv2d': _import_conv2d,
                     'AvgPool2d': _import_pool, 'SumPool2d': _import_pool, 'Flatten': _import_flatten}
 
-# %% ../nbs/08_nir.ipynb #27d8aaae
+# %% ../nbs/08_nir.ipynb #b0d3b573
 def _import_neuron(node, name:str, shape:tuple, dt:float, step_mode:str) -> nn.Module:
     "The `IFNode`/`LIFNode` for NIR neuron node `name`, whose input has `shape`."
     keys = ('tau', 'r', 'v_leak', 'v_threshold', 'v_reset') if type(node).__name__ == 'LIF' else ('r', 'v_threshold', 'v_reset')
@@ -230,7 +230,7 @@ def _import_neuron(node, name:str, shape:tuple, dt:float, step_mode:str) -> nn.M
     settings = _snnlit_settings(consts, dt, soft, f"`graph` node {name!r} ({type(node).__name__})")
     return (LIFNode if 'tau' in consts else IFNode)(**settings, step_mode=step_mode)
 
-# %% ../nbs/08_nir.ipynb #fa6a1098
+# %% ../nbs/08_nir.ipynb #eb57dff7
 def _import_node(graph, name:str, shape:tuple, dt:float, step_mode:str):
     "The snnlit module for node `name` of `graph`, which receives samples of `shape`, and the shape it produces."
     node, kind = graph.nodes[name], type(graph.nodes[name]).__name__
@@ -246,14 +246,14 @@ def _import_node(graph, name:str, shape:tuple, dt:float, step_mode:str):
     except (RuntimeError, IndexError) as e: raise ValueError(f"`graph` node {name!r} ({kind}) cannot take the input shape {shape} the node before it produces: {e}") from None
     return m, tuple(y.shape[1:])
 
-# %% ../nbs/08_nir.ipynb #50d51240
+# %% ../nbs/08_nir.ipynb #4ac79310
 def _sequential(modules:list, step_mode:str) -> nn.Sequential:
     "`modules` in order; with `step_mode='m'`, every run of stateless layers in a `SeqToANNContainer`."
     if step_mode == 's': return nn.Sequential(*modules)
     runs = itertools.groupby(modules, key=lambda m: isinstance(m, (IFNode, LIFNode)))
     return nn.Sequential(*(m for neurons, run in runs for m in (run if neurons else [SeqToANNContainer(*run)])))
 
-# %% ../nbs/08_nir.ipynb #4d66fdec
+# %% ../nbs/08_nir.ipynb #338132bf
 def import_from_nir(graph, # a `nir.NIRGraph`, or the path of a NIR file
                     dt:float=1e-4, # the time step, in seconds, one snnlit step stands for
                     step_mode:str='s' # the step mode of the network returned: `'s'` or `'m'`
