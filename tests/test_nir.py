@@ -133,6 +133,31 @@ def test_multi_step_import_and_containers():
     with torch.no_grad(): assert torch.equal(back(x_seq), net(x_seq))
 
 @needs_nir
+def test_trained_demo_network_through_a_file(tmp_path):
+    "The demo's SpikingMLP (multi-step, atan surrogate, detached reset), trained a few steps, survives a file, float32."
+    from snnlit.demo import SpikingMLP, rate_encode
+    from snnlit.functional import reset_net
+    torch.manual_seed(stable_seed('demo'))
+    net = SpikingMLP(n_in=16, n_hidden=32, n_out=4)
+    with torch.no_grad():   # a livelier start than the default initialisation, so that both layers spike
+        for p in net.parameters(): p.mul_(8.)
+    x, y = torch.rand(24, 16), torch.randint(0, 4, (24,))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(5):
+        x_seq = rate_encode(x, 8)
+        loss = F.cross_entropy(net(x_seq).mean(0), y)
+        opt.zero_grad(); loss.backward(); opt.step(); reset_net(net)
+    path = tmp_path / 'demo.nir'
+    nir.write(path, export_to_nir(net, x_seq[0]))
+    back = import_from_nir(nir.read(path), step_mode='m')
+    x_seq = rate_encode(x, 20, generator=generator('demo input'))
+    with torch.no_grad():
+        expected, got = net(x_seq), back(x_seq)
+    assert 0 < expected.mean() < 1
+    assert torch.equal(got, expected)
+    assert torch.equal(got.sum(0).argmax(1), expected.sum(0).argmax(1))
+
+@needs_nir
 def test_exported_constants_and_shapes():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), LIFNode(tau=4., decay_input=False, v_reset=0.1), nn.AvgPool2d(2),
                         nn.Flatten(), nn.Linear(8, 3), IFNode(v_reset=None))
