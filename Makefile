@@ -18,7 +18,7 @@ setup: $(READY)
 $(READY): settings.ini setup.py Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) "$(TORCH)"
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,nir]"
 ifeq ($(ORACLES),1)
 	$(BIN)/python -m pip install --no-deps spikingjelly==2.0.0 snntorch==1.0.0
 	$(BIN)/python -m pip install loguru tqdm tensorboard

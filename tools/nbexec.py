@@ -17,10 +17,10 @@ def notebooks():
     return sorted(p for p in NBS.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts and not p.name.startswith('_'))
 
 def flags():
-    "(skip_flags, force_flags) as the tests use them: cuda cells run where CUDA exists, triton cells where triton is installed."
+    "(skip_flags, force_flags) as the tests use them: cuda cells run where CUDA exists, triton and nir cells where those packages are installed."
     import importlib.util, torch
     from nbdev.config import get_config
-    force = (['cuda'] if torch.cuda.is_available() else []) + (['triton'] if importlib.util.find_spec('triton') else [])
+    force = (['cuda'] if torch.cuda.is_available() else []) + [f for f in ('triton', 'nir') if importlib.util.find_spec(f)]
     return get_config().tst_flags.split(), force
 
 def source_key(nb_path, force_flags=()):
