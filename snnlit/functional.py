@@ -11,19 +11,19 @@ __all__ = ['reset_net', 'detach_net', 'set_step_mode', 'set_backend', 'set_thres
            'temporal_efficient_training_cross_entropy', 'fptt_online_training', 'fptt_online_training_init_w_ra',
            'ottt_online_training']
 
-# %% ../nbs/02_functional.ipynb #180e7610
+# %% ../nbs/02_functional.ipynb #1e45b521
 import inspect, logging, math
 import torch
 from torch import nn, Tensor
-from ._checks import (describe, fail, check_real, check_int, check_option, check_tensor, check_values,
-                            check_same_device, check_module, check_callable)
+from ._checks import describe, fail, check_real, check_int, check_option, check_tensor, check_values
+from ._checks import check_same_device, check_module, check_callable
 from .base import StepModule, MemoryModule
 from .neuron import StepModeContainer, SeqToANNContainer
 
-# %% ../nbs/02_functional.ipynb #05f393fe
+# %% ../nbs/02_functional.ipynb #524f13f4
 _logger = logging.getLogger('snnlit.functional')
 
-# %% ../nbs/02_functional.ipynb #b07faae8
+# %% ../nbs/02_functional.ipynb #6ea6abfe
 def _needs_arguments(fn) -> bool:
     try: inspect.signature(fn).bind()
     except TypeError: return True
@@ -55,7 +55,7 @@ def detach_net(net:nn.Module # any network
     "Call `detach()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
     _call_on_submodules(net, 'detach')
 
-# %% ../nbs/02_functional.ipynb #dc47b911
+# %% ../nbs/02_functional.ipynb #94132a44
 _KEEP_STEP_MODE = (StepModeContainer, SeqToANNContainer)
 
 def _set_all(modules, attr:str, value):
@@ -91,7 +91,7 @@ def set_step_mode(net:nn.Module, # any network
                            type(m).__name__, step_mode)
     _set_all(targets, 'step_mode', step_mode)
 
-# %% ../nbs/02_functional.ipynb #bd5495f8
+# %% ../nbs/02_functional.ipynb #ee18760e
 def set_backend(net:nn.Module, # any network
                 backend:str, # e.g. `'torch'`
                 instance=(nn.Module,) # only change modules of these types
@@ -114,7 +114,7 @@ def set_backend(net:nn.Module, # any network
         else: targets.append(m)
     _set_all(targets, 'backend', backend)
 
-# %% ../nbs/02_functional.ipynb #00c64ff7
+# %% ../nbs/02_functional.ipynb #aad9142e
 def _check_one_hot(x, name):
     "Raise unless `x` is a `[B, C]` tensor of 0s and 1s (float, integer or bool)."
     check_tensor(x, name, layout='[B, C]')
@@ -140,11 +140,13 @@ def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a `
         check_real(value, name)
     if output_layer.training:
         dtype = label_one_hot.dtype if label_one_hot.is_floating_point() else torch.get_default_dtype()
+        for value, name in ((threshold0, 'threshold0'), (threshold1, 'threshold1')):
+            if abs(float(value)) > torch.finfo(dtype).max: fail(name, f'representable in the labels\' dtype {dtype}', value)
         on, off = (torch.as_tensor(t, dtype=dtype, device=label_one_hot.device) for t in (threshold1, threshold0))
         output_layer.v_threshold = torch.where(label_one_hot == 1, on, off)
     else: output_layer.v_threshold = eval_threshold
 
-# %% ../nbs/02_functional.ipynb #0bf0bbd5
+# %% ../nbs/02_functional.ipynb #f3d661be
 def _check_modules(modules, name):
     if isinstance(modules, (list, tuple)):
         if not modules: fail(name, 'a module or a non-empty list/tuple of modules', modules)
@@ -178,7 +180,7 @@ def multi_step_forward(x_seq:Tensor, # `[T, B, ...]` input sequence
                              f"got {tuple(ys[0].shape)} at step 0 and {tuple(y.shape)} at step {t}")
     return torch.stack(ys)
 
-# %% ../nbs/02_functional.ipynb #6b61118c
+# %% ../nbs/02_functional.ipynb #84231ebc
 def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last chunk may be shorter)
                              x_seq:Tensor, # `[T, B, ...]` input sequence
                              multi_step_module # a multi-step module, or a list/tuple/`nn.Sequential` of them
@@ -206,7 +208,7 @@ def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last ch
         start += y.shape[0]
     return out
 
-# %% ../nbs/02_functional.ipynb #ae6472d7
+# %% ../nbs/02_functional.ipynb #6c42445b
 def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing `[T, B]`
                        stateless_module # a stateless module, or a list/tuple/`nn.Sequential` of them
                       ): # `[T, B, ...]` output (a tuple if the module returns one)
@@ -231,7 +233,7 @@ def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing
     if isinstance(y, tuple): return tuple(item.unflatten(0, (T, B)) for item in y)
     return y.unflatten(0, (T, B))
 
-# %% ../nbs/02_functional.ipynb #754e8aa4
+# %% ../nbs/02_functional.ipynb #b0d82bc6
 def delay(x_seq:Tensor, # `[T, ...]` input sequence
           delay_steps:int # time steps to delay by, >= 0
          ) -> Tensor: # `[T, ...]`: `y[t] = x[t - delay_steps]`, zeros before
@@ -241,7 +243,7 @@ def delay(x_seq:Tensor, # `[T, ...]` input sequence
     T = x_seq.shape[0]
     return torch.cat((x_seq.new_zeros((d, *x_seq.shape[1:])), x_seq[:T - d]))
 
-# %% ../nbs/02_functional.ipynb #a053cfe2
+# %% ../nbs/02_functional.ipynb #ed566b08
 def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels in `[0, num_classes)`
                       num_classes:int, # number of classes C
                       n:int # neurons per class
@@ -255,7 +257,7 @@ def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels
     one_hot = nn.functional.one_hot(labels.long(), num_classes).to(torch.get_default_dtype())
     return one_hot.unsqueeze(-1).expand(*labels.shape, num_classes, n).reshape(*labels.shape, num_classes * n)
 
-# %% ../nbs/02_functional.ipynb #a8fc4aa6
+# %% ../nbs/02_functional.ipynb #ac358790
 def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero value is a spike
                      ) -> Tensor: # bool `[*, T]`, true exactly at each neuron's first spike
     "Mark the first spike of each neuron along the last (time) axis."
@@ -270,7 +272,7 @@ def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero va
     first = fired.view(torch.uint8).argmax(-1, keepdim=True)
     return torch.zeros_like(fired).scatter_(-1, first, fired.gather(-1, first))
 
-# %% ../nbs/02_functional.ipynb #b3ee53df
+# %% ../nbs/02_functional.ipynb #896f303e
 def _check_convbn(conv2d, bn2d):
     if not isinstance(conv2d, nn.Conv2d): fail('conv2d', 'an nn.Conv2d', conv2d, TypeError)
     if not isinstance(bn2d, nn.BatchNorm2d): fail('bn2d', 'an nn.BatchNorm2d', bn2d, TypeError)
@@ -324,13 +326,13 @@ def fuse_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                                stride=conv2d.stride, padding=conv2d.padding, dilation=conv2d.dilation, groups=conv2d.groups,
                                bias=True, padding_mode=conv2d.padding_mode, device=w.device, dtype=w.dtype)
     with torch.no_grad():
-        # fold in at least float32, so that a float16 or bfloat16 model is rounded once, at the end
-        scale, shift = _bn_affine(bn2d, torch.promote_types(w.dtype, torch.float32))
+        # fold in at least float32 (and in the pair's promoted dtype), so that the result is rounded once, at the end
+        scale, shift = _bn_affine(bn2d, _fused_dtypes(conv2d, bn2d)[1])
         fused.weight.copy_(w.to(scale.dtype) * scale.view(-1, 1, 1, 1))
         fused.bias.copy_(shift)
     return fused
 
-# %% ../nbs/02_functional.ipynb #71cb3e65
+# %% ../nbs/02_functional.ipynb #e96c4774
 def _check_scale_arg(value, name, target:Tensor):
     "`value` is None, a finite real number, or a finite real tensor on `target`'s device that broadcasts to its shape."
     if value is None: return
@@ -384,7 +386,7 @@ def scale_fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolutio
         if bn2d.bias is not None: bn2d.bias.mul_(k)
     if b is not None: bn2d.bias.add_(b)
 
-# %% ../nbs/02_functional.ipynb #0901ba94
+# %% ../nbs/02_functional.ipynb #d430e9ba
 def kaiming_normal_conv_linear_weight(net:nn.Module # any network
                                      ):
     "Kaiming-normal (a=√5) init of the weights of every Conv1d/2d/3d and Linear in `net`; biases untouched."
@@ -397,7 +399,7 @@ def kaiming_normal_conv_linear_weight(net:nn.Module # any network
     for m in layers:
         if m.weight.numel(): nn.init.kaiming_normal_(m.weight, a=math.sqrt(5))
 
-# %% ../nbs/02_functional.ipynb #96366f76
+# %% ../nbs/02_functional.ipynb #90eed428
 from .losses import spike_similar_loss, kernel_dot_product, temporal_efficient_training_cross_entropy
 from .online import fptt_online_training, fptt_online_training_init_w_ra, ottt_online_training
 _all_ = ['spike_similar_loss', 'kernel_dot_product', 'temporal_efficient_training_cross_entropy',

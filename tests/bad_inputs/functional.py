@@ -4,7 +4,7 @@ Success cases are checked against naive formulas written here (loops over time /
 Functions that change modules in place list the module in `updates`; error cases do not, so the sweep
 checks that a refused call left every tensor of the caller's modules as it was.
 """
-import logging, math
+import math, warnings
 import torch
 from torch import nn
 from badinputs import err, terr, ok, close, all_of, finite, dtype_is, zero_d, grad_of
@@ -16,7 +16,6 @@ from snnlit.neuron import IFNode, LIFNode, StepModeContainer, SeqToANNContainer
 
 g = generator('functional')
 NAN, INF = float('nan'), float('inf')
-logging.getLogger('snnlit.functional').setLevel(logging.ERROR)   # the warnings are checked in tests/test_functional.py
 
 def randn(*shape, dtype=torch.float32): return torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype)
 def rand(*shape, dtype=torch.float32): return torch.rand(*shape, generator=g, dtype=torch.float64).to(dtype)
@@ -285,6 +284,12 @@ CASES += [
     ok(t, 'empty batch B=0', margin, IFNode(), onehot[:0], check=shape_is(0, 3), updates=(0,)),
     ok(t, 'thresholds as 0-d tensors', margin, IFNode(), onehot, zero_d(1.), zero_d(0.5), zero_d(2.),
        check=close(lambda: naive_margin(onehot, 0.5, 2.).float()), updates=(0,)),
+    err(t, 'threshold1 1e5 overflows float16 labels', F.set_threshold_margin, IFNode(), onehot.half(), threshold1=1e5,
+        match="`threshold1` must be representable in the labels' dtype torch.float16, got 100000.0"),
+    err(t, 'threshold0 -1e39 overflows float32 labels', F.set_threshold_margin, IFNode(), onehot, threshold0=-1e39,
+        match="`threshold0` must be representable in the labels' dtype torch.float32"),
+    ok(t, 'threshold1 1e5 with float32 labels', margin, IFNode(), onehot, 1.0, 0.9, 1e5,
+       check=close(lambda: naive_margin(onehot, 0.9, 1e5).float()), updates=(0,)),
     ok(t, 'eval mode: eval_threshold', margin, IFNode().eval(), onehot, 0.75, check=equals(0.75), updates=(0,)),
     ok(t, 'the layer fires by its per-sample thresholds',
        lambda n, y, x: (F.set_threshold_margin(n, y), n(x))[1], IFNode(), square, torch.tensor([[1.0, 1.0, 1.05]] * 3),
@@ -607,12 +612,15 @@ def pair_cases(t, fn):
                       check=close(b(c(x)).detach(), rtol=tol, atol=tol)))
     c16, b16 = (m.half() for m in convbn())
     cb, bb = (m.bfloat16() for m in convbn())
+    c32, b64 = (lambda c, b: (c, b.double()))(*convbn())
     c, b = convbn()
     out += [
         ok(t, 'float16: weight rounded once from the float64 formula', lambda c, b: fn(c, b).weight.detach(), c16, b16,
            check=all_of(dtype_is(torch.float16), close(naive_fused(c16, b16)[0].half()))),
         ok(t, 'bfloat16: bias rounded once from the float64 formula', lambda c, b: fn(c, b).bias.detach(), cb, bb,
            check=all_of(dtype_is(torch.bfloat16), close(naive_fused(cb, bb)[1].bfloat16()))),
+        ok(t, 'float32 conv, float64 bn2d: folded in float64, rounded once', lambda c, b: fn(c, b).weight.detach(), c32, b64,
+           check=all_of(dtype_is(torch.float32), close(naive_fused(c32, b64)[0].float(), rtol=0, atol=0))),
         ok(t, 'bn2d in training mode: fused with its running statistics',
            lambda c, b, x: (b.train(), fn(c, b)(x).detach(), b.eval())[1], c, b, xi,
            check=close(b(c(xi)).detach(), rtol=1e-5, atol=1e-5)),
@@ -714,6 +722,9 @@ def kaiming_std(net):
             if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear))]
 
 t = 'functional.kaiming_normal_conv_linear_weight'
+with warnings.catch_warnings():
+    warnings.simplefilter('ignore')          # torch's own init warns about the zero-element weight
+    empty_linear = nn.Linear(3, 0)
 wide = nn.Sequential(nn.Conv1d(16, 64, 3), nn.Conv2d(16, 64, 3), nn.Conv3d(8, 32, 2), nn.Linear(300, 200))
 CASES += [
     terr(t, 'net a tensor', F.kaiming_normal_conv_linear_weight, randn(3, 3), match='`net` must be an nn.Module, got a torch.float32 tensor'),
@@ -731,7 +742,7 @@ CASES += [
        check=lambda r: (close(r[0])(r[1]), differs(r[2], r[3])), updates=(0,)),
     ok(t, 'no conv or linear layer: nothing changes', F.kaiming_normal_conv_linear_weight,
        nn.Sequential(nn.BatchNorm1d(3), nn.ConvTranspose2d(2, 2, 2), LIFNode()), check=is_(None)),
-    ok(t, 'a layer with zero inputs is skipped', F.kaiming_normal_conv_linear_weight, nn.Linear(3, 0), check=is_(None)),
+    ok(t, 'a layer with zero outputs is skipped', F.kaiming_normal_conv_linear_weight, empty_linear, check=is_(None)),
     ok(t, 'float16 layer keeps float16', lambda n: (F.kaiming_normal_conv_linear_weight(n), n.weight.dtype)[1],
        nn.Linear(64, 64).half(), check=equals(torch.float16), updates=(0,)),
     ok(t, 'same draws as nn.init.kaiming_normal_ on the same generator state',
