@@ -329,6 +329,14 @@ CASES += [
          match='`single_step_module` must return a tensor at every step, got None at step 0'),
     err(t, 'output shape changes between steps', lambda x: F.multi_step_forward(x, shrinking()), x_seq,
         match='`single_step_module` must return outputs of one shape at every step, got (3, 4) at step 0 and (2, 4) at step 1'),
+    err(t, 'a multi-step neuron', F.multi_step_forward, x_seq, [fc, LIFNode(step_mode='m')],
+        match="`single_step_module` must run in step mode 's', but it holds a LIFNode in step mode 'm'"),
+    err(t, 'a multi-step neuron inside nn.Sequential', F.multi_step_forward, x_seq, nn.Sequential(fc, nn.Sequential(IFNode(step_mode='m'))),
+        match="holds a IFNode in step mode 'm': switch it with `functional.set_step_mode(module, 's')`"),
+    err(t, 'a SeqToANNContainer (always multi-step)', F.multi_step_forward, x_seq, SeqToANNContainer(fc),
+        match="`single_step_module` must run in step mode 's', but it holds a SeqToANNContainer in step mode 'm'"),
+    ok(t, 'a single-step StepModeContainer with single-step children', F.multi_step_forward, x64 * 3,
+       StepModeContainer(False, LIFNode()), check=close(lambda: naive_lif(x64 * 3)), updates=(1,)),
     ok(t, 'LIF step by step vs the naive LIF loop', F.multi_step_forward, x64 * 3, LIFNode(),
        check=close(lambda: naive_lif(x64 * 3)), updates=(1,)),
     ok(t, 'a list is applied in order', F.multi_step_forward, x_seq, [torch.tanh, lambda x: x * 2],
@@ -351,6 +359,10 @@ CASES += [
 # chunk_multi_step_forward
 
 def lif_m(): return LIFNode(step_mode='m')
+
+def in_mode(module, step_mode):
+    module.step_mode = step_mode
+    return module
 t = 'functional.chunk_multi_step_forward'
 CASES += [
     terr(t, 'split_size a float', F.chunk_multi_step_forward, 2.0, x_seq, lif_m(), match='`split_size` must be an int, got 2.0'),
@@ -373,6 +385,12 @@ CASES += [
         match='`multi_step_module` must map a chunk [t, ...] with t=4 to an output [t, ...], got shape ()'),
     err(t, 'chunks of different dtypes', lambda x: F.chunk_multi_step_forward(3, x, float_then_double()), x_seq,
         match='`multi_step_module` returned chunks of different shapes or dtypes'),
+    err(t, 'a single-step neuron', F.chunk_multi_step_forward, 2, x_seq, LIFNode(),
+        match="`multi_step_module` must run in step mode 'm', but it holds a LIFNode in step mode 's': switch it with `functional.set_step_mode(module, 'm')`"),
+    err(t, 'a single-step neuron in a list', F.chunk_multi_step_forward, 2, x_seq, [SeqToANNContainer(fc), IFNode()],
+        match="holds a IFNode in step mode 's'"),
+    ok(t, 'a stateful StepModeContainer looping single-step children', F.chunk_multi_step_forward, 4, x64 * 3,
+       in_mode(StepModeContainer(True, LIFNode()), 'm'), check=close(lambda: naive_lif(x64 * 3)), updates=(2,)),
     ok(t, 'chunks of 4 (last shorter) vs the naive LIF loop', F.chunk_multi_step_forward, 4, x64 * 3, lif_m(),
        check=close(lambda: naive_lif(x64 * 3)), updates=(2,)),
     ok(t, 'split_size 1', F.chunk_multi_step_forward, 1, x64 * 3, lif_m(),
@@ -415,6 +433,10 @@ CASES += [
         match='`stateless_module` must keep the folded batch T*B = 18 as the first dimension of its output, got shape (4,)'),
     err(t, 'module returns a 0-d tensor', F.seq_to_ann_forward, x_seq, lambda x: x.sum(),
         match='`stateless_module` must keep the folded batch T*B = 18 as the first dimension of its output, got shape ()'),
+    err(t, 'a stateful neuron', F.seq_to_ann_forward, x_seq, [fc, LIFNode()],
+        match='`stateless_module` must hold no stateful module, got a LIFNode'),
+    err(t, 'a stateful neuron deep inside a container', F.seq_to_ann_forward, x_seq, nn.Sequential(fc, StepModeContainer(True, IFNode())),
+        match='`stateless_module` must hold no stateful module, got a IFNode'),
     ok(t, 'Linear over T*B vs per step (different kernels: tolerance)', F.seq_to_ann_forward, x_seq, fc,
        check=close(lambda: per_step(fc, x_seq))),
     ok(t, 'a list: Linear then ReLU', F.seq_to_ann_forward, x_seq, [fc, nn.ReLU()], check=close(lambda: per_step(lambda x: torch.relu(fc(x)), x_seq))),
