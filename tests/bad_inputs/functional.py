@@ -111,9 +111,6 @@ class NeedsArgs(nn.Module):           # reset(seed)/detach(x): not snnlit's kind
 class ResetBuffer(nn.Module):         # `reset` is a tensor, not a method
     def __init__(self): super().__init__(); self.register_buffer('reset', torch.ones(2)); self.detach = 3
 
-def ran(net, x):
-    net(x); return net
-
 x_mlp = rand(4, 2, 3, dtype=torch.float64) * 3
 for name, fn in (('reset_net', F.reset_net), ('detach_net', F.detach_net)):
     t = f'functional.{name}'
@@ -241,6 +238,8 @@ CASES += [
          match='not class indices [B]'),
     err(t, 'float labels [B]', F.set_threshold_margin, IFNode(), torch.tensor([1., 0., 1.]),
         match='`label_one_hot` must be a one-hot tensor [B, C] with 2 dimensions, got a torch.float32 tensor of shape (3,)'),
+    err(t, 'bool labels [B]', F.set_threshold_margin, IFNode(), torch.tensor([True, False]),
+        match='`label_one_hot` must be a one-hot tensor [B, C] with 2 dimensions, got a torch.bool tensor of shape (2,)'),
     err(t, 'labels [B, C, 1]', F.set_threshold_margin, IFNode(), onehot[..., None], match='with 2 dimensions, got a torch.float32 tensor of shape (4, 3, 1)'),
     err(t, '0-d labels', F.set_threshold_margin, IFNode(), torch.tensor(1.), match='with 2 dimensions, got a 0-d torch.float32 tensor holding 1.0'),
     terr(t, 'complex labels', F.set_threshold_margin, IFNode(), onehot.to(torch.complex64), match='`label_one_hot` must be a real one-hot tensor [B, C]'),
