@@ -11,7 +11,7 @@ __all__ = ['reset_net', 'detach_net', 'set_step_mode', 'set_backend', 'set_thres
            'temporal_efficient_training_cross_entropy', 'fptt_online_training', 'fptt_online_training_init_w_ra',
            'ottt_online_training']
 
-# %% ../nbs/02_functional.ipynb #9c13f5fd
+# %% ../nbs/02_functional.ipynb #995461a7
 import inspect, logging, math
 import torch
 from torch import nn, Tensor
@@ -20,10 +20,10 @@ from ._checks import check_same_device, check_module, check_callable
 from .base import StepModule, MemoryModule
 from .neuron import StepModeContainer, SeqToANNContainer
 
-# %% ../nbs/02_functional.ipynb #3950092e
+# %% ../nbs/02_functional.ipynb #712be9d0
 _logger = logging.getLogger('snnlit.functional')
 
-# %% ../nbs/02_functional.ipynb #55dda13e
+# %% ../nbs/02_functional.ipynb #44303b2b
 def _needs_arguments(fn) -> bool:
     try: inspect.signature(fn).bind()
     except TypeError: return True
@@ -55,7 +55,7 @@ def detach_net(net:nn.Module # any network
     "Call `detach()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
     _call_on_submodules(net, 'detach')
 
-# %% ../nbs/02_functional.ipynb #d6e63e21
+# %% ../nbs/02_functional.ipynb #878a81b9
 _KEEP_STEP_MODE = (StepModeContainer, SeqToANNContainer)
 
 def _set_all(modules, attr:str, value):
@@ -91,7 +91,7 @@ def set_step_mode(net:nn.Module, # any network
                            type(m).__name__, step_mode)
     _set_all(targets, 'step_mode', step_mode)
 
-# %% ../nbs/02_functional.ipynb #1e6dbdb6
+# %% ../nbs/02_functional.ipynb #609d432e
 def set_backend(net:nn.Module, # any network
                 backend:str, # e.g. `'torch'`
                 instance=(nn.Module,) # only change modules of these types
@@ -114,8 +114,8 @@ def set_backend(net:nn.Module, # any network
         else: targets.append(m)
     _set_all(targets, 'backend', backend)
 
-# %% ../nbs/02_functional.ipynb #56d94ec5
-def _check_one_hot(x, name):
+# %% ../nbs/02_functional.ipynb #15dbf378
+def _check_one_hot(x, name):   # candidate for _checks (one-hot / multi-hot label tensors)
     "Raise unless `x` is a `[B, C]` tensor of 0s and 1s (float, integer or bool)."
     check_tensor(x, name, layout='[B, C]')
     if x.is_complex(): fail(name, 'a real one-hot tensor [B, C]', x, TypeError)
@@ -146,7 +146,7 @@ def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a `
         output_layer.v_threshold = torch.where(label_one_hot == 1, on, off)
     else: output_layer.v_threshold = eval_threshold
 
-# %% ../nbs/02_functional.ipynb #9d6665c4
+# %% ../nbs/02_functional.ipynb #f8999119
 def _check_modules(modules, name):
     if isinstance(modules, (list, tuple)):
         if not modules: fail(name, 'a module or a non-empty list/tuple of modules', modules)
@@ -196,7 +196,7 @@ def multi_step_forward(x_seq:Tensor, # `[T, B, ...]` input sequence
                              f"got {tuple(ys[0].shape)} at step 0 and {tuple(y.shape)} at step {t}")
     return torch.stack(ys)
 
-# %% ../nbs/02_functional.ipynb #e49e1112
+# %% ../nbs/02_functional.ipynb #a1d2ddfc
 def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last chunk may be shorter)
                              x_seq:Tensor, # `[T, B, ...]` input sequence
                              multi_step_module # a multi-step module, or a list/tuple/`nn.Sequential` of them
@@ -225,7 +225,7 @@ def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last ch
         start += y.shape[0]
     return out
 
-# %% ../nbs/02_functional.ipynb #d13d8606
+# %% ../nbs/02_functional.ipynb #3614c417
 def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing `[T, B]`
                        stateless_module # a stateless module, or a list/tuple/`nn.Sequential` of them
                       ): # `[T, B, ...]` output (a tuple if the module returns one)
@@ -255,7 +255,7 @@ def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing
     if isinstance(y, tuple): return tuple(item.unflatten(0, (T, B)) for item in y)
     return y.unflatten(0, (T, B))
 
-# %% ../nbs/02_functional.ipynb #c0a762fa
+# %% ../nbs/02_functional.ipynb #01564b84
 def delay(x_seq:Tensor, # `[T, ...]` input sequence
           delay_steps:int # time steps to delay by, >= 0
          ) -> Tensor: # `[T, ...]`: `y[t] = x[t - delay_steps]`, zeros before
@@ -265,7 +265,7 @@ def delay(x_seq:Tensor, # `[T, ...]` input sequence
     T = x_seq.shape[0]
     return torch.cat((x_seq.new_zeros((d, *x_seq.shape[1:])), x_seq[:T - d]))
 
-# %% ../nbs/02_functional.ipynb #4dc97534
+# %% ../nbs/02_functional.ipynb #8b0c4ba2
 def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels in `[0, num_classes)`
                       num_classes:int, # number of classes C
                       n:int # neurons per class
@@ -279,7 +279,7 @@ def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels
     one_hot = nn.functional.one_hot(labels.long(), num_classes).to(torch.get_default_dtype())
     return one_hot.unsqueeze(-1).expand(*labels.shape, num_classes, n).reshape(*labels.shape, num_classes * n)
 
-# %% ../nbs/02_functional.ipynb #88346c88
+# %% ../nbs/02_functional.ipynb #7d4862d6
 def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero value is a spike
                      ) -> Tensor: # bool `[*, T]`, true exactly at each neuron's first spike
     "Mark the first spike of each neuron along the last (time) axis."
@@ -294,7 +294,7 @@ def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero va
     first = fired.view(torch.uint8).argmax(-1, keepdim=True)
     return torch.zeros_like(fired).scatter_(-1, first, fired.gather(-1, first))
 
-# %% ../nbs/02_functional.ipynb #be75ef35
+# %% ../nbs/02_functional.ipynb #3eff6432
 def _check_convbn(conv2d, bn2d):
     if not isinstance(conv2d, nn.Conv2d): fail('conv2d', 'an nn.Conv2d', conv2d, TypeError)
     if not isinstance(bn2d, nn.BatchNorm2d): fail('bn2d', 'an nn.BatchNorm2d', bn2d, TypeError)
@@ -354,7 +354,7 @@ def fuse_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
         fused.bias.copy_(shift)
     return fused
 
-# %% ../nbs/02_functional.ipynb #b1cde1c4
+# %% ../nbs/02_functional.ipynb #93911b80
 def _check_scale_arg(value, name, target:Tensor):
     "`value` is None, a finite real number, or a finite real tensor on `target`'s device that broadcasts to its shape."
     if value is None: return
@@ -408,7 +408,7 @@ def scale_fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolutio
         if bn2d.bias is not None: bn2d.bias.mul_(k)
     if b is not None: bn2d.bias.add_(b)
 
-# %% ../nbs/02_functional.ipynb #e32b37d9
+# %% ../nbs/02_functional.ipynb #05f00734
 def kaiming_normal_conv_linear_weight(net:nn.Module # any network
                                      ):
     "Kaiming-normal (a=√5) init of the weights of every Conv1d/2d/3d and Linear in `net`; biases untouched."
@@ -421,7 +421,7 @@ def kaiming_normal_conv_linear_weight(net:nn.Module # any network
     for m in layers:
         if m.weight.numel(): nn.init.kaiming_normal_(m.weight, a=math.sqrt(5))
 
-# %% ../nbs/02_functional.ipynb #f1aec382
+# %% ../nbs/02_functional.ipynb #a27b38e6
 from .losses import spike_similar_loss, kernel_dot_product, temporal_efficient_training_cross_entropy
 from .online import fptt_online_training, fptt_online_training_init_w_ra, ottt_online_training
 _all_ = ['spike_similar_loss', 'kernel_dot_product', 'temporal_efficient_training_cross_entropy',
