@@ -11,45 +11,39 @@ __all__ = ['reset_net', 'detach_net', 'set_step_mode', 'set_backend', 'set_thres
            'temporal_efficient_training_cross_entropy', 'fptt_online_training', 'fptt_online_training_init_w_ra',
            'ottt_online_training']
 
-# %% ../nbs/02_functional.ipynb #3f257774
-import logging, math
-from numbers import Integral, Real
+# %% ../nbs/02_functional.ipynb #995461a7
+import inspect, logging, math
 import torch
 from torch import nn, Tensor
+from ._checks import describe, fail, check_real, check_int, check_option, check_tensor, check_values
+from ._checks import check_same_device, check_module, check_callable
 from .base import StepModule, MemoryModule
 from .neuron import StepModeContainer, SeqToANNContainer
 
-# %% ../nbs/02_functional.ipynb #fad44148
+# %% ../nbs/02_functional.ipynb #712be9d0
 _logger = logging.getLogger('snnlit.functional')
 
-def _check_module(net, name='net'):
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"`{name}` must be an nn.Module, got {type(net).__name__}")
+# %% ../nbs/02_functional.ipynb #44303b2b
+def _needs_arguments(fn) -> bool:
+    try: inspect.signature(fn).bind()
+    except TypeError: return True
+    except ValueError: return False    # no signature to read (a builtin): assume it can be called
+    return False
 
-def _check_tensor(x, name, min_dim=0, layout=''):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"`{name}` must be a tensor {layout}, got {type(x).__name__}")
-    if x.dim() < min_dim:
-        raise ValueError(f"`{name}` must be a tensor {layout} with at least {min_dim} dimension(s), got shape {tuple(x.shape)}")
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"`{name}` must be an int, got {type(value).__name__}")
-    if value < minimum: raise ValueError(f"`{name}` must be >= {minimum}, got {value}")
-
-def _check_real(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-
-# %% ../nbs/02_functional.ipynb #ba4f315e
 def _call_on_submodules(net:nn.Module, method:str):
-    _check_module(net)
+    check_module(net, 'net')
+    calls = []
     for m in net.modules():
         fn = getattr(m, method, None)
         if not callable(fn): continue
         if not isinstance(m, MemoryModule):
+            if _needs_arguments(fn):
+                _logger.warning("not calling `%s()` of %s, which is not a snnlit MemoryModule: it needs arguments",
+                                method, type(m).__name__)
+                continue
             _logger.warning("calling `%s()` of %s, which is not a snnlit MemoryModule", method, type(m).__name__)
-        fn()
+        calls.append(fn)
+    for fn in calls: fn()
 
 def reset_net(net:nn.Module # any network
              ):
@@ -61,16 +55,27 @@ def detach_net(net:nn.Module # any network
     "Call `detach()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
     _call_on_submodules(net, 'detach')
 
-# %% ../nbs/02_functional.ipynb #0f455561
+# %% ../nbs/02_functional.ipynb #878a81b9
 _KEEP_STEP_MODE = (StepModeContainer, SeqToANNContainer)
+
+def _set_all(modules, attr:str, value):
+    "Set `attr` to `value` on every module; if a setter refuses, restore the modules already set and re-raise."
+    done = []
+    try:
+        for m in modules:
+            old = getattr(m, attr)
+            setattr(m, attr, value)
+            done.append((m, old))
+    except Exception:
+        for m, old in reversed(done): setattr(m, attr, old)
+        raise
 
 def set_step_mode(net:nn.Module, # any network
                   step_mode:str # `'s'` single step or `'m'` multi step
                  ):
     "Set `step_mode` on every submodule of `net` that has one, except the children of step-mode-keeping containers."
-    _check_module(net)
-    if step_mode not in ('s', 'm'):
-        raise ValueError(f"`step_mode` must be 's' (single step) or 'm' (multi step), got {step_mode!r}")
+    check_module(net, 'net')
+    check_option(step_mode, 'step_mode', ('s', 'm'))
     targets, stack = [], [net]
     while stack:
         m = stack.pop()
@@ -84,19 +89,20 @@ def set_step_mode(net:nn.Module, # any network
         if not isinstance(m, StepModule):
             _logger.warning("setting `step_mode` of %s, which is not a snnlit StepModule: the value %r is not checked",
                            type(m).__name__, step_mode)
-        m.step_mode = step_mode
+    _set_all(targets, 'step_mode', step_mode)
 
-# %% ../nbs/02_functional.ipynb #8067d80b
+# %% ../nbs/02_functional.ipynb #609d432e
 def set_backend(net:nn.Module, # any network
                 backend:str, # e.g. `'torch'`
                 instance=(nn.Module,) # only change modules of these types
                ):
     "Set `backend` on the submodules of `net` of type `instance` that support it; log a warning for the others."
-    _check_module(net)
-    if not isinstance(backend, str): raise TypeError(f"`backend` must be a str, got {type(backend).__name__}")
+    check_module(net, 'net')
+    if not isinstance(backend, str): fail('backend', "a str such as 'torch'", backend, TypeError)
     if isinstance(instance, type): instance = (instance,)
     if not (isinstance(instance, tuple) and instance and all(isinstance(t, type) for t in instance)):
-        raise TypeError(f"`instance` must be a type or a non-empty tuple of types, got {instance!r}")
+        fail('instance', 'a type or a non-empty tuple of types', instance, TypeError)
+    targets = []
     for m in net.modules():
         if not isinstance(m, instance) or not hasattr(m, 'backend'): continue
         supported = getattr(m, 'supported_backends', None)
@@ -105,9 +111,20 @@ def set_backend(net:nn.Module, # any network
         elif backend not in supported:
             _logger.warning("%s does not support backend %r (supports %s): left at %r",
                            type(m).__name__, backend, tuple(supported), m.backend)
-        else: m.backend = backend
+        else: targets.append(m)
+    _set_all(targets, 'backend', backend)
 
-# %% ../nbs/02_functional.ipynb #ae0b33bf
+# %% ../nbs/02_functional.ipynb #15dbf378
+def _check_one_hot(x, name):   # candidate for _checks (one-hot / multi-hot label tensors)
+    "Raise unless `x` is a `[B, C]` tensor of 0s and 1s (float, integer or bool)."
+    check_tensor(x, name, layout='[B, C]')
+    if x.is_complex(): fail(name, 'a real one-hot tensor [B, C]', x, TypeError)
+    if x.dim() == 1 and not (x.is_floating_point() or x.dtype == torch.bool):
+        fail(name, 'a one-hot tensor [B, C], not class indices [B] (convert them with '
+                   '`nn.functional.one_hot(labels, num_classes)`)', x, TypeError)
+    if x.dim() != 2: fail(name, 'a one-hot tensor [B, C] with 2 dimensions', x)
+    if x.numel() and not bool(((x == 0) | (x == 1)).all()): fail(name, 'a one-hot tensor [B, C] holding only 0s and 1s', x)
+
 def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a `v_threshold`
                          label_one_hot:Tensor, # `[B, C]` one-hot labels
                          eval_threshold:float=1.0, # threshold in eval mode
@@ -115,26 +132,45 @@ def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a `
                          threshold1:float=1.1 # training threshold of the labelled class's neuron
                         ):
     "Give `output_layer` per-sample thresholds from `label_one_hot` in training mode, `eval_threshold` in eval mode."
-    _check_module(output_layer, 'output_layer')
+    check_module(output_layer, 'output_layer')
     if not hasattr(output_layer, 'v_threshold'):
-        raise TypeError(f"`output_layer` must have a `v_threshold` (a spiking neuron layer), got {type(output_layer).__name__}")
-    _check_tensor(label_one_hot, 'label_one_hot', 1, '[B, C]')
+        fail('output_layer', 'a spiking neuron layer with a `v_threshold`', output_layer, TypeError)
+    _check_one_hot(label_one_hot, 'label_one_hot')
     for value, name in ((eval_threshold, 'eval_threshold'), (threshold0, 'threshold0'), (threshold1, 'threshold1')):
-        _check_real(value, name)
+        check_real(value, name)
     if output_layer.training:
         dtype = label_one_hot.dtype if label_one_hot.is_floating_point() else torch.get_default_dtype()
-        on, off = (torch.tensor(t, dtype=dtype, device=label_one_hot.device) for t in (threshold1, threshold0))
+        for value, name in ((threshold0, 'threshold0'), (threshold1, 'threshold1')):
+            if abs(float(value)) > torch.finfo(dtype).max: fail(name, f'representable in the labels\' dtype {dtype}', value)
+        on, off = (torch.as_tensor(t, dtype=dtype, device=label_one_hot.device) for t in (threshold1, threshold0))
         output_layer.v_threshold = torch.where(label_one_hot == 1, on, off)
     else: output_layer.v_threshold = eval_threshold
 
-# %% ../nbs/02_functional.ipynb #757a5f6c
+# %% ../nbs/02_functional.ipynb #f8999119
 def _check_modules(modules, name):
     if isinstance(modules, (list, tuple)):
-        if not modules: raise ValueError(f"`{name}` must hold at least one module, got an empty {type(modules).__name__}")
-        bad = [type(m).__name__ for m in modules if not callable(m)]
-        if bad: raise TypeError(f"`{name}` must hold callable modules, got {bad}")
-    elif not callable(modules):
-        raise TypeError(f"`{name}` must be a module, a callable, or a list/tuple of them, got {type(modules).__name__}")
+        if not modules: fail(name, 'a module or a non-empty list/tuple of modules', modules)
+        for i, m in enumerate(modules): check_callable(m, f'{name}[{i}]')
+    elif not callable(modules): fail(name, 'a module, a callable, or a list/tuple of them', modules, TypeError)
+
+def _modules_in(modules):
+    return [m for m in (modules if isinstance(modules, (list, tuple)) else [modules]) if isinstance(m, nn.Module)]
+
+def _check_step_mode(modules, name, step_mode):
+    "Raise if a module in `modules` expects the other step mode (a `SeqToANNContainer` always takes `[T, B, ...]`)."
+    stack = _modules_in(modules)
+    while stack:
+        m = stack.pop()
+        mode = 'm' if isinstance(m, SeqToANNContainer) else getattr(m, 'step_mode', None) if isinstance(m, StepModule) else None
+        if mode is not None and mode != step_mode:
+            raise ValueError(f"`{name}` must run in step mode {step_mode!r}, but it holds a {type(m).__name__} in step mode "
+                             f"{mode!r}: switch it with `functional.set_step_mode(module, {step_mode!r})`"
+                             + (", or call it on `x_seq` directly" if mode == 'm' else ''))
+        if not isinstance(m, _KEEP_STEP_MODE): stack.extend(m.children())
+
+def _check_time_steps(x_seq, name='x_seq'):
+    check_tensor(x_seq, name, min_ndim=1, layout='[T, B, ...]')
+    if x_seq.shape[0] == 0: fail(name, 'a tensor [T, B, ...] with at least one time step', x_seq)
 
 def _apply_modules(modules, *args):
     # a module that returns a tuple hands it to the next one as separate arguments
@@ -148,27 +184,36 @@ def multi_step_forward(x_seq:Tensor, # `[T, B, ...]` input sequence
                        single_step_module # a single-step module, or a list/tuple/`nn.Sequential` of them
                       ) -> Tensor: # `[T, B, ...]` outputs, stacked over time
     "Run `single_step_module` on every `x_seq[t]` in order and stack the outputs."
-    _check_tensor(x_seq, 'x_seq', 1, '[T, B, ...]')
-    if x_seq.shape[0] == 0: raise ValueError(f"`x_seq` must have at least one time step, got shape {tuple(x_seq.shape)}")
+    _check_time_steps(x_seq)
     _check_modules(single_step_module, 'single_step_module')
-    return torch.stack([_apply_modules(single_step_module, x_t) for x_t in x_seq.unbind(0)])
+    _check_step_mode(single_step_module, 'single_step_module', 's')
+    ys = [_apply_modules(single_step_module, x_t) for x_t in x_seq.unbind(0)]
+    for t, y in enumerate(ys):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"`single_step_module` must return a tensor at every step, got {describe(y)} at step {t}")
+        if y.shape != ys[0].shape:
+            raise ValueError(f"`single_step_module` must return outputs of one shape at every step, "
+                             f"got {tuple(ys[0].shape)} at step 0 and {tuple(y.shape)} at step {t}")
+    return torch.stack(ys)
 
-# %% ../nbs/02_functional.ipynb #de47bb57
+# %% ../nbs/02_functional.ipynb #a1d2ddfc
 def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last chunk may be shorter)
                              x_seq:Tensor, # `[T, B, ...]` input sequence
                              multi_step_module # a multi-step module, or a list/tuple/`nn.Sequential` of them
                             ) -> Tensor: # `[T, B, ...]` outputs
     "Run `multi_step_module` on `x_seq` in chunks of `split_size` time steps, to bound memory on long sequences."
-    _check_int(split_size, 'split_size', 1)
-    _check_tensor(x_seq, 'x_seq', 1, '[T, B, ...]')
-    if x_seq.shape[0] == 0: raise ValueError(f"`x_seq` must have at least one time step, got shape {tuple(x_seq.shape)}")
+    split_size = check_int(split_size, 'split_size', ge=1)
+    _check_time_steps(x_seq)
     _check_modules(multi_step_module, 'multi_step_module')
+    _check_step_mode(multi_step_module, 'multi_step_module', 'm')
     T, out, start = x_seq.shape[0], None, 0
     for x_chunk in x_seq.split(split_size):
         y = _apply_modules(multi_step_module, x_chunk)
-        if not isinstance(y, Tensor) or y.dim() < 1 or y.shape[0] != x_chunk.shape[0]:
+        if not isinstance(y, Tensor):
+            raise TypeError(f"`multi_step_module` must return a tensor [t, ...] for a chunk, got {describe(y)}")
+        if y.dim() < 1 or y.shape[0] != x_chunk.shape[0]:
             raise ValueError(f"`multi_step_module` must map a chunk [t, ...] with t={x_chunk.shape[0]} to an output [t, ...], "
-                             f"got {getattr(y, 'shape', type(y).__name__)}")
+                             f"got shape {tuple(y.shape)}")
         if x_chunk.shape[0] == T: return y       # a single chunk: no copy needed
         if out is None: out = y.new_empty((T, *y.shape[1:]))
         elif y.shape[1:] != out.shape[1:] or y.dtype != out.dtype:
@@ -180,58 +225,67 @@ def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last ch
         start += y.shape[0]
     return out
 
-# %% ../nbs/02_functional.ipynb #41364057
+# %% ../nbs/02_functional.ipynb #3614c417
 def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing `[T, B]`
                        stateless_module # a stateless module, or a list/tuple/`nn.Sequential` of them
                       ): # `[T, B, ...]` output (a tuple if the module returns one)
     "Fold `[T, B, ...]` into `[T*B, ...]`, apply `stateless_module`, and unfold the result."
     _check_modules(stateless_module, 'stateless_module')
+    for m in (m for module in _modules_in(stateless_module) for m in module.modules()):
+        if isinstance(m, MemoryModule):
+            raise ValueError(f"`stateless_module` must hold no stateful module, got a {type(m).__name__}: folding time into "
+                             "the batch would run every time step at once from the same state; use `multi_step_forward` "
+                             "or the module's multi-step mode")
+    if not isinstance(x_seq, (Tensor, tuple)): fail('x_seq', 'a tensor [T, B, ...] or a tuple of them', x_seq, TypeError)
     items = x_seq if isinstance(x_seq, tuple) else (x_seq,)
-    if not items: raise ValueError("`x_seq` must be a tensor or a non-empty tuple of tensors, got an empty tuple")
-    for i, item in enumerate(items): _check_tensor(item, 'x_seq' if item is x_seq else f'x_seq[{i}]', 2, '[T, B, ...]')
+    if not items: fail('x_seq', 'a tensor [T, B, ...] or a non-empty tuple of them', x_seq)
+    for i, item in enumerate(items): check_tensor(item, 'x_seq' if item is x_seq else f'x_seq[{i}]', min_ndim=2, layout='[T, B, ...]')
     T, B = items[0].shape[:2]
     if any(item.shape[:2] != (T, B) for item in items):
         raise ValueError(f"the tensors in `x_seq` must share their first two dimensions [T, B], got {[tuple(t.shape) for t in items]}")
     flat = tuple(item.flatten(0, 1) for item in items)
     y = _apply_modules(stateless_module, *flat)
+    outs = y if isinstance(y, tuple) else (y,)
+    for item in outs:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"`stateless_module` must return a tensor (or a tuple of them), got {describe(item)}")
+        if item.dim() < 1 or item.shape[0] != T * B:
+            raise ValueError(f"`stateless_module` must keep the folded batch T*B = {T * B} as the first dimension "
+                             f"of its output, got shape {tuple(item.shape)}")
     if isinstance(y, tuple): return tuple(item.unflatten(0, (T, B)) for item in y)
     return y.unflatten(0, (T, B))
 
-# %% ../nbs/02_functional.ipynb #17060df9
+# %% ../nbs/02_functional.ipynb #01564b84
 def delay(x_seq:Tensor, # `[T, ...]` input sequence
           delay_steps:int # time steps to delay by, >= 0
          ) -> Tensor: # `[T, ...]`: `y[t] = x[t - delay_steps]`, zeros before
     "Delay `x_seq` by `delay_steps` along time, filling the first steps with zeros."
-    _check_tensor(x_seq, 'x_seq', 1, '[T, ...]')
-    _check_int(delay_steps, 'delay_steps', 0)
+    check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, ...]')
+    d = min(check_int(delay_steps, 'delay_steps', ge=0), x_seq.shape[0])
     T = x_seq.shape[0]
-    d = min(int(delay_steps), T)
     return torch.cat((x_seq.new_zeros((d, *x_seq.shape[1:])), x_seq[:T - d]))
 
-# %% ../nbs/02_functional.ipynb #4cd1332d
+# %% ../nbs/02_functional.ipynb #8b0c4ba2
 def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels in `[0, num_classes)`
                       num_classes:int, # number of classes C
                       n:int # neurons per class
                      ) -> Tensor: # `[B, C*n]` codes in the default dtype
     "Population one-hot code: class `k` becomes ones at positions `k*n ... k*n + n - 1`."
-    if not isinstance(labels, Tensor) or labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(f"`labels` must be an integer tensor, got {getattr(labels, 'dtype', type(labels).__name__)}")
-    _check_int(num_classes, 'num_classes', 1)
-    _check_int(n, 'n', 1)
-    if labels.numel():
-        lo, hi = (v.item() for v in torch.aminmax(labels))
-        if lo < 0 or hi >= num_classes:
-            raise ValueError(f"`labels` must lie in [0, num_classes={num_classes}), got values from {lo} to {hi}")
+    check_tensor(labels, 'labels', dtype='int', layout='of class labels')
+    num_classes, n = check_int(num_classes, 'num_classes', ge=1), check_int(n, 'n', ge=1)
+    check_values(labels, 'labels', ge=0, le=num_classes - 1, expected=f"class labels in [0, num_classes={num_classes})")
     # one-hot over the classes (small), each entry repeated n times by a broadcast view, which the
     # reshape writes out once: one pass over the [B, C*n] output
     one_hot = nn.functional.one_hot(labels.long(), num_classes).to(torch.get_default_dtype())
     return one_hot.unsqueeze(-1).expand(*labels.shape, num_classes, n).reshape(*labels.shape, num_classes * n)
 
-# %% ../nbs/02_functional.ipynb #3b61aa71
+# %% ../nbs/02_functional.ipynb #7d4862d6
 def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero value is a spike
                      ) -> Tensor: # bool `[*, T]`, true exactly at each neuron's first spike
     "Mark the first spike of each neuron along the last (time) axis."
-    _check_tensor(spikes, 'spikes', 1, '[*, T]')
+    check_tensor(spikes, 'spikes', min_ndim=1, layout='[*, T]')
+    if spikes.is_complex(): fail('spikes', 'a real tensor [*, T]', spikes, TypeError)
+    if spikes.is_floating_point(): check_values(spikes, 'spikes', ge=-math.inf, expected='spikes, not NaN')
     fired = spikes != 0
     if fired.shape[-1] == 0: return fired
     # argmax returns the first maximal index: the first spike, or 0 for a silent neuron. Mark that
@@ -240,16 +294,19 @@ def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero va
     first = fired.view(torch.uint8).argmax(-1, keepdim=True)
     return torch.zeros_like(fired).scatter_(-1, first, fired.gather(-1, first))
 
-# %% ../nbs/02_functional.ipynb #a10239d6
+# %% ../nbs/02_functional.ipynb #3eff6432
 def _check_convbn(conv2d, bn2d):
-    if not isinstance(conv2d, nn.Conv2d): raise TypeError(f"`conv2d` must be an nn.Conv2d, got {type(conv2d).__name__}")
-    if not isinstance(bn2d, nn.BatchNorm2d): raise TypeError(f"`bn2d` must be an nn.BatchNorm2d, got {type(bn2d).__name__}")
+    if not isinstance(conv2d, nn.Conv2d): fail('conv2d', 'an nn.Conv2d', conv2d, TypeError)
+    if not isinstance(bn2d, nn.BatchNorm2d): fail('bn2d', 'an nn.BatchNorm2d', bn2d, TypeError)
+    if nn.parameter.is_lazy(conv2d.weight):
+        raise ValueError("`conv2d` is a lazy convolution whose weight is not initialized yet: run it once first")
     if conv2d.bias is not None:
         raise ValueError("`conv2d` must have no bias (create it with bias=False): the batch norm's shift replaces it")
     if bn2d.num_features != conv2d.out_channels:
         raise ValueError(f"`bn2d` has {bn2d.num_features} features but `conv2d` has {conv2d.out_channels} output channels")
     if bn2d.running_mean is None or bn2d.running_var is None:
         raise ValueError("`bn2d` keeps no running statistics (track_running_stats=False): there is nothing to fuse")
+    check_same_device({'conv2d': conv2d.weight, 'bn2d': bn2d.running_var})
 
 def _bn_affine(bn2d, dtype=None):   # per-channel (scale, shift) of bn2d in eval mode, optionally upcast
     cast = (lambda t: t) if dtype is None else (lambda t: t.to(dtype))
@@ -259,19 +316,26 @@ def _bn_affine(bn2d, dtype=None):   # per-channel (scale, shift) of bn2d in eval
     scale = gamma / torch.sqrt(var + bn2d.eps)
     return scale, beta - mean * scale
 
+def _fused_dtypes(conv2d, bn2d):
+    "The dtype of the fused parameters (the pair's promoted dtype) and the one they are computed in (at least float32)."
+    out = torch.promote_types(conv2d.weight.dtype, bn2d.running_var.dtype)
+    return out, torch.promote_types(out, torch.float32)
+
 def fused_conv2d_weight_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                                     bn2d:nn.BatchNorm2d # the batch norm after it
                                    ) -> Tensor: # fused weight, `conv2d.weight`'s shape
     "Weight of the convolution that equals `bn2d(conv2d(x))` in eval mode: $W \\gamma / \\sqrt{\\sigma^2 + \\epsilon}$."
     _check_convbn(conv2d, bn2d)
-    return conv2d.weight * _bn_affine(bn2d)[0].view(-1, 1, 1, 1)
+    out, work = _fused_dtypes(conv2d, bn2d)
+    return (conv2d.weight.to(work) * _bn_affine(bn2d, work)[0].view(-1, 1, 1, 1)).to(out)
 
 def fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                                   bn2d:nn.BatchNorm2d # the batch norm after it
                                  ) -> Tensor: # fused bias `[C_out]`
     "Bias of the convolution that equals `bn2d(conv2d(x))` in eval mode: $\\beta - \\mu \\gamma / \\sqrt{\\sigma^2 + \\epsilon}$."
     _check_convbn(conv2d, bn2d)
-    return _bn_affine(bn2d)[1]
+    out, work = _fused_dtypes(conv2d, bn2d)
+    return _bn_affine(bn2d, work)[1].to(out)
 
 def fuse_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                   bn2d:nn.BatchNorm2d # the batch norm after it
@@ -284,20 +348,36 @@ def fuse_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                                stride=conv2d.stride, padding=conv2d.padding, dilation=conv2d.dilation, groups=conv2d.groups,
                                bias=True, padding_mode=conv2d.padding_mode, device=w.device, dtype=w.dtype)
     with torch.no_grad():
-        # fold in at least float32, so that a float16 or bfloat16 model is rounded once, at the end
-        scale, shift = _bn_affine(bn2d, torch.promote_types(w.dtype, torch.float32))
+        # fold in at least float32 (and in the pair's promoted dtype), so that the result is rounded once, at the end
+        scale, shift = _bn_affine(bn2d, _fused_dtypes(conv2d, bn2d)[1])
         fused.weight.copy_(w.to(scale.dtype) * scale.view(-1, 1, 1, 1))
         fused.bias.copy_(shift)
     return fused
 
-# %% ../nbs/02_functional.ipynb #047ca65e
-def _check_scale_arg(value, name, shape):
+# %% ../nbs/02_functional.ipynb #93911b80
+def _check_scale_arg(value, name, target:Tensor):
+    "`value` is None, a finite real number, or a finite real tensor on `target`'s device that broadcasts to its shape."
     if value is None: return
-    if isinstance(value, Tensor):
-        try: ok = torch.broadcast_shapes(value.shape, shape) == shape
-        except RuntimeError: ok = False
-        if not ok: raise ValueError(f"`{name}` must broadcast to shape {tuple(shape)}, got shape {tuple(value.shape)}")
-    else: _check_real(value, name)
+    if not isinstance(value, Tensor): return check_real(value, name)
+    shape = target.shape
+    expected = f"a number or a finite real tensor that broadcasts to shape {tuple(shape)}"
+    if value.is_complex() or value.dtype == torch.bool: fail(name, expected, value, TypeError)
+    try: ok = torch.broadcast_shapes(value.shape, shape) == shape
+    except RuntimeError: ok = False
+    if not ok: fail(name, expected, value)
+    check_same_device({name: value, 'the tensor it scales': target})
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()): fail(name, expected + ' (no NaN or inf)', value)
+
+def _check_weight_scale(bn2d):
+    "The per-channel factor of the fused weight, if `b` can be added to it (nonzero and finite everywhere)."
+    scale = _bn_affine(bn2d)[0].view(-1, 1, 1, 1)
+    if (scale == 0).any():
+        raise ValueError("`b` cannot be added to the fused weight: `bn2d.weight` (gamma) is 0 for some channel, "
+                         "so that channel's fused weight is 0 whatever the conv weight is")
+    if not bool(torch.isfinite(scale).all()):
+        raise ValueError("`b` cannot be added to the fused weight: gamma / sqrt(running_var + eps) of `bn2d` is not "
+                         "finite for some channel (running_var + eps is 0, negative or NaN, or gamma is not finite)")
+    return scale
 
 @torch.no_grad()
 def scale_fused_conv2d_weight_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution (changed in place)
@@ -307,14 +387,10 @@ def scale_fused_conv2d_weight_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolut
                                          ):
     "Change `conv2d.weight` in place so that the fused weight becomes `k * fused + b`."
     _check_convbn(conv2d, bn2d)
-    _check_scale_arg(k, 'k', conv2d.weight.shape); _check_scale_arg(b, 'b', conv2d.weight.shape)
+    _check_scale_arg(k, 'k', conv2d.weight); _check_scale_arg(b, 'b', conv2d.weight)
+    scale = _check_weight_scale(bn2d) if b is not None else None    # before anything is changed
     if k is not None: conv2d.weight.mul_(k)
-    if b is not None:
-        scale = _bn_affine(bn2d)[0].view(-1, 1, 1, 1)
-        if (scale == 0).any():
-            raise ValueError("`b` cannot be added to the fused weight: `bn2d.weight` (gamma) is 0 for some channel, "
-                             "so that channel's fused weight is 0 whatever the conv weight is")
-        conv2d.weight.add_(b / scale)
+    if b is not None: conv2d.weight.add_(b / scale)
 
 @torch.no_grad()
 def scale_fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
@@ -324,8 +400,7 @@ def scale_fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolutio
                                        ):
     "Change `bn2d.bias` and `bn2d.running_mean` in place so that the fused bias becomes `k * fused + b`."
     _check_convbn(conv2d, bn2d)
-    shape = bn2d.running_mean.shape
-    _check_scale_arg(k, 'k', shape); _check_scale_arg(b, 'b', shape)
+    _check_scale_arg(k, 'k', bn2d.running_mean); _check_scale_arg(b, 'b', bn2d.running_mean)
     if b is not None and bn2d.bias is None:
         raise ValueError("`b` needs a batch norm with a shift: `bn2d` was created with affine=False")
     if k is not None:
@@ -333,16 +408,20 @@ def scale_fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolutio
         if bn2d.bias is not None: bn2d.bias.mul_(k)
     if b is not None: bn2d.bias.add_(b)
 
-# %% ../nbs/02_functional.ipynb #93751c40
+# %% ../nbs/02_functional.ipynb #05f00734
 def kaiming_normal_conv_linear_weight(net:nn.Module # any network
                                      ):
     "Kaiming-normal (a=√5) init of the weights of every Conv1d/2d/3d and Linear in `net`; biases untouched."
-    _check_module(net)
-    for m in net.modules():
-        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, a=math.sqrt(5))
+    check_module(net, 'net')
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear))]
+    for m in layers:     # all checked before the first weight is drawn
+        if nn.parameter.is_lazy(m.weight):
+            raise ValueError(f"`net` holds a lazy {type(m).__name__} whose weight is not initialized yet: "
+                             "run the network once before initialising it")
+    for m in layers:
+        if m.weight.numel(): nn.init.kaiming_normal_(m.weight, a=math.sqrt(5))
 
-# %% ../nbs/02_functional.ipynb #343a382a
+# %% ../nbs/02_functional.ipynb #a27b38e6
 from .losses import spike_similar_loss, kernel_dot_product, temporal_efficient_training_cross_entropy
 from .online import fptt_online_training, fptt_online_training_init_w_ra, ottt_online_training
 _all_ = ['spike_similar_loss', 'kernel_dot_product', 'temporal_efficient_training_cross_entropy',

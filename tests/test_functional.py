@@ -1,8 +1,16 @@
-"""snnlit.functional: property tests against naive loops, error messages, no in-place changes, dtypes."""
+"""snnlit.functional: property tests against naive loops, no in-place changes, dtypes.
+
+Error messages and bad inputs are covered by tests/bad_inputs/functional.py (run by tests/test_bad_inputs.py).
+Exact comparisons (torch.equal) appear only where bit-identity is promised: data movement (delay, one-hot,
+first spike), the same kernel on the same shapes, or sums that are exact because every weight and input is
+a small multiple of a power of two (`on_grid`); results of different kernel calls are compared with
+`assert_close`.
+"""
 import copy, logging, math
 import pytest, torch
 from torch import nn
 from hypothesis import given, settings, strategies as st
+from helpers import assert_close
 from snnlit.base import StepModule
 from snnlit.neuron import IFNode, LIFNode, SeqToANNContainer, StepModeContainer
 from snnlit import functional as F
@@ -52,6 +60,16 @@ def naive_lif_loop(x_seq, tau=2.0, v_th=1.0):
             v = v + (flat[t][i] - v) / tau
             if v >= v_th: out[t][i], v = 1., 0.
     return torch.tensor(out, dtype=x_seq.dtype).reshape(x_seq.shape)
+
+
+def on_grid(x, step=2.**-6):
+    "`x` rounded to multiples of `step`: small multiples of a power of two add up exactly in any order."
+    return torch.round(x / step) * step
+
+def params_on_grid(net):
+    with torch.no_grad():
+        for p in net.parameters(): p.copy_(on_grid(p))
+    return net
 
 
 # ---------------------------------------------------------------- delay / first spike / one-hot
@@ -137,15 +155,19 @@ def test_multi_step_forward_applies_list_in_order():
 @pytest.mark.parametrize('split', [1, 2, 3, 5, 7, 8, 100])
 def test_chunk_multi_step_forward_equals_one_call(split):
     torch.manual_seed(1)
-    net = nn.Sequential(SeqToANNContainer(nn.Linear(4, 6)), LIFNode(step_mode='m', v_reset=None), SeqToANNContainer(nn.Linear(6, 2)))
-    x = torch.rand(7, 2, 4, dtype=torch.float32, requires_grad=True) * 3
+    # the linear layers see [split*B] rows in chunks and [T*B] in one call: BLAS may add in another order per
+    # shape, so the weights and inputs are put on a grid where every sum is exact -- then the spikes, and the
+    # outputs, must be bit-identical on any machine
+    net = params_on_grid(nn.Sequential(SeqToANNContainer(nn.Linear(4, 6)), LIFNode(step_mode='m', v_reset=None),
+                                       SeqToANNContainer(nn.Linear(6, 2))))
+    x = on_grid(torch.rand(7, 2, 4, dtype=torch.float32) * 3).requires_grad_()
     full = net(x)
     g_full, = torch.autograd.grad(full.pow(2).sum(), x)
     F.reset_net(net)
     chunked = F.chunk_multi_step_forward(split, x, net)
     g_chunk, = torch.autograd.grad(chunked.pow(2).sum(), x)
-    torch.testing.assert_close(chunked, full, rtol=0, atol=0)
-    torch.testing.assert_close(g_chunk, g_full, rtol=1e-6, atol=1e-6)
+    assert torch.equal(chunked, full)
+    assert_close(g_chunk, g_full)              # surrogate gradients are not on the grid: different kernels
     # against the naive definition: split, run, concatenate
     F.reset_net(net)
     naive = torch.cat([net(c) for c in x.split(split)])
@@ -166,7 +188,8 @@ def test_seq_to_ann_forward_tuples_and_lists():
     a, b = torch.randn(3, 2, 4), torch.randn(3, 2, 4)
     fc = nn.Linear(4, 5)
     y = F.seq_to_ann_forward(a, [fc, nn.ReLU()])
-    assert torch.equal(y, torch.stack([torch.relu(fc(a_t)) for a_t in a]))
+    # one Linear over the folded [T*B] rows vs one per step: BLAS may pick another kernel per shape
+    assert_close(y, torch.stack([torch.relu(fc(a_t)) for a_t in a]))
     s = F.seq_to_ann_forward((a, b), lambda p, q: p + q)
     assert torch.equal(s, a + b)
     pair = F.seq_to_ann_forward(a, lambda p: (p, 2 * p))
@@ -214,6 +237,46 @@ def test_set_step_mode_all_or_nothing():
     with pytest.raises(ValueError, match=r"`step_mode` 's' is not supported by OnlyMulti"):
         F.set_step_mode(net, 's')
     assert net[0].step_mode == 'm'
+
+
+def test_reset_skips_methods_that_need_arguments(warnings_log):
+    class Reinit(nn.Module):
+        def __init__(self): super().__init__(); self.calls = 0
+        def reset(self, seed): self.calls += 1
+    lif = LIFNode()
+    lif(torch.ones(2, 3) * 0.7)
+    net = nn.Sequential(lif, Reinit())
+    F.reset_net(net)
+    assert lif.v == 0. and net[1].calls == 0
+    assert warnings_log == [(logging.WARNING, 'not calling `reset()` of Reinit, which is not a snnlit MemoryModule: it needs arguments')]
+
+
+class _Refuses(nn.Module):
+    "A module whose own setter refuses 'm' / 'fused' although nothing announces it."
+    def __init__(self): super().__init__(); self.step_mode, self.backend, self.supported_backends = 's', 'torch', ('torch', 'fused')
+    def __setattr__(self, name, value):
+        if (name, value) in (('step_mode', 'm'), ('backend', 'fused')): raise RuntimeError(f'{name} {value!r} refused')
+        super().__setattr__(name, value)
+
+
+def test_set_step_mode_and_backend_undo_on_a_refusing_setter(warnings_log):
+    net = nn.Sequential(LIFNode(), nn.Sequential(IFNode(), _Refuses()), LIFNode())
+    with pytest.raises(RuntimeError, match="step_mode 'm' refused"): F.set_step_mode(net, 'm')
+    assert [m.step_mode for m in (net[0], net[1][0], net[1][1], net[2])] == ['s'] * 4
+    with pytest.raises(RuntimeError, match="backend 'fused' refused"): F.set_backend(net, 'fused')
+    assert [m.backend for m in (net[0], net[1][0], net[1][1], net[2])] == ['torch'] * 4
+
+
+def test_refused_threshold_margin_keeps_the_layer():
+    layer = IFNode()
+    F.set_threshold_margin(layer, torch.eye(3))
+    before = layer.v_threshold.clone()
+    for bad in (torch.tensor([0, 1, 2]), torch.full((3, 3), 0.5), torch.eye(3)[None]):
+        with pytest.raises((TypeError, ValueError), match='`label_one_hot` must be'): F.set_threshold_margin(layer, bad)
+        assert torch.equal(layer.v_threshold, before)
+    with pytest.raises(ValueError, match='`threshold1` must be a finite real number'):
+        F.set_threshold_margin(layer, torch.eye(3), threshold1=float('nan'))
+    assert torch.equal(layer.v_threshold, before)
 
 
 def test_set_backend(warnings_log):
@@ -342,42 +405,7 @@ def test_kaiming_normal_same_draws_as_naive_loop():
         assert changed == (k.endswith('weight') and not k.startswith(('2.', '4.'))), k
 
 
-# ---------------------------------------------------------------- errors and purity
-ERRORS = [
-    (lambda: F.reset_net('net'), TypeError, '`net` must be an nn.Module, got str'),
-    (lambda: F.detach_net(None), TypeError, '`net` must be an nn.Module, got NoneType'),
-    (lambda: F.set_step_mode(nn.Linear(1, 1), 'S'), ValueError, "`step_mode` must be 's' (single step) or 'm' (multi step), got 'S'"),
-    (lambda: F.set_backend(nn.Linear(1, 1), 1), TypeError, '`backend` must be a str, got int'),
-    (lambda: F.set_backend(nn.Linear(1, 1), 'torch', instance=()), TypeError, '`instance` must be a type or a non-empty tuple of types'),
-    (lambda: F.set_threshold_margin(IFNode(), [[0, 1]]), TypeError, '`label_one_hot` must be a tensor [B, C], got list'),
-    (lambda: F.set_threshold_margin(IFNode(), torch.tensor(1.)), ValueError, '`label_one_hot` must be a tensor [B, C] with at least 1'),
-    (lambda: F.set_threshold_margin(IFNode(), torch.ones(1, 2), eval_threshold=None), TypeError, '`eval_threshold` must be a real number, got NoneType'),
-    (lambda: F.multi_step_forward(torch.tensor(1.), nn.Identity()), ValueError, '`x_seq` must be a tensor [T, B, ...] with at least 1 dimension(s), got shape ()'),
-    (lambda: F.multi_step_forward(torch.ones(0, 2), nn.Identity()), ValueError, '`x_seq` must have at least one time step, got shape (0, 2)'),
-    (lambda: F.multi_step_forward(torch.ones(2, 2), []), ValueError, '`single_step_module` must hold at least one module, got an empty list'),
-    (lambda: F.multi_step_forward(torch.ones(2, 2), 3), TypeError, '`single_step_module` must be a module, a callable, or a list/tuple of them, got int'),
-    (lambda: F.chunk_multi_step_forward(2.0, torch.ones(2, 2), nn.Identity()), TypeError, '`split_size` must be an int, got float'),
-    (lambda: F.chunk_multi_step_forward(True, torch.ones(2, 2), nn.Identity()), TypeError, '`split_size` must be an int, got bool'),
-    (lambda: F.seq_to_ann_forward((torch.ones(2, 2), 'x'), nn.Identity()), TypeError, '`x_seq[1]` must be a tensor [T, B, ...], got str'),
-    (lambda: F.delay(torch.ones(3, 2), -2), ValueError, '`delay_steps` must be >= 0, got -2'),
-    (lambda: F.delay([1., 2.], 1), TypeError, '`x_seq` must be a tensor [T, ...], got list'),
-    (lambda: F.redundant_one_hot(torch.tensor([-1, 0]), 2, 1), ValueError, '`labels` must lie in [0, num_classes=2), got values from -1 to 0'),
-    (lambda: F.redundant_one_hot(torch.tensor([True]), 2, 1), TypeError, '`labels` must be an integer tensor, got torch.bool'),
-    (lambda: F.redundant_one_hot(torch.tensor([0]), 0, 1), ValueError, '`num_classes` must be >= 1, got 0'),
-    (lambda: F.first_spike_index([0, 1]), TypeError, '`spikes` must be a tensor [*, T], got list'),
-    (lambda: F.fused_conv2d_weight_of_convbn2d(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2)), ValueError, '`conv2d` must have no bias'),
-    (lambda: F.fused_conv2d_bias_of_convbn2d(nn.Conv2d(1, 2, 1, bias=False), nn.BatchNorm1d(2)), TypeError, '`bn2d` must be an nn.BatchNorm2d, got BatchNorm1d'),
-    (lambda: F.scale_fused_conv2d_weight_of_convbn2d(nn.Conv2d(1, 2, 1, bias=False), nn.BatchNorm2d(2), k='2'), TypeError, '`k` must be a real number, got str'),
-    (lambda: F.scale_fused_conv2d_bias_of_convbn2d(nn.Conv2d(1, 2, 1, bias=False), nn.BatchNorm2d(2), b=torch.ones(3)), ValueError, '`b` must broadcast to shape (2,), got shape (3,)'),
-    (lambda: F.kaiming_normal_conv_linear_weight(torch.ones(2)), TypeError, '`net` must be an nn.Module, got Tensor'),
-]
-
-@pytest.mark.parametrize('call,exc,msg', ERRORS, ids=range(len(ERRORS)))
-def test_errors_name_the_argument(call, exc, msg):
-    with pytest.raises(exc) as info: call()
-    assert msg in str(info.value)
-
-
+# ---------------------------------------------------------------- purity
 def test_inputs_are_never_changed():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(5, 2, 3, generator=g, requires_grad=True)
@@ -422,11 +450,13 @@ def test_under_torch_compile():
     seq_c = torch.compile(lambda x: F.seq_to_ann_forward(x, torch.sin), backend='aot_eager')
     assert torch.equal(delay_c(x, 2), F.delay(x, 2))
     assert torch.equal(fsi_c(s), F.first_spike_index(s))
-    assert torch.equal(seq_c(x), torch.sin(x))
+    assert_close(seq_c(x), torch.sin(x))
 
 
-def test_loss_reexports_are_the_same_objects():
-    import snnlit.losses
-    for name in ('spike_similar_loss', 'kernel_dot_product', 'temporal_efficient_training_cross_entropy'):
-        assert getattr(F, name) is getattr(snnlit.losses, name)
-        assert name in F.__all__
+def test_reexports_are_the_same_objects():
+    import snnlit.losses, snnlit.online
+    for home, names in ((snnlit.losses, ('spike_similar_loss', 'kernel_dot_product', 'temporal_efficient_training_cross_entropy')),
+                        (snnlit.online, ('fptt_online_training', 'fptt_online_training_init_w_ra', 'ottt_online_training'))):
+        for name in names:
+            assert getattr(F, name) is getattr(home, name)
+            assert name in F.__all__
