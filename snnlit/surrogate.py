@@ -11,13 +11,13 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #b4fd4186
+# %% ../nbs/00_surrogate.ipynb #994e1e46
 import importlib.util, math
 import torch
 from torch import nn, Tensor
 from ._checks import check_real, check_bool, check_tensor, check_callable, fail
 
-# %% ../nbs/00_surrogate.ipynb #ebcd145f
+# %% ../nbs/00_surrogate.ipynb #2f74ed47
 _is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
 
 def heaviside(x:Tensor # any floating-point tensor
@@ -29,7 +29,7 @@ def heaviside(x:Tensor # any floating-point tensor
     # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #85b00dd0
+# %% ../nbs/00_surrogate.ipynb #988ae299
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
 
 def _check_hyper_parameters(fn_name:str, spec:dict, values:tuple):
@@ -43,13 +43,16 @@ def _check_hyper_parameters(fn_name:str, spec:dict, values:tuple):
         if isinstance(value, Tensor) and (torch.compiler.is_compiling() or _is_functorch_wrapped(value)): continue
         check_real(value, name, **bounds)
 
-# %% ../nbs/00_surrogate.ipynb #1b984b2e
+# %% ../nbs/00_surrogate.ipynb #7c649b08
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
                    doc:str=None,
                    params:dict=None): # {name: `check_real` bounds} of the hyper-parameters after `x`; None: not checked
     "An autograd `Function` whose `apply(x, *params)` is `heaviside(x)` forward and `surrogate_backward(grad_out, x, *params)` backward."
+    if not isinstance(name, str): fail('name', 'a str', name, TypeError)
     check_callable(surrogate_backward, 'surrogate_backward')
+    if not (params is None or isinstance(params, dict) and all(isinstance(b, dict) for b in params.values())):
+        fail('params', "None or a dict {name: check_real bounds}, e.g. {'alpha': dict(gt=0)}", params, TypeError)
     def forward(x, *params):
         return heaviside(x)
     def setup_context(ctx, inputs, output):
@@ -82,7 +85,7 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
         return heaviside(x)
     return type(name, (unchecked,), dict(forward=staticmethod(checked_forward), unchecked=unchecked, __doc__=doc))
 
-# %% ../nbs/00_surrogate.ipynb #7d67e012
+# %% ../nbs/00_surrogate.ipynb #714f3adf
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     _bounds = {}   # {hyper-parameter: `check_real` bounds}; a surrogate's come from its spike function
@@ -119,13 +122,13 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         fn = self.spiking_function if self.spiking else self.primitive_function
         return fn(x, *(getattr(self, k) for k in self._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #5d364cc1
+# %% ../nbs/00_surrogate.ipynb #dabfee0e
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #46f09c62
+# %% ../nbs/00_surrogate.ipynb #9d4d104f
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
@@ -147,7 +150,7 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #88cfc47a
+# %% ../nbs/00_surrogate.ipynb #aee8e98b
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
@@ -155,6 +158,7 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     if not isinstance(surrogate, MultiArgsSurrogateFunctionBase):
         fail('surrogate', 'a surrogate module such as ATan()', surrogate, TypeError)
     if x is not None: check_tensor(x, 'x', dtype='float', ndim=1)
+    if ax is not None and not callable(getattr(ax, 'plot', None)): fail('ax', 'a matplotlib Axes or None', ax, TypeError)
     import matplotlib.pyplot as plt
     x = torch.linspace(-2, 2, 401) if x is None else x.detach()
     if ax is None: _, ax = plt.subplots(figsize=(4, 3))
@@ -170,7 +174,7 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #fc26546b
+# %% ../nbs/00_surrogate.ipynb #df0be970
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
@@ -243,7 +247,7 @@ def _piecewise_leaky_relu_primitive(x, w, c):
     leak = torch.where(leak.isnan() & ~x.isnan(), 0.0, leak)   # c = 0 at x = ±inf: 0·inf is the limit 0
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, leak + (x > 0).to(x.dtype))
 
-# %% ../nbs/00_surrogate.ipynb #34df4ef4
+# %% ../nbs/00_surrogate.ipynb #5c0f6304
 _ALPHA = {'alpha': dict(gt=0)}   # every one-parameter surrogate needs a sharpness alpha > 0
 piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward, params=_ALPHA)
 piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward, params=_ALPHA)
@@ -254,7 +258,7 @@ nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_
 erf = spike_function('erf', _erf_backward, params=_ALPHA)
 piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward, params={'w': dict(gt=0), 'c': {}})
 
-# %% ../nbs/00_surrogate.ipynb #85880d7d
+# %% ../nbs/00_surrogate.ipynb #66fe7f6c
 def _in_dtype_of_x(primitive):
     "`primitive`, checking `x` and returning `x`'s dtype (a 0-d `x` would otherwise be promoted by float64 0-d buffers)."
     def primitive_function(x, *params):
@@ -269,7 +273,7 @@ def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase
                                     primitive_function=staticmethod(_in_dtype_of_x(primitive)), _bounds=spike_fn.params or {},
                                     __doc__=doc, __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #8048c3f6
+# %% ../nbs/00_surrogate.ipynb #3ff5d6f9
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
     def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
@@ -304,7 +308,7 @@ class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leak
     def __init__(self, w:float=1.0, c:float=0.01, spiking:bool=True):
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #61a49b04
+# %% ../nbs/00_surrogate.ipynb #e966382a
 def _fast_sigmoid_backward(g, x, slope):
     t = x.abs().mul_(slope).add_(1).pow_(2)
     return torch.div(g, t, out=t)
@@ -341,7 +345,7 @@ straight_through_estimator_function = spike_function('straight_through_estimator
 spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward,
                                             params={'beta': dict(gt=0), 'slope': dict(gt=0)})
 
-# %% ../nbs/00_surrogate.ipynb #4e4f44b4
+# %% ../nbs/00_surrogate.ipynb #95e547ab
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
@@ -363,7 +367,7 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
     def __init__(self, beta:float=1.0, slope:float=25.0, spiking:bool=True):
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #b901c680
+# %% ../nbs/00_surrogate.ipynb #3e660495
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)

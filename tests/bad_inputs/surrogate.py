@@ -305,6 +305,9 @@ CASES += [
     err(SF, 'checked: 0-d nan w', lambda x: box.apply(x, zero_d(nan)), xb, match='`w` must be a finite real number > 0'),
     terr(SF, 'checked: missing w', lambda x: box.apply(x), xb, match='`box.apply(x, ...)` takes 1 hyper-parameter after `x` (`w`), got 0'),
     terr(SF, 'backward not callable', lambda: S.spike_function('f', 3.0), match='`surrogate_backward` must be callable, got 3.0'),
+    terr(SF, 'name not a str', lambda: S.spike_function(None, _box), match='`name` must be a str, got None'),
+    terr(SF, 'params a list of names', lambda: S.spike_function('f', _box, params=['w']), match="`params` must be None or a dict {name: check_real bounds}"),
+    terr(SF, 'params bounds not a dict', lambda: S.spike_function('f', _box, params={'w': 0}), match="`params` must be None or a dict"),
     terr(SF, 'int x', lambda x: box_free.apply(x, 1.0), torch.arange(3), match='`x` must be a floating-point tensor'),
     ok(SF, 'float16 kept', lambda x: grad_of(lambda t: box.apply(t, 1.0), x), xb.half(), check=all_of(dtype_is(torch.float16), exact(torch.tensor([0., 1, 1, 1, 0], dtype=torch.float16)))),
 ]
@@ -360,4 +363,7 @@ CASES += [
     terr(PL, 'int x', lambda m, x: S.plot_surrogate_function(m, x), S.ATan(), torch.arange(5), match='`x` must be a floating-point tensor'),
     err(PL, '2-d x', lambda m, x: S.plot_surrogate_function(m, x), S.ATan(), torch.zeros(3, 4), match='`x` must be a floating-point tensor with 1 dimension'),
     terr(PL, 'x a list', lambda m: S.plot_surrogate_function(m, [0.0, 1.0]), S.ATan(), match='`x` must be a floating-point tensor, got list'),
+    terr(PL, 'ax not an Axes', lambda m: S.plot_surrogate_function(m, ax='left'), S.ATan(), match="`ax` must be a matplotlib Axes or None, got 'left'"),
+    ok(PL, 'on a given axis, a NaN in x', lambda m, x: _plotted(S.plot_surrogate_function(m, x, ax=plt.subplots()[1])), S.Sigmoid(), torch.tensor([nan, 0.0]),
+       check=lambda ys: near(lambda: torch.tensor([nan, 1.0], dtype=torch.float64), torch.float32)(ys[2].float())),
 ]
