@@ -11,13 +11,13 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #994e1e46
+# %% ../nbs/00_surrogate.ipynb #f9fa0e10
 import importlib.util, math
 import torch
 from torch import nn, Tensor
 from ._checks import check_real, check_bool, check_tensor, check_callable, fail
 
-# %% ../nbs/00_surrogate.ipynb #2f74ed47
+# %% ../nbs/00_surrogate.ipynb #a4368c36
 _is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
 
 def heaviside(x:Tensor # any floating-point tensor
@@ -29,21 +29,27 @@ def heaviside(x:Tensor # any floating-point tensor
     # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #988ae299
+# %% ../nbs/00_surrogate.ipynb #fbd14316
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
 
-def _check_hyper_parameters(fn_name:str, spec:dict, values:tuple):
+def _check_device(value, name:str, x:Tensor):
+    "A tensor hyper-parameter must lie on `x`'s device, or be a CPU 0-d tensor (which any device reads)."
+    if isinstance(value, Tensor) and value.device != x.device and value.device.type != 'cpu':
+        raise ValueError(f"`{name}` must lie on the device of `x` ({x.device}) or on the CPU, got a tensor on {value.device}")
+
+def _check_hyper_parameters(fn_name:str, spec:dict, values:tuple, x:Tensor):
     "Raise unless `values` match `spec` ({name: bounds}): one real number or real 0-d tensor per name, within its bounds."
     if len(values) != len(spec):
         names = ', '.join(f'`{k}`' for k in spec) or 'none'
         raise TypeError(f"`{fn_name}.apply(x, ...)` takes {len(spec)} hyper-parameter{'s' * (len(spec) != 1)} "
                         f"after `x` ({names}), got {len(values)}")
     for (name, bounds), value in zip(spec.items(), values):
+        _check_device(value, name, x)
         # a traced (torch.compile) or batched (vmap) value cannot be read without breaking the graph or the transform
         if isinstance(value, Tensor) and (torch.compiler.is_compiling() or _is_functorch_wrapped(value)): continue
         check_real(value, name, **bounds)
 
-# %% ../nbs/00_surrogate.ipynb #7c649b08
+# %% ../nbs/00_surrogate.ipynb #eed671b2
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
                    doc:str=None,
@@ -81,11 +87,11 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
     unchecked = type(f'{name}_unchecked', (torch.autograd.Function,), members)
     def checked_forward(x, *values):
         check_tensor(x, 'x', dtype='float')
-        _check_hyper_parameters(name, params, values)
+        _check_hyper_parameters(name, params, values, x)
         return heaviside(x)
     return type(name, (unchecked,), dict(forward=staticmethod(checked_forward), unchecked=unchecked, __doc__=doc))
 
-# %% ../nbs/00_surrogate.ipynb #714f3adf
+# %% ../nbs/00_surrogate.ipynb #c708a53a
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     _bounds = {}   # {hyper-parameter: `check_real` bounds}; a surrogate's come from its spike function
@@ -119,16 +125,18 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
     def forward(self, x:Tensor) -> Tensor:
         check_tensor(x, 'x', dtype='float')
         if not self.training: return heaviside(x)
+        params = [getattr(self, k) for k in self._param_names]
+        for k, p in zip(self._param_names, params): _check_device(p, k, x)   # metadata only: no sync
         fn = self.spiking_function if self.spiking else self.primitive_function
-        return fn(x, *(getattr(self, k) for k in self._param_names))
+        return fn(x, *params)
 
-# %% ../nbs/00_surrogate.ipynb #dabfee0e
+# %% ../nbs/00_surrogate.ipynb #77fbe5a5
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #9d4d104f
+# %% ../nbs/00_surrogate.ipynb #b660ec7d
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
@@ -150,7 +158,7 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #aee8e98b
+# %% ../nbs/00_surrogate.ipynb #52d4581b
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
@@ -174,7 +182,7 @@ def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #df0be970
+# %% ../nbs/00_surrogate.ipynb #ae9c6d58
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
@@ -247,7 +255,7 @@ def _piecewise_leaky_relu_primitive(x, w, c):
     leak = torch.where(leak.isnan() & ~x.isnan(), 0.0, leak)   # c = 0 at x = ±inf: 0·inf is the limit 0
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, leak + (x > 0).to(x.dtype))
 
-# %% ../nbs/00_surrogate.ipynb #5c0f6304
+# %% ../nbs/00_surrogate.ipynb #5a6154be
 _ALPHA = {'alpha': dict(gt=0)}   # every one-parameter surrogate needs a sharpness alpha > 0
 piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward, params=_ALPHA)
 piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward, params=_ALPHA)
@@ -258,7 +266,7 @@ nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_
 erf = spike_function('erf', _erf_backward, params=_ALPHA)
 piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward, params={'w': dict(gt=0), 'c': {}})
 
-# %% ../nbs/00_surrogate.ipynb #66fe7f6c
+# %% ../nbs/00_surrogate.ipynb #70c650c5
 def _in_dtype_of_x(primitive):
     "`primitive`, checking `x` and returning `x`'s dtype (a 0-d `x` would otherwise be promoted by float64 0-d buffers)."
     def primitive_function(x, *params):
@@ -273,7 +281,7 @@ def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase
                                     primitive_function=staticmethod(_in_dtype_of_x(primitive)), _bounds=spike_fn.params or {},
                                     __doc__=doc, __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #3ff5d6f9
+# %% ../nbs/00_surrogate.ipynb #03ec4e55
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
     def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
@@ -308,7 +316,7 @@ class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leak
     def __init__(self, w:float=1.0, c:float=0.01, spiking:bool=True):
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #e966382a
+# %% ../nbs/00_surrogate.ipynb #368822fc
 def _fast_sigmoid_backward(g, x, slope):
     t = x.abs().mul_(slope).add_(1).pow_(2)
     return torch.div(g, t, out=t)
@@ -345,7 +353,7 @@ straight_through_estimator_function = spike_function('straight_through_estimator
 spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward,
                                             params={'beta': dict(gt=0), 'slope': dict(gt=0)})
 
-# %% ../nbs/00_surrogate.ipynb #95e547ab
+# %% ../nbs/00_surrogate.ipynb #c1b502fb
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
@@ -367,7 +375,7 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
     def __init__(self, beta:float=1.0, slope:float=25.0, spiking:bool=True):
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #3e660495
+# %% ../nbs/00_surrogate.ipynb #87d1fbf8
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)

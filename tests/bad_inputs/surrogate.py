@@ -172,6 +172,15 @@ def module_cases(cls_name):
         out.append(terr(T, f'spiking {label}', lambda s: make(spiking=s), spiking, match='`spiking` must be a bool (True or False)'))
         out.append(terr(T, f'set_spiking_mode {label}', lambda m, s: m.set_spiking_mode(s), make(), spiking,
                         match='`spiking` must be a bool (True or False)'))
+    # a hyper-parameter on another device than x (a meta tensor stands for a GPU one; made inside the call, since a
+    # meta tensor cannot be snapshotted for the mutation check)
+    if p:
+        on_meta = lambda p=p: [torch.tensor(p[0], device='meta')] + p[1:]
+        first = list(params)[0]
+        out.append(err(F, f'{first} on another device', lambda x: fn.apply(x, *on_meta()), rand(3),
+                       match=f'`{first}` must lie on the device of `x` (cpu) or on the CPU, got a tensor on meta'))
+        out.append(err(T, f'{first} buffer on another device', lambda m, x: (setattr(m, first, torch.tensor(p[0], device='meta')), m(x)), make(), rand(3),
+                       match=f'`{first}` must lie on the device of `x` (cpu) or on the CPU, got a tensor on meta', updates=(0,)))
     # the functional form: number of hyper-parameters, x's kind
     out.append(terr(F, 'one hyper-parameter too many', lambda x: fn.apply(x, *p, 1.0), rand(3),
                     match=f'`{fn.__name__}.apply(x, ...)` takes {len(p)} hyper-parameter'))
