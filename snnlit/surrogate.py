@@ -11,45 +11,55 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #4da44f2b
+# %% ../nbs/00_surrogate.ipynb #f9fa0e10
 import importlib.util, math
-from numbers import Real
 import torch
 from torch import nn, Tensor
+from ._checks import check_real, check_bool, check_tensor, check_callable, fail
 
-# %% ../nbs/00_surrogate.ipynb #bbe66239
+# %% ../nbs/00_surrogate.ipynb #a4368c36
 _is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
 
 def heaviside(x:Tensor # any floating-point tensor
              ) -> Tensor: # 1 where `x >= 0`, else 0, in `x`'s dtype and device
     "The unit step $\\Theta(x)$, with $\\Theta(0) = 1$."
+    check_tensor(x, 'x', dtype='float')   # an integer step would be silently integer; a bool one, a mask
     # torch.compile fuses the comparison anyway, and vmap/grad transforms refuse `out=`
     if torch.compiler.is_compiling() or _is_functorch_wrapped(x): return (x >= 0).to(x.dtype)
     # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #7c30af26
+# %% ../nbs/00_surrogate.ipynb #fbd14316
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
 
-def _check_float(x, name):
-    if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}")
+def _check_device(value, name:str, x:Tensor):
+    "A tensor hyper-parameter must lie on `x`'s device, or be a CPU 0-d tensor (which any device reads)."
+    if isinstance(value, Tensor) and value.device != x.device and value.device.type != 'cpu':
+        raise ValueError(f"`{name}` must lie on the device of `x` ({x.device}) or on the CPU, got a tensor on {value.device}")
 
-def _check_param(value, name, positive=True):
-    "Validate a hyper-parameter given as a Python number; 0-d tensors (module buffers) are trusted."
-    if isinstance(value, Tensor): return
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value) or (positive and value <= 0):
-        raise ValueError(f"`{name}` must be a finite number{' > 0' if positive else ''}, got {value}")
+def _check_hyper_parameters(fn_name:str, spec:dict, values:tuple, x:Tensor):
+    "Raise unless `values` match `spec` ({name: bounds}): one real number or real 0-d tensor per name, within its bounds."
+    if len(values) != len(spec):
+        names = ', '.join(f'`{k}`' for k in spec) or 'none'
+        raise TypeError(f"`{fn_name}.apply(x, ...)` takes {len(spec)} hyper-parameter{'s' * (len(spec) != 1)} "
+                        f"after `x` ({names}), got {len(values)}")
+    for (name, bounds), value in zip(spec.items(), values):
+        _check_device(value, name, x)
+        # a traced (torch.compile) or batched (vmap) value cannot be read without breaking the graph or the transform
+        if isinstance(value, Tensor) and (torch.compiler.is_compiling() or _is_functorch_wrapped(value)): continue
+        check_real(value, name, **bounds)
 
-# %% ../nbs/00_surrogate.ipynb #8257be15
+# %% ../nbs/00_surrogate.ipynb #eed671b2
 def spike_function(name:str, # name of the generated `torch.autograd.Function`
                    surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
-                   doc:str=None):
+                   doc:str=None,
+                   params:dict=None): # {name: `check_real` bounds} of the hyper-parameters after `x`; None: not checked
     "An autograd `Function` whose `apply(x, *params)` is `heaviside(x)` forward and `surrogate_backward(grad_out, x, *params)` backward."
+    if not isinstance(name, str): fail('name', 'a str', name, TypeError)
+    check_callable(surrogate_backward, 'surrogate_backward')
+    if not (params is None or isinstance(params, dict) and all(isinstance(b, dict) for b in params.values())):
+        fail('params', "None or a dict {name: check_real bounds}, e.g. {'alpha': dict(gt=0)}", params, TypeError)
     def forward(x, *params):
-        _check_float(x, 'x')
         return heaviside(x)
     def setup_context(ctx, inputs, output):
         x, *params = inputs
@@ -66,20 +76,32 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
                 grad = triton_surrogate_backward(surrogate_backward, grad_output, x, ctx.params)
                 if grad is not None: return (grad, *(None,) * len(ctx.params))
         return (formula(grad_output, x, *ctx.params), *(None,) * len(ctx.params))
+    doc = doc or f"Heaviside forward, `{getattr(surrogate_backward, '__name__', 'surrogate')}` backward."
     members = dict(forward=staticmethod(forward), setup_context=staticmethod(setup_context),
                    backward=staticmethod(backward), surrogate_backward=staticmethod(surrogate_backward),
-                   generate_vmap_rule=True,
-                   __doc__=doc or f"Heaviside forward, `{surrogate_backward.__name__}` backward.")
-    return type(name, (torch.autograd.Function,), members)
+                   generate_vmap_rule=True, params=params, __doc__=doc)
+    if params is None:
+        fn = type(name, (torch.autograd.Function,), members)
+        fn.unchecked = fn
+        return fn
+    unchecked = type(f'{name}_unchecked', (torch.autograd.Function,), members)
+    def checked_forward(x, *values):
+        check_tensor(x, 'x', dtype='float')
+        _check_hyper_parameters(name, params, values, x)
+        return heaviside(x)
+    return type(name, (unchecked,), dict(forward=staticmethod(checked_forward), unchecked=unchecked, __doc__=doc))
 
-# %% ../nbs/00_surrogate.ipynb #159259be
+# %% ../nbs/00_surrogate.ipynb #c708a53a
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
+    _bounds = {}   # {hyper-parameter: `check_real` bounds}; a surrogate's come from its spike function
+
     def __init__(self, spiking:bool=True, # `False`: use the smooth primitive in both passes
-                 **params): # hyper-parameters, in the order `spiking_function` takes them
+                 **params): # hyper-parameters (real numbers or real 0-d tensors), in the order `spiking_function` takes them
+        for name, value in params.items(): check_real(value, name, **self._bounds.get(name, {}))
+        check_bool(spiking, 'spiking')
         super().__init__()
         for name, value in params.items():
-            _check_param(value, name, positive=False)
             # float64, so that the parameter loses no precision on float64 inputs; a 0-d tensor
             # never promotes the dtype of the input it multiplies
             self.register_buffer(name, torch.tensor(float(value), dtype=torch.float64))
@@ -87,8 +109,7 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         self.set_spiking_mode(spiking)
 
     def set_spiking_mode(self, spiking:bool):
-        if not isinstance(spiking, bool): raise TypeError(f"`spiking` must be a bool, got {type(spiking).__name__}")
-        self.spiking = spiking
+        self.spiking = check_bool(spiking, 'spiking')
 
     def extra_repr(self):
         params = ', '.join(f'{k}={getattr(self, k).item():g}' for k in self._param_names)
@@ -102,23 +123,30 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         raise NotImplementedError("subclasses define `primitive_function(x, *params)`")
 
     def forward(self, x:Tensor) -> Tensor:
+        check_tensor(x, 'x', dtype='float')
         if not self.training: return heaviside(x)
+        params = [getattr(self, k) for k in self._param_names]
+        for k, p in zip(self._param_names, params): _check_device(p, k, x)   # metadata only: no sync
         fn = self.spiking_function if self.spiking else self.primitive_function
-        return fn(x, *(getattr(self, k) for k in self._param_names))
+        return fn(x, *params)
 
-# %% ../nbs/00_surrogate.ipynb #d0a3cb73
+# %% ../nbs/00_surrogate.ipynb #77fbe5a5
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
     "A surrogate spike layer with one sharpness parameter `alpha`."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #f83ee141
+# %% ../nbs/00_surrogate.ipynb #b660ec7d
 def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
                       spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
                       *params, # hyper-parameters; `alpha = 1.0` when none are given
                       eps:float=1e-5, # largest absolute difference allowed
                       dtype=torch.float32) -> float: # the largest absolute difference found
     "Raise `AssertionError` unless the backward of `spiking_function` equals the derivative of `primitive_function`."
+    check_callable(primitive_function, 'primitive_function'); check_callable(spiking_function, 'spiking_function')
+    check_real(eps, 'eps', ge=0)
+    if not isinstance(dtype, torch.dtype): fail('dtype', 'a floating-point torch.dtype', dtype, TypeError)
+    if not dtype.is_floating_point: fail('dtype', 'a floating-point torch.dtype', dtype)
     params = params or (1.0,)
     x = torch.arange(-16, 16, 32 / 8192, dtype=dtype)
     grads = []
@@ -130,32 +158,38 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
     if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #e1fd7fe0
+# %% ../nbs/00_surrogate.ipynb #52d4581b
 def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
                             x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
                             ax=None): # a matplotlib axis; default a new figure
     "Draw the heaviside step, the primitive $g$ and the surrogate gradient $g'$ of `surrogate`."
+    if not isinstance(surrogate, MultiArgsSurrogateFunctionBase):
+        fail('surrogate', 'a surrogate module such as ATan()', surrogate, TypeError)
+    if x is not None: check_tensor(x, 'x', dtype='float', ndim=1)
+    if ax is not None and not callable(getattr(ax, 'plot', None)): fail('ax', 'a matplotlib Axes or None', ax, TypeError)
     import matplotlib.pyplot as plt
-    if x is None: x = torch.linspace(-2, 2, 401)
+    x = torch.linspace(-2, 2, 401) if x is None else x.detach()
     if ax is None: _, ax = plt.subplots(figsize=(4, 3))
     params = [getattr(surrogate, k) for k in surrogate._param_names]
-    xg = x.detach().clone().requires_grad_()
+    xg = x.clone().requires_grad_()
     surrogate.spiking_function(xg, *params).sum().backward()
-    ax.plot(x, heaviside(x), label='heaviside')
-    ax.plot(x, surrogate.primitive_function(x, *params), label='primitive $g$')
-    ax.plot(x, xg.grad, label="gradient $g'$")
+    as_plotted = lambda t: t.detach().cpu().double()   # matplotlib reads numpy: no bfloat16, no CUDA
+    ax.plot(as_plotted(x), as_plotted(heaviside(x)), label='heaviside')
+    ax.plot(as_plotted(x), as_plotted(surrogate.primitive_function(x, *params)), label='primitive $g$')
+    ax.plot(as_plotted(x), as_plotted(xg.grad), label="gradient $g'$")
     ax.set_title(repr(surrogate), fontsize=9)
     ax.set_xlabel('$x = v - \\vartheta$')
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #33b61f7a
+# %% ../nbs/00_surrogate.ipynb #ae9c6d58
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
 def _piecewise_quadratic_primitive(x, alpha):
-    inside = -0.5 * alpha * alpha * x.abs() * x + alpha * x + 0.5
-    return torch.where(x.abs() <= 1 / alpha, inside, heaviside(x))
+    # u clamped to the window: the parabola saturates at exactly 0 and 1, and ±inf never reaches it
+    u = (x * alpha).clamp(-1, 1)
+    return 0.5 + u - 0.5 * u * u.abs()
 
 def _piecewise_exp_backward(g, x, alpha):
     return x.abs().mul_(-alpha).exp_().mul_(alpha / 2).mul_(g)
@@ -181,7 +215,9 @@ def _soft_sign_backward(g, x, alpha):
     return torch.div(g, t, out=t)
 
 def _soft_sign_primitive(x, alpha):
-    return 0.5 * (torch.nn.functional.softsign(x * alpha) + 1)
+    # ½(u/(1+|u|) + 1) is ½/(1-u) below 0 and 1 - ½/(1+u) above: no inf/inf at u = ±inf, no cancellation
+    u = x * alpha
+    return torch.where(u < 0, 0.5 / (1 - u.clamp(max=0)), 1 - 0.5 / (1 + u.clamp(min=0)))
 
 def _atan_backward(g, x, alpha):
     t = (x * (math.pi / 2 * alpha)).pow_(2).add_(1)
@@ -195,10 +231,14 @@ def _nonzero_sign_log_abs_backward(g, x, alpha):
     t = x.abs().add_(1 / alpha)
     return torch.div(g, t, out=t)
 
+def _log1p_scaled(t, alpha):
+    "log(1 + αt) for t >= 0, written as log t + log(α + 1/t) beyond t = 1, where αt could overflow to inf"
+    near, far = t.clamp(max=1), t.clamp(min=1)
+    return torch.where(t <= 1, torch.log1p(alpha * near), torch.log(far) + torch.log(alpha + 1 / far))
+
 def _nonzero_sign_log_abs_primitive(x, alpha):
-    right = torch.log1p(alpha * x.clamp(min=0))
-    left = -torch.log1p(-alpha * x.clamp(max=0))
-    return torch.where(x >= 0, right, left)
+    # each half-line on its own (|x| has no derivative at 0, the primitive has: α)
+    return torch.where(x >= 0, _log1p_scaled(x.clamp(min=0), alpha), -_log1p_scaled((-x).clamp(min=0), alpha))
 
 def _erf_backward(g, x, alpha):
     return x.square().mul_(-alpha * alpha).exp_().mul_(alpha / math.sqrt(math.pi)).mul_(g)
@@ -210,68 +250,81 @@ def _piecewise_leaky_relu_backward(g, x, w, c):
     return x.abs().le_(w).mul_(1 / (2 * w) - c).add_(c).mul_(g)   # le_ writes 1.0/0.0 in place
 
 def _piecewise_leaky_relu_primitive(x, w, c):
-    outside = c * x + torch.where(x < 0, c * w, 1 - c * w)
-    return torch.where(x.abs() <= w, x / (2 * w) + 0.5, outside)
+    # every term is x's dtype (w, c may be float64 0-d buffers, which do not promote x)
+    leak = torch.where(x < 0, x + w, x - w) * c
+    leak = torch.where(leak.isnan() & ~x.isnan(), 0.0, leak)   # c = 0 at x = ±inf: 0·inf is the limit 0
+    return torch.where(x.abs() <= w, x / (2 * w) + 0.5, leak + (x > 0).to(x.dtype))
 
-# %% ../nbs/00_surrogate.ipynb #de9b705b
-piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward)
-piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward)
-sigmoid = spike_function('sigmoid', _sigmoid_backward)
-soft_sign = spike_function('soft_sign', _soft_sign_backward)
-atan = spike_function('atan', _atan_backward)
-nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_abs_backward)
-erf = spike_function('erf', _erf_backward)
-piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward)
+# %% ../nbs/00_surrogate.ipynb #5a6154be
+_ALPHA = {'alpha': dict(gt=0)}   # every one-parameter surrogate needs a sharpness alpha > 0
+piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward, params=_ALPHA)
+piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward, params=_ALPHA)
+sigmoid = spike_function('sigmoid', _sigmoid_backward, params=_ALPHA)
+soft_sign = spike_function('soft_sign', _soft_sign_backward, params=_ALPHA)
+atan = spike_function('atan', _atan_backward, params=_ALPHA)
+nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_abs_backward, params=_ALPHA)
+erf = spike_function('erf', _erf_backward, params=_ALPHA)
+piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward, params={'w': dict(gt=0), 'c': {}})
 
-# %% ../nbs/00_surrogate.ipynb #559b4d3a
+# %% ../nbs/00_surrogate.ipynb #70c650c5
+def _in_dtype_of_x(primitive):
+    "`primitive`, checking `x` and returning `x`'s dtype (a 0-d `x` would otherwise be promoted by float64 0-d buffers)."
+    def primitive_function(x, *params):
+        check_tensor(x, 'x', dtype='float')
+        return primitive(x, *params).to(x.dtype)
+    primitive_function.__name__ = primitive_function.__qualname__ = primitive.__name__
+    return primitive_function
+
 def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase):
-    return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.apply),
-                                    primitive_function=staticmethod(primitive), __doc__=doc,
-                                    __module__=__name__))
+    # the module's own path: the unchecked Function, its buffers having been checked against the same bounds
+    return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.unchecked.apply),
+                                    primitive_function=staticmethod(_in_dtype_of_x(primitive)), _bounds=spike_fn.params or {},
+                                    __doc__=doc, __module__=__name__))
 
-# %% ../nbs/00_surrogate.ipynb #b8a02045
+# %% ../nbs/00_surrogate.ipynb #03ec4e55
 class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
     "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
-    def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
+    def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
 
 class PiecewiseExp(_surrogate_module('_PiecewiseExp', piecewise_exp, _piecewise_exp_primitive, None)):
     "Piecewise-exponential surrogate (SLAYER, Shrestha & Orchard 2018): $g' = \\frac\\alpha2 e^{-\\alpha|x|}$."
-    def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
+    def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
 
 class Sigmoid(_surrogate_module('_Sigmoid', sigmoid, _sigmoid_primitive, None)):
     "Sigmoid surrogate $g = \\sigma(\\alpha x)$. Default `alpha=4.0`, as spikingjelly today (its old `clock_driven` release used 1.0)."
-    def __init__(self, alpha:float=4.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
+    def __init__(self, alpha:float=4.0, spiking:bool=True): super().__init__(alpha, spiking)
 
 class SoftSign(_surrogate_module('_SoftSign', soft_sign, _soft_sign_primitive, None)):
     "Soft-sign surrogate (SuperSpike, Zenke & Ganguli 2018): $g' = \\alpha / (2(1+|\\alpha x|)^2)$; `alpha > 0`."
-    def __init__(self, alpha:float=2.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
+    def __init__(self, alpha:float=2.0, spiking:bool=True): super().__init__(alpha, spiking)
 
 class ATan(_surrogate_module('_ATan', atan, _atan_primitive, None)):
     "Arctangent surrogate (Fang et al. 2021): $g = \\frac1\\pi \\arctan(\\frac\\pi2 \\alpha x) + \\frac12$."
-    def __init__(self, alpha:float=2.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
+    def __init__(self, alpha:float=2.0, spiking:bool=True): super().__init__(alpha, spiking)
 
 class NonzeroSignLogAbs(_surrogate_module('_NonzeroSignLogAbs', nonzero_sign_log_abs, _nonzero_sign_log_abs_primitive, None)):
     "Sign-log-abs surrogate: $g' = \\alpha/(1+|\\alpha x|)$, a cheap backward; its primitive is not a step from 0 to 1."
-    def __init__(self, alpha:float=1.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
+    def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
 
 class Erf(_surrogate_module('_Erf', erf, _erf_primitive, None)):
     "Gaussian-error surrogate (Esser et al. 2015): $g = \\frac12 \\operatorname{erfc}(-\\alpha x)$."
-    def __init__(self, alpha:float=2.0, spiking:bool=True): _check_param(alpha, 'alpha'); super().__init__(alpha, spiking)
+    def __init__(self, alpha:float=2.0, spiking:bool=True): super().__init__(alpha, spiking)
 
 class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leaky_relu, _piecewise_leaky_relu_primitive, None,
                                            base=MultiArgsSurrogateFunctionBase)):
     "Piecewise leaky-ReLU surrogate: slope $1/(2w)$ inside $|x| \\le w$, leak `c` outside."
     def __init__(self, w:float=1.0, c:float=0.01, spiking:bool=True):
-        _check_param(w, 'w'); _check_param(c, 'c', positive=False)
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #b804bef3
+# %% ../nbs/00_surrogate.ipynb #368822fc
 def _fast_sigmoid_backward(g, x, slope):
     t = x.abs().mul_(slope).add_(1).pow_(2)
     return torch.div(g, t, out=t)
 
 def _fast_sigmoid_primitive(x, slope):
-    return x / (1 + slope * x.abs())
+    # x/(1+k|x|) near 0; sign(x)/(1/|x| + k) beyond |x| = 1, where k|x| could overflow (and inf/inf is NaN)
+    near, far = x.clamp(-1, 1), x.abs().clamp(min=1)
+    return torch.where(x.abs() <= 1, near / (1 + slope * near.abs()), x.sign() / (1 / far + slope))
 
 def _triangular_backward(g, x, width):
     return x.abs().mul_(-1 / (width * width)).add_(1 / width).clamp_min_(0).mul_(g)
@@ -290,24 +343,26 @@ def _spike_rate_escape_backward(g, x, beta, slope):
     return (x - 1).abs_().mul_(-beta).exp_().mul_(slope).mul_(g)
 
 def _spike_rate_escape_primitive(x, beta, slope):
+    # each branch sees only its own half-line, so neither exp overflows (nor sends inf·0 = NaN back)
     z = beta * (x - 1)
-    return slope / beta * torch.where(z < 0, torch.exp(z), 2 - torch.exp(-z))
+    return slope / beta * torch.where(z < 0, torch.exp(z.clamp(max=0)), 2 - torch.exp(-z.clamp(min=0)))
 
-fast_sigmoid_function = spike_function('fast_sigmoid_function', _fast_sigmoid_backward)
-triangular_function = spike_function('triangular_function', _triangular_backward)
-straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward)
-spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward)
+fast_sigmoid_function = spike_function('fast_sigmoid_function', _fast_sigmoid_backward, params={'slope': dict(gt=0)})
+triangular_function = spike_function('triangular_function', _triangular_backward, params={'threshold': dict(gt=0)})
+straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward, params={})
+spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward,
+                                            params={'beta': dict(gt=0), 'slope': dict(gt=0)})
 
-# %% ../nbs/00_surrogate.ipynb #5f9f2e10
+# %% ../nbs/00_surrogate.ipynb #c1b502fb
 class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
                                     base=MultiArgsSurrogateFunctionBase)):
     "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
-    def __init__(self, slope:float=25.0, spiking:bool=True): _check_param(slope, 'slope'); super().__init__(spiking, slope=slope)
+    def __init__(self, slope:float=25.0, spiking:bool=True): super().__init__(spiking, slope=slope)
 
 class Triangular(_surrogate_module('_Triangular', triangular_function, _triangular_primitive, None,
                                    base=MultiArgsSurrogateFunctionBase)):
     "A triangle $g'$ of half-width `threshold` and area 1 (snntorch's is a signed constant)."
-    def __init__(self, threshold:float=1.0, spiking:bool=True): _check_param(threshold, 'threshold'); super().__init__(spiking, threshold=threshold)
+    def __init__(self, threshold:float=1.0, spiking:bool=True): super().__init__(spiking, threshold=threshold)
 
 class StraightThroughEstimator(_surrogate_module('_StraightThroughEstimator', straight_through_estimator_function,
                                                  _straight_through_primitive, None, base=MultiArgsSurrogateFunctionBase)):
@@ -318,10 +373,9 @@ class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_fu
                                         base=MultiArgsSurrogateFunctionBase)):
     "snntorch's spike-rate-escape surrogate: $g' = k\\,e^{-\\beta|x-1|}$."
     def __init__(self, beta:float=1.0, slope:float=25.0, spiking:bool=True):
-        _check_param(beta, 'beta'); _check_param(slope, 'slope')
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #9ce25aa7
+# %% ../nbs/00_surrogate.ipynb #87d1fbf8
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
     "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
     return FastSigmoid(slope)

@@ -5,18 +5,22 @@
 # %% auto #0
 __all__ = ['triton_surrogate_backward']
 
-# %% ../nbs/00_surrogate_triton.ipynb #10fd87f6
+# %% ../nbs/00_surrogate_triton.ipynb #e80fcc94
 import importlib.util, os
+from numbers import Real
 import torch
 from torch import Tensor
 from . import surrogate as sg
+from ._checks import check_real, check_tensor, check_callable, check_same_device, fail
 from .neuron_triton import _interpreting, _launch   # one launcher: GPU, or Triton's interpreter on the CPU
 
-# %% ../nbs/00_surrogate_triton.ipynb #f392a9de
-_KINDS = {sg._piecewise_quadratic_backward: 0, sg._piecewise_exp_backward: 1, sg._sigmoid_backward: 2,
-          sg._soft_sign_backward: 3, sg._atan_backward: 4, sg._nonzero_sign_log_abs_backward: 5, sg._erf_backward: 6,
-          sg._piecewise_leaky_relu_backward: 7, sg._fast_sigmoid_backward: 8, sg._triangular_backward: 9,
-          sg._spike_rate_escape_backward: 10}
+# %% ../nbs/00_surrogate_triton.ipynb #b6c190d3
+# the spike functions whose formula has a branch in the kernel; KIND is the index
+_SPIKE_FUNCTIONS = (sg.piecewise_quadratic, sg.piecewise_exp, sg.sigmoid, sg.soft_sign, sg.atan, sg.nonzero_sign_log_abs,
+                    sg.erf, sg.piecewise_leaky_relu, sg.fast_sigmoid_function, sg.triangular_function,
+                    sg.spike_rate_escape_function)
+_KINDS = {fn.surrogate_backward: kind for kind, fn in enumerate(_SPIKE_FUNCTIONS)}
+_PARAMS = {fn.surrogate_backward: fn.params for fn in _SPIKE_FUNCTIONS}   # {name: bounds} of each formula's hyper-parameters
 
 if importlib.util.find_spec('triton') is not None:
     import triton
@@ -54,16 +58,30 @@ if importlib.util.find_spec('triton') is not None:
         else: d = b * tl.exp(-a * tl.abs(x - 1.0))
         tl.store(out_ptr + offs, (g * d).to(out_ptr.dtype.element_ty), mask=mask)
 
-# %% ../nbs/00_surrogate_triton.ipynb #dcc27273
+# %% ../nbs/00_surrogate_triton.ipynb #088d93e4
 def _as_device_scalar(p, device):
     if isinstance(p, Tensor): return p if p.device == device else p.to(device)
     return torch.tensor(float(p), dtype=torch.float32, device=device)
 
+def _check_hyper_parameters(spec:dict, params):
+    "One real number (value checked) or real 0-d tensor (kind checked, value not read) per name of `spec`."
+    if not isinstance(params, (tuple, list)): fail('params', 'a tuple of hyper-parameters', params, TypeError)
+    if len(params) != len(spec):
+        fail('params', f"a tuple of {len(spec)} hyper-parameter{'s' * (len(spec) != 1)} ({', '.join(spec)})", params, TypeError)
+    for (name, bounds), p in zip(spec.items(), params):
+        if not isinstance(p, Tensor): check_real(p, name, **bounds)
+        elif p.dim() != 0 or p.is_complex() or p.dtype == torch.bool: fail(name, 'a real number or a real 0-d tensor', p, TypeError)
+
 def triton_surrogate_backward(surrogate_backward, # a backward formula of `snnlit.surrogate`, e.g. `_atan_backward`
                               grad_output:Tensor, x:Tensor, params:tuple) -> Tensor:
     "`grad_output * g'(x)` in one Triton kernel, or `None` where the PyTorch formula is kept."
+    check_callable(surrogate_backward, 'surrogate_backward')
+    check_tensor(grad_output, 'grad_output', dtype='float'); check_tensor(x, 'x', dtype='float')
+    check_same_device({'grad_output': grad_output, 'x': x})
     kind = _KINDS.get(surrogate_backward)
-    if kind is None or x.dtype not in (torch.float16, torch.bfloat16, torch.float32) or grad_output.dtype != x.dtype: return None
+    if kind is None: return None
+    _check_hyper_parameters(_PARAMS[surrogate_backward], params)
+    if x.dtype not in (torch.float16, torch.bfloat16, torch.float32) or grad_output.dtype != x.dtype: return None
     scalar = grad_output.numel() == 1 and x.numel() != 1
     if not scalar and grad_output.shape != x.shape: return None
     if x.device.type != 'cuda' and not _interpreting(): return None
