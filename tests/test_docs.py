@@ -56,6 +56,55 @@ def test_quarto_config_is_nbdevs():
     assert (ROOT / 'nbs' / 'nbdev.yml').read_text() == _nbdev_yml.format(**vals), \
         'nbs/nbdev.yml is not what nbdev writes from settings.ini: run `make docs`'
 
+def _steps(job):
+    "(uses, run, with) of each step of a workflow job."
+    return [(s.get('uses', '').split('@')[0], s.get('run', ''), s.get('with', {}) or {}) for s in job.get('steps', [])]
+
+def _make_targets():
+    return set(re.findall(r'^([A-Za-z][\w-]*):', (ROOT / 'Makefile').read_text(), flags=re.M))
+
+def _runs_make(run, target):
+    return any(re.match(rf'make\s+{re.escape(target)}(\s|$)', line.strip()) for line in run.splitlines())
+
+def test_deploy_workflow_publishes_what_make_docs_builds():
+    "deploy.yaml builds with `make docs` and publishes its output folder with GitHub's own Pages actions."
+    import yaml
+    from nbdev.config import get_config
+    wf = yaml.safe_load((ROOT / '.github' / 'workflows' / 'deploy.yaml').read_text())
+    jobs = wf['jobs']
+    steps = {name: _steps(job) for name, job in jobs.items()}
+    assert 'docs' in _make_targets()
+    build = [n for n, st in steps.items() if any(_runs_make(r, 'docs') for _, r, _ in st)]
+    assert len(build) == 1, 'deploy.yaml must build the site with `make docs`'
+    uses = [u for u, _, _ in steps[build[0]]]
+    assert 'actions/configure-pages' in uses and 'actions/upload-pages-artifact' in uses, uses
+    i_make = next(i for i, (_, r, _) in enumerate(steps[build[0]]) if _runs_make(r, 'docs'))
+    i_up, (_, _, with_) = next((i, s) for i, s in enumerate(steps[build[0]]) if s[0] == 'actions/upload-pages-artifact')
+    assert i_make < i_up, 'the artifact is uploaded before `make docs` has built it'
+    assert Path(with_.get('path', '')).as_posix().strip('/') == get_config().doc_path.name == '_docs', with_
+    deploy = [n for n, st in steps.items() if any(u == 'actions/deploy-pages' for u, _, _ in st)]
+    assert len(deploy) == 1, 'deploy.yaml must publish with actions/deploy-pages'
+    job = jobs[deploy[0]]
+    assert build[0] in ([job['needs']] if isinstance(job.get('needs'), str) else job.get('needs', [])) or deploy == build
+    perms = {**(wf.get('permissions') or {}), **(job.get('permissions') or {})}
+    assert perms.get('pages') == 'write' and perms.get('id-token') == 'write', perms
+    assert job['environment']['name'] == 'github-pages'
+    text = (ROOT / '.github' / 'workflows' / 'deploy.yaml').read_text()
+    assert 'quarto' not in text.lower() and 'fastai/workflows' not in text, 'the site is built by `make docs`, not Quarto'
+
+def test_ci_runs_the_tested_targets():
+    "test.yaml (and .ci/run) run `make test`, `make test-portable` where the Makefile has it, and `make docs-check`."
+    import yaml
+    wf = yaml.safe_load((ROOT / '.github' / 'workflows' / 'test.yaml').read_text())
+    runs = [r for job in wf['jobs'].values() for _, r, _ in _steps(job)]
+    wanted = ['test'] + (['test-portable'] if 'test-portable' in _make_targets() else []) + ['docs-check']
+    for target in wanted:
+        assert target in _make_targets(), f'the Makefile has no `{target}` target'
+        assert any(_runs_make(r, target) for r in runs), f'.github/workflows/test.yaml does not run `make {target}`'
+    if (ROOT / '.ci' / 'run').exists():
+        ci = (ROOT / '.ci' / 'run').read_text()
+        for target in wanted: assert _runs_make(ci, target), f'.ci/run does not run `make {target}`'
+
 @pytest.fixture(scope='module')
 def site():
     "Build the site once for this module (reusing the executed notebooks of the notebook tests)."
