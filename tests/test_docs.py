@@ -202,26 +202,62 @@ const t0 = Date.now();
 })();
 """
 
-_INSPECT = """
+_INSPECT = r"""
 const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
-const texLike = /\\\\\\(|\\\\\\)|\\\\\\[|\\\\\\]|\\$\\$|\\$[^$\\s][^$]*\\$/;
-const raw = [];
+const texLike = /\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\s][^$]*\$/;
+const backticks = /`[^`\s][^`]*`/;          // markdown code that was not rendered
+const raw = [], rawCode = [];
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 while (walker.nextNode()) {
   const n = walker.currentNode;
   if (!n.parentElement || n.parentElement.closest(skip)) continue;
   if (texLike.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 120));
+  if (backticks.test(n.textContent)) rawCode.push(n.textContent.trim().slice(0, 120));
 }
+// backticks inside math: TeX typesets them as quote marks, so look at the TeX MathJax was given
+const mathItems = (window.MathJax && MathJax.startup && MathJax.startup.document && MathJax.startup.document.math)
+  ? [...MathJax.startup.document.math].map(m => m.math) : [];
+const mathBackticks = mathItems.filter(t => t.includes('`')).map(t => t.slice(0, 120));
 const untypeset = [...document.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80));
 // TeX errors: MathJax's error boxes, and undefined macros, which it typesets as their own name in red
 const texErrors = [...document.querySelectorAll('mjx-merror')].map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 80))
-  .concat([...document.querySelectorAll('mjx-container')].filter(e => e.textContent.includes('\\\\')).map(e => e.textContent.slice(0, 80)));
+  .concat([...document.querySelectorAll('mjx-container')].filter(e => e.textContent.includes('\\')).map(e => e.textContent.slice(0, 80)));
 const images = [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
 const links = [...document.querySelectorAll('a[href]')].map(a => a.href);
-return {raw, untypeset, texErrors, images, links, title: document.title,
+// horizontal overflow: a code block, table or figure whose content is wider than its box (cut off, or hidden
+// behind a scroll bar), or that runs past the window's right edge
+const viewport = document.documentElement.clientWidth;
+const describe = e => (e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '')
+  + ': ' + (e.textContent || e.getAttribute('src') || '').trim().slice(0, 60));
+const boxes = 'article pre, article div.highlight, article table, article .table-wrapper, ' +
+              'article div.cell_output a.image-reference, article img';
+const overflow = [...document.querySelectorAll(boxes)].filter(e => {
+  const r = e.getBoundingClientRect();
+  if (r.width === 0) return false;
+  return e.scrollWidth > e.clientWidth + 1 && e.tagName !== 'IMG' || r.right > viewport + 1;
+}).map(describe);
+// figures rendered far below the width they were drawn for (a retina PNG's width attribute, else its pixels)
+const small = [...document.querySelectorAll('article img')].filter(i => {
+  const natural = parseFloat(i.getAttribute('width')) || i.naturalWidth;
+  return natural >= 100 && i.getBoundingClientRect().width < 0.7 * natural - 1;
+}).map(i => `${i.getAttribute('src').slice(-40)}: ${Math.round(i.getBoundingClientRect().width)} px of ${parseFloat(i.getAttribute('width')) || i.naturalWidth}`);
+// API entries (api.html): every entry shows its signature in a code block that starts with its name
+const unsigned = !document.querySelector('div.api-anchor') ? [] :
+  [...document.querySelectorAll('article section')].filter(sec => sec.querySelector(':scope > h3')).map(sec => {
+    const name = sec.querySelector(':scope > h3').textContent.replace(/[#¶]/g, '').trim();
+    const pre = sec.querySelector('div.highlight pre');
+    return pre && pre.textContent.trim().startsWith(name) ? null : name;
+  }).filter(Boolean);
+return {raw, rawCode, mathBackticks, untypeset, texErrors, images, links, overflow, small, unsigned, title: document.title,
         nav: document.querySelectorAll('.sidebar-tree a.reference').length,
-        math: document.querySelectorAll('mjx-container').length};
+        math: document.querySelectorAll('mjx-container').length, apiEntries: document.querySelectorAll('div.api-anchor').length};
 """
+
+# what each browser check reports, and how the page test words it
+CHECKS = {'raw': 'raw TeX in the text', 'rawCode': 'raw backtick-quoted markup in the text',
+          'mathBackticks': 'backticks inside math (TeX shows quote marks)', 'untypeset': 'math not typeset by MathJax',
+          'texErrors': 'TeX errors', 'images': 'broken images', 'overflow': 'content wider than its box (clipped or scrolled)',
+          'small': 'figures rendered below 70 % of their width', 'unsigned': 'API entries without a signature'}
 
 def _ids(path):
     html = path.read_text(encoding='utf-8')
@@ -252,16 +288,60 @@ def test_page_in_browser(page, site, server, browser):
     errors = [e['message'] for e in browser.get_log('browser') if e['level'] == 'SEVERE']
     assert not errors, f'{page}: console errors {errors}'
     assert not _Handler.missing, f'{page}: requests for files that do not exist: {_Handler.missing}'
-    assert not info['images'], f'{page}: broken images {info["images"]}'
-    assert not info['untypeset'], f'{page}: math not typeset by MathJax: {info["untypeset"][:5]}'
-    assert not info['texErrors'], f'{page}: TeX errors: {info["texErrors"][:5]}'
-    assert not info['raw'], f'{page}: raw TeX in the text: {info["raw"][:5]}'
+    problems = {what: info[key][:5] for key, what in CHECKS.items() if info[key]}
+    assert not problems, f'{page}: {problems}'
+    if page == 'api.html': assert info['apiEntries'] >= 50, info['apiEntries']
     broken = [p for p in {_check_link(site, server, h) for h in info['links']} if p]
     assert not broken, f'{page}: broken links: {sorted(broken)[:10]}'
     assert info['nav'] >= len(PAGES) - 1, f'{page}: the navigation sidebar lists {info["nav"]} pages'
-    if page in ('index.html', 'surrogate.html'):
-        SHOTS.mkdir(exist_ok=True)
-        browser.save_screenshot(str(SHOTS / page.replace('.html', '.png')))
+    SHOTS.mkdir(exist_ok=True)                            # the top of every page, to look at
+    browser.save_screenshot(str(SHOTS / page.replace('/', '_').replace('.html', '.png')))
+
+# Each check, proven: one defect of its kind injected into a page that passes, then the same inspection
+_IMG = "(() => { const c = document.createElement('canvas'); c.width = 1600; c.height = 120; return c.toDataURL(); })()"
+INJECTIONS = {
+    'code block too wide': ('overflow', 'losses.html',
+        "d.className = 'highlight'; d.innerHTML = '<pre style=\"white-space: pre\">test_fail(lambda: kernel_dot_product(x, y), '"
+        " + 'contains=\"a message \" '.repeat(30) + ')</pre>';"),
+    'table too wide': ('overflow', 'losses.html',
+        "d.className = 'table-wrapper'; d.innerHTML = '<table class=\"docutils\"><tr><td style=\"white-space: nowrap\">' + "
+        "'target potential '.repeat(60) + '</td></tr></table>';"),
+    'figure past the edge': ('overflow', 'losses.html',
+        "d.innerHTML = '<img style=\"max-width: none; width: 2600px\" src=\"' + " + _IMG + " + '\">';"),
+    'figure squeezed': ('small', 'losses.html',
+        "d.innerHTML = '<img width=\"1600\" style=\"width: 500px\" src=\"' + " + _IMG + " + '\">';"),
+    'raw $math$': ('raw', 'losses.html', r"d.innerHTML = '<p>returns $e^{-t/\\tau} - e^{-t/\\tau_s}$ where t >= 0</p>';"),
+    r'raw \( math \)': ('raw', 'losses.html', r"d.innerHTML = '<p>the step \\(\\Theta(x)\\) at 0</p>';"),
+    'raw `code` markup': ('rawCode', 'losses.html', "d.innerHTML = '<p>a surrogate layer, e.g. [`ATan()`](surrogate.html#atan)</p>';"),
+    'backticks in math': ('mathBackticks', 'losses.html',
+        r"d.innerHTML = '<span class=\"math notranslate nohighlight\">\\(H[t] \\quad\\text{(`decay_input=True`)}\\)</span>';"),
+    'API entry without a signature': ('unsigned', 'api.html',
+        "const sec = [...document.querySelectorAll('article section')].find(s => s.querySelector(':scope > h3'));"
+        "sec.querySelectorAll('div.highlight').forEach(h => h.remove());"),
+}
+
+_INJECT = """
+const done = arguments[arguments.length - 1];
+const d = document.createElement('div');
+%s
+if (d.innerHTML) document.querySelector('article section').appendChild(d);
+const imgs = [...d.querySelectorAll('img')];
+Promise.all(imgs.map(i => i.complete ? null : new Promise(r => i.addEventListener('load', r))))
+  .then(() => (d.querySelector('.math') && window.MathJax) ? MathJax.typesetPromise([d]) : null)
+  .then(() => done('ok'), e => done('failed: ' + e));
+"""
+
+@pytest.mark.parametrize('name', list(INJECTIONS))
+def test_browser_check_catches(name, site, server, browser):
+    "The page check reports a defect injected into a page that passes it."
+    key, page, js = INJECTIONS[name]
+    browser.get(server + page)
+    assert browser.execute_async_script(_WAIT_MATHJAX) in ('ok', 'no math')
+    before = browser.execute_script(_INSPECT)[key]
+    assert not before, f'{page} already has {CHECKS[key]}: {before}'
+    assert browser.execute_async_script(_INJECT % js) == 'ok'
+    after = browser.execute_script(_INSPECT)[key]
+    assert after, f'{name}: the check for {CHECKS[key]} did not see it'
 
 def test_search_finds_a_symbol(site, server, browser):
     "The search page, from its offline index, finds `LIFNode` on the neuron page."

@@ -1,7 +1,8 @@
 """Build the documentation site in `_docs/` from the notebooks (`make docs`), offline.
 
 1. Executed notebooks: the copies that the notebook tests saved under `_build/executed/` (see tools/nbexec.py);
-   a notebook whose sources changed since is executed again here, with the same runner.
+   a notebook whose sources changed since is executed again here, with the same runner (nbdev's for the
+   component notebooks, a Jupyter kernel for the tutorials and the home page).
 2. nbdev processes them into `_proc/`, exactly as `nbdev_proc_nbs` does (its own processors: frontmatter,
    a show_doc section for every exported symbol, links from `name` to its docs, hidden cells removed).
    Quarto, nbdev's renderer, is not needed: only `nbdev_proc_nbs`'s install-Quarto step is skipped.
@@ -40,6 +41,11 @@ def execute_stale(notebooks, execute=True):
             log(f'{nb.relative_to(ROOT)}: publishing an executed copy made from older sources (--no-exec)')
             reused += 1; continue
         log(f'executing {nb.relative_to(ROOT)} (no executed copy from the tests for its current sources)')
+        if nbexec.in_kernel(nb):                          # tutorials: in a Jupyter kernel, as their tests run them
+            ok, seconds, executed, error = nbexec.run_in_kernel(nb, skip, force)
+            if not ok: sys.exit(f'[docs] {nb.relative_to(ROOT)} failed in a Jupyter kernel:\n{error}\nThe site is not built')
+            nbexec.save_executed_nbformat(nb, executed, key)
+            ran += 1; continue
         ok, seconds, executed = nbexec.run_notebook(nb, skip, force)
         if not ok: sys.exit(f'[docs] {nb.relative_to(ROOT)} failed to run (traceback above): the site is not built')
         nbexec.save_executed(nb, executed, key)
