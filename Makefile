@@ -67,7 +67,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # JupyterLab in the project's environment (snnlit installed editable, the reference libraries, the kernel), on
 # the notebooks: the link under each page's title of the site points here
 lab: $(READY)
-	$(BIN)/jupyter lab --notebook-dir=nbs
+	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(DOCS_READY): $(READY) docs/requirements.txt
 	$(BIN)/python -m pip install -r docs/requirements.txt

@@ -128,6 +128,21 @@ def test_site_has_a_page_per_notebook(site):
         remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
         assert not remote, f'{p} loads {remote}'
 
+def test_each_notebook_page_offers_its_notebook(site):
+    "Under each notebook page's title: a link that downloads its .ipynb (as in nbs/), and `make lab` to run it."
+    import html as H
+    assert re.search(r'^lab:', (ROOT / 'Makefile').read_text(), flags=re.M), 'the Makefile has no `lab` target'
+    from nbdev.doclinks import _nbpath2html
+    for nb in nbexec.notebooks():
+        rel = nb.relative_to(nbexec.NBS)
+        page = site / _nbpath2html(rel)
+        text = page.read_text(encoding='utf-8')
+        m = re.search(r'<a class="snnlit-download" href="([^"]+)" download', text)
+        assert m, f'{page.name}: no download link'
+        target = (page.parent / H.unescape(m.group(1))).resolve()
+        assert target.is_file() and target.read_bytes() == nb.read_bytes(), f'{page.name}: {m.group(1)} is not nbs/{rel}'
+        assert 'make lab' in text, f'{page.name}: no instructions to run it'
+
 def test_home_page_is_the_readme(site):
     "The README's text is the home page's text."
     import html as H

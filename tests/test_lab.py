@@ -46,7 +46,7 @@ def lab(tmp_path_factory):
     log = open(tmp / 'jupyterlab.log', 'w')
     proc = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--ServerApp.ip=127.0.0.1',
                              f'--ServerApp.port={port}', '--ServerApp.port_retries=0', f'--IdentityProvider.token={token}',
-                             f'--ServerApp.root_dir={work}',],
+                             f'--ServerApp.root_dir={work}'] + (['--allow-root'] if os.geteuid() == 0 else []),
                             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f'http://127.0.0.1:{port}'
     try:
@@ -129,6 +129,9 @@ def test_tutorial_runs_in_jupyterlab(lab, chrome):
     assert counts == [f'[{i}]:' for i in range(1, CODE_CELLS + 1)], f'cells ran out of order or not at all: {counts}'
     errors = [e for s in state for e in s['errors']]
     assert not errors, f'error output in JupyterLab: {errors}'
+    shots = ROOT / '_build' / 'screenshots'
+    shots.mkdir(parents=True, exist_ok=True)
+    chrome.save_screenshot(str(shots / 'jupyterlab.png'))  # to look at: the tutorial after its first cells
     assert state[-1]['images'] >= 1, f'the plot cell shows no image: {state}'
     print(f'JupyterLab showed {name} in {loaded:.0f} s; its first {CODE_CELLS} code cells ran in '
           f'{time.time() - start - loaded:.0f} s')
