@@ -2,8 +2,11 @@
 
 Builds `_docs/` (tools/docs.py, i.e. `make docs`), serves it on 127.0.0.1 and opens every page in headless
 Chromium: a page per notebook must exist, and no page may log a console error, request a file that is not
-there, show TeX that MathJax did not typeset, show a broken image or link to a page or anchor that does not
-exist. Screenshots of the home page and the surrogate page go to `_docs/_screenshots/`.
+there, show TeX that MathJax did not typeset, raw `$`/`\\(` TeX or backtick-quoted markup in its text, backticks
+inside math, a code block, table or figure wider than its box or the window, a figure rendered below 70 % of
+its width, an API entry without a signature, a broken image, or a link to a page or anchor that does not
+exist; each of these checks is proven once on a defect injected into a page. A screenshot of the top of every
+page goes to `_docs/_screenshots/`. The workflows are checked to build and deploy with these same targets.
 
 Without Chromium and chromedriver (Debian's `chromium` and `chromium-driver`; `make docs-check` installs them)
 the browser tests skip, saying so. These tests run after all the others (tests/_docs_last.py), so that the
@@ -245,7 +248,7 @@ const viewport = document.documentElement.clientWidth;
 const describe = e => (e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '')
   + ': ' + (e.textContent || e.getAttribute('src') || '').trim().slice(0, 60));
 const boxes = 'article pre, article div.highlight, article table, article .table-wrapper, ' +
-              'article div.cell_output a.image-reference, article img';
+              'article div.cell_output a.image-reference, article div.cell_output .snnlit-figure, article img';
 const overflow = [...document.querySelectorAll(boxes)].filter(e => {
   const r = e.getBoundingClientRect();
   if (r.width === 0) return false;

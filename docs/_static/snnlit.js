@@ -6,7 +6,14 @@
   function fit(img) {
     // the size the figure was drawn for: the width attribute of a high-resolution (retina) PNG, else its pixels
     const natural = parseFloat(img.getAttribute('width')) || img.naturalWidth;
-    const box = img.closest('a.image-reference') || img.parentElement;
+    let box = img.closest('a.image-reference');
+    if (!box) {                                           // an image straight in the output: give it a box
+      if (!img.parentElement.classList.contains('snnlit-figure')) {
+        const wrap = document.createElement('div'); wrap.className = 'snnlit-figure';
+        img.parentElement.insertBefore(wrap, img); wrap.appendChild(img);
+      }
+      box = img.parentElement;
+    }
     if (!natural || !box) return;
     box.classList.remove('snnlit-wide'); box.style.width = ''; img.style.width = '';
     const column = box.closest('div.cell_output').getBoundingClientRect();
