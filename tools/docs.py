@@ -259,9 +259,15 @@ def convert(nb, src_rel, site_url, documented=None):
         if opts.get('echo') == 'false': tags.append('remove-input')
         if opts.get('output') == 'false': tags.append('remove-output')
         new_outputs = []
-        for o in outputs:
+        merged = []                                       # a stream, as a terminal receives it: consecutive
+        for o in outputs:                                 # pieces joined before carriage returns are applied
+            if o['output_type'] == 'stream' and merged and merged[-1]['output_type'] == 'stream' and merged[-1]['name'] == o['name']:
+                merged[-1] = {**merged[-1], 'text': merged[-1]['text'] + (''.join(o['text']) if isinstance(o['text'], list) else o['text'])}
+            elif o['output_type'] == 'stream': merged.append({**o, 'text': ''.join(o['text']) if isinstance(o['text'], list) else o['text']})
+            else: merged.append(o)
+        for o in merged:
             if o['output_type'] == 'stream':
-                text = clean_stream(''.join(o['text']) if isinstance(o['text'], list) else o['text'])
+                text = clean_stream(o['text'])
                 if text.strip(): new_outputs.append({**o, 'text': text})
             elif o['output_type'] in ('display_data', 'execute_result'):
                 data = {k: v for k, v in o.get('data', {}).items() if not k.startswith('application/vnd.jupyter.widget')}
