@@ -10,10 +10,10 @@ page goes to `_docs/_screenshots/`. The workflows are checked to build and deplo
 
 Without Chromium and chromedriver (Debian's `chromium` and `chromium-driver`; `make docs-check` installs them)
 the browser tests skip, saying so. These tests run after all the others (tests/_docs_last.py), so that the
-site reuses the notebooks that tests/test_notebooks.py has just executed.
+site reuses the notebooks that tests/test_notebooks.py and tests/test_tutorials_kernel.py have just executed.
 """
 import configparser, functools, http.server, importlib, json, os, re, shutil, subprocess, sys, threading, time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, unquote
 import pytest
 
@@ -107,6 +107,63 @@ def test_ci_runs_the_tested_targets():
     if (ROOT / '.ci' / 'run').exists():
         ci = (ROOT / '.ci' / 'run').read_text()
         for target in wanted: assert _runs_make(ci, target), f'.ci/run does not run `make {target}`'
+
+# ---------------------------------------------------------------------------------------------------------
+# the converter (tools/docs.py), without building the site
+
+def _docs_module():
+    import docs
+    return docs
+
+def test_convert_cell_options_streams_and_math():
+    "Quarto cell options become MyST-NB tags; a kernel's stream pieces show as a terminal shows them; `code` in math."
+    d = _docs_module()
+    _, site_url = d._settings()
+    code = lambda src, outputs=(): {'cell_type': 'code', 'source': src, 'outputs': list(outputs), 'metadata': {}, 'execution_count': 1}
+    nb = {'cells': [{'cell_type': 'markdown', 'source': '$$H \\quad\\text{(`decay_input=True`)}$$', 'metadata': {}},
+                    code('#| code-fold: true\ndef plot_it(): pass'), code('#| echo: false\nx = 1'),
+                    code('train()', [{'output_type': 'stream', 'name': 'stdout', 'text': f'\rbatch {i}/3'} for i in range(1, 4)]
+                                    + [{'output_type': 'stream', 'name': 'stdout', 'text': '\ndone\n'}])],
+          'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}
+    page, out, title = d.convert(nb, Path('06_online.ipynb'), site_url)
+    md = ''.join(c['source'] for c in out['cells'] if c['cell_type'] == 'markdown')
+    assert '\\texttt{decay\\_input=True}' in md and '`' not in md.split('$$')[1]
+    assert 'make lab' in md and '_notebooks/06_online.ipynb' in md
+    tags = [c['metadata'].get('tags', []) for c in out['cells'] if c['cell_type'] == 'code']
+    assert tags[:2] == [['hide-input'], ['remove-input']], tags
+    streams = out['cells'][-1]['outputs']
+    assert len(streams) == 1 and streams[0]['text'] == 'batch 3/3\ndone\n', streams
+
+def test_showdoc_signature_and_parameter_table():
+    "A show_doc section: the signature without docment comments, then the docments in a table where markup renders."
+    d = _docs_module()
+    _, site_url = d._settings()
+    md = ('---\n\n[source](https://github.com/snnlit/snnlit/blob/main/snnlit/tempotron.py#L34){target="_blank"}\n\n'
+          '### psp_kernel\n\n```python\ndef psp_kernel(\n    t:Tensor, # time\n)->Tensor: # $e^{-t/\\tau}$\n```\n\n*The kernel.*')
+    out = d.showdoc_markdown(md, PurePosixPath('tempotron.html'), site_url, {})
+    assert '```python\npsp_kernel(t: Tensor, tau: float, tau_s: float) -> Tensor\n```' in out, out
+    assert '| Parameter | Type | Default | Description |' in out and '| `tau_s` | `float` |' in out
+    assert '**Returns** `Tensor`: $e^{-t/\\tau} - e^{-t/\\tau_s}$' in out, out
+    assert '# time' not in out                             # nbdev's comments are gone from the signature
+
+def test_api_page_has_signatures_and_tables():
+    "Every public name gets an entry with its signature; functions with docments get a parameter table."
+    d = _docs_module()
+    from snnlit._modidx import d as modidx
+    modules = {m.split('.', 1)[1]: (PurePosixPath(m.split('.', 1)[1] + '.html'), m) for m in modidx['syms']}
+    md = d.api_page(modules, {})
+    assert '_checks' not in md.split('\n## ')[0] and '## snnlit._checks' not in md
+    for mod in modidx['syms']:
+        if mod.split('.')[-1].startswith('_'): continue
+        m = importlib.import_module(mod)
+        for name in getattr(m, '__all__', []):
+            anchor = f'<div id="{mod}.{name}" class="api-anchor"></div>'
+            assert anchor in md, f'{mod}.{name} has no entry'
+            entry = md.split(anchor, 1)[1].split('class="api-anchor"', 1)[0]
+            if callable(getattr(m, name)): assert f'```python\n{name}' in entry, f'{mod}.{name}: no signature'
+    entry = md.split('<div id="snnlit.neuron.LIFNode" class="api-anchor"></div>', 1)[1].split('api-anchor', 1)[0]
+    assert '| `tau` | `float` | `2.0` | membrane time constant' in entry, entry[:2000]
+    assert '| `v_threshold` | `float` | `1.0` |' in entry                 # docments inherited from BaseNode
 
 @pytest.fixture(scope='module')
 def site():

@@ -257,6 +257,7 @@ def convert(nb, src_rel, site_url, documented=None):
             continue
         tags = []
         if opts.get('echo') == 'false': tags.append('remove-input')
+        elif opts.get('code-fold') in ('true', 'show'): tags.append('hide-input')   # Quarto's fold: a collapsed source
         if opts.get('output') == 'false': tags.append('remove-output')
         new_outputs = []
         merged = []                                       # a stream, as a terminal receives it: consecutive
