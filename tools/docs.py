@@ -336,6 +336,16 @@ def _default_str(v):
     r = repr(v)
     return r if len(r) <= 40 else r[:37] + '...'
 
+def _value_str(v, width=90):
+    "A module-level constant as a reader wants it: classes and functions by name, long values one item a line."
+    name = lambda x: getattr(x, '__qualname__', None) if (inspect.isclass(x) or inspect.isfunction(x)) else repr(x)
+    if isinstance(v, dict):
+        items = [f'{k!r}: {name(x)}' for k, x in v.items()]
+        one = '{' + ', '.join(items) + '}'
+        return one if len(one) <= width else '{\n' + ''.join(f'    {i},\n' for i in items) + '}'
+    r = repr(v)
+    return r if len(r) <= 400 else r[:397] + '...'
+
 def signature_target(obj):
     "(callable whose signature documents `obj`, parameters to drop, shown name suffix)."
     if _is_autograd_function(obj): return obj.forward, {'ctx'}, '.apply'
@@ -464,7 +474,7 @@ def api_entry(mod, name, obj, page, site_url, documented, explained, anchor):
             lines += [_md_linkify(_own_doc(m), page, site_url, documented), '']
             if not isinstance(m, property): lines.append(params_markdown(f, page, site_url, documented))
     else:
-        lines += ['```python', f'{name}: {type(obj).__name__} = {_default_str(obj)}', '```', '']
+        lines += ['```python', f'{name}: {type(obj).__name__} = {_value_str(obj)}', '```', '']
     return '\n'.join(lines) + '\n'
 
 def api_page(modules, documented):
