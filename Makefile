@@ -40,7 +40,7 @@ test: $(READY)
 # (inductor would reuse C++ headers precompiled for this machine's vector ISA in the first run: build them anew)
 PORTABLE_ENV := MKL_ENABLE_INSTRUCTIONS=SSE4_2 ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 \
                 TORCHINDUCTOR_CPP_CACHE_PRECOMPILE_HEADERS=0
-NOT_NUMERIC := tests/test_docs.py tests/test_sync.py tests/test_wheel.py tests/test_triton_compile.py
+NOT_NUMERIC := tests/test_docs.py tests/test_lab.py tests/test_sync.py tests/test_wheel.py tests/test_triton_compile.py
 test-portable: $(READY)
 	$(PORTABLE_ENV) MPLBACKEND=Agg $(BIN)/python -m pytest $(addprefix --ignore=,$(NOT_NUMERIC))
 
@@ -58,12 +58,18 @@ bench: $(READY)
 # ---- the documentation site, its browser check, and the release artefacts -------------------------------
 # `make docs` builds _docs/ offline: the notebooks executed (reusing the copies `make test` saved), processed
 # by nbdev (show_doc), rendered by Sphinx + MyST-NB (pinned in docs/requirements.txt, with MathJax from PyPI).
-# `make docs-check` installs Chromium from Debian's packages and opens every page (tests/test_docs.py).
+# `make docs-check` installs Chromium from Debian's packages and opens every page (tests/test_docs.py), and a
+# tutorial in JupyterLab (tests/test_lab.py).
 # `make wheel` writes the sdist and the wheel into dist/.
 DOCS_READY := $(VENV)/.snnlit-docs-ready
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: docs docs-check wheel
+.PHONY: docs docs-check wheel lab
+
+# JupyterLab in the project's environment (snnlit installed editable, the reference libraries, the kernel), on
+# the notebooks: the link under each page's title of the site points here
+lab: $(READY)
+	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(DOCS_READY): $(READY) docs/requirements.txt
 	$(BIN)/python -m pip install -r docs/requirements.txt
@@ -80,7 +86,7 @@ docs-check: $(DOCS_READY)
 	  echo "installing chromium and chromium-driver (Debian packages)"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-liberation fonts-dejavu-core; \
 	fi
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests/test_docs.py
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests/test_docs.py tests/test_lab.py
 
 wheel: $(DOCS_READY)
 	rm -rf dist

@@ -41,6 +41,7 @@ html_title = project
 html_short_title = project
 html_static_path = [str(Path(__file__).parent / '_static')]
 html_css_files = ['snnlit.css']
+html_js_files = ['snnlit.js']   # wide figures: room beside the text column instead of shrinking (see the file)
 html_favicon = str(Path(__file__).parent / '_static' / 'snnlit-icon.svg')
 html_copy_source = False
 html_show_sourcelink = False

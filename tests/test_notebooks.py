@@ -1,4 +1,7 @@
-"""Run every notebook under nbs/ as a test, through nbdev's own runner and its test flags.
+"""Run every component notebook under nbs/ as a test, through nbdev's own runner and its test flags.
+
+The tutorials and the home page are run in a real Jupyter kernel instead (tests/test_tutorials_kernel.py), as a
+user runs them; each notebook is executed once.
 
 Each executed notebook, outputs and plots included, is saved under _build/executed/ (tools/nbexec.py) so that
 `make docs` publishes it without executing it again.
@@ -12,7 +15,7 @@ sys.path.insert(0, str(ROOT / 'tools'))
 import nbexec
 
 NBS = nbexec.NBS
-NOTEBOOKS = nbexec.notebooks()
+NOTEBOOKS = [nb for nb in nbexec.notebooks() if not nbexec.in_kernel(nb)]
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[str(p.relative_to(NBS)) for p in NOTEBOOKS])
 def test_notebook(nb):

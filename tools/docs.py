@@ -1,7 +1,8 @@
 """Build the documentation site in `_docs/` from the notebooks (`make docs`), offline.
 
 1. Executed notebooks: the copies that the notebook tests saved under `_build/executed/` (see tools/nbexec.py);
-   a notebook whose sources changed since is executed again here, with the same runner.
+   a notebook whose sources changed since is executed again here, with the same runner (nbdev's for the
+   component notebooks, a Jupyter kernel for the tutorials and the home page).
 2. nbdev processes them into `_proc/`, exactly as `nbdev_proc_nbs` does (its own processors: frontmatter,
    a show_doc section for every exported symbol, links from `name` to its docs, hidden cells removed).
    Quarto, nbdev's renderer, is not needed: only `nbdev_proc_nbs`'s install-Quarto step is skipped.
@@ -11,7 +12,7 @@
    tags. `api.md` lists every public symbol of every module with a link to its section.
 4. Sphinx (docs/conf.py: MyST-NB, the Furo theme, MathJax served from the site) writes `_docs/`.
 """
-import ast, json, os, posixpath, re, shutil, subprocess, sys, time
+import ast, inspect, json, os, posixpath, re, shutil, subprocess, sys, time
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,11 @@ def execute_stale(notebooks, execute=True):
             log(f'{nb.relative_to(ROOT)}: publishing an executed copy made from older sources (--no-exec)')
             reused += 1; continue
         log(f'executing {nb.relative_to(ROOT)} (no executed copy from the tests for its current sources)')
+        if nbexec.in_kernel(nb):                          # tutorials: in a Jupyter kernel, as their tests run them
+            ok, seconds, executed, error = nbexec.run_in_kernel(nb, skip, force)
+            if not ok: sys.exit(f'[docs] {nb.relative_to(ROOT)} failed in a Jupyter kernel:\n{error}\nThe site is not built')
+            nbexec.save_executed_nbformat(nb, executed, key)
+            ran += 1; continue
         ok, seconds, executed = nbexec.run_notebook(nb, skip, force)
         if not ok: sys.exit(f'[docs] {nb.relative_to(ROOT)} failed to run (traceback above): the site is not built')
         nbexec.save_executed(nb, executed, key)
@@ -138,9 +144,15 @@ def fix_text_underscores(md):
 
 _re_math = re.compile(r'\$\$.*?\$\$|\$[^$\n]+\$', flags=re.S)
 
+def _math_code(tex):
+    "A markdown link nbdev made inside math is TeX noise: undone. `code` (a quote mark in TeX) becomes \\texttt{code}."
+    tex = re.sub(r'\[(`[^`\]]+`)\]\([^)\s]+\)', r'\1', tex)
+    return re.sub(r'`([^`$]+)`', lambda m: '\\texttt{' + re.sub(r'([{}])', r'\\\1', m.group(1)) + '}', tex)
+
 def unlink_math(md):
-    "nbdev links every `name` it knows, also inside math, where a markdown link is TeX noise: undo those."
-    return _re_math.sub(lambda m: re.sub(r'\[(`[^`\]]+`)\]\([^)\s]+\)', r'\1', m.group(0)), md)
+    """nbdev links every `name` it knows, also inside math, where a markdown link is TeX noise: undo those; and
+    `code` inside math is typeset as code instead of TeX's quote marks."""
+    return _re_math.sub(lambda m: _math_code(m.group(0)), md)
 
 def docutils_id(text):
     from docutils.nodes import make_id
@@ -149,11 +161,18 @@ def docutils_id(text):
 _re_source = re.compile(r'^\[source\]\((\S+?)\)(\{[^}]*\})?\s*$')
 _re_heading = re.compile(r'^(#{1,6})\s+(.+?)\s*$')
 
-def showdoc_markdown(md):
+_re_src_module = re.compile(r'/blob/[^/]+/(.+?)\.py(?:#|$)')
+
+def showdoc_markdown(md, page=None, site_url=None, documented=None):
     """show_doc's markdown (a Quarto rule, a `[source](url){attrs}` link, `### name`, signature, docstring) as
-    MyST: a section headed `name`, with nbdev's anchor (`name.lower()`) where Sphinx's own id differs."""
-    out, source, heading_done = [], None, False
-    for line in md.strip().splitlines():
+    MyST: a section headed `name`, with nbdev's anchor (`name.lower()`) where Sphinx's own id differs. nbdev
+    writes the signature as Python with the docments as comments, where their markup shows raw; when the
+    object can be found (its module from the source link), the signature is written without them and the
+    docments follow the docstring as a parameter table (name, type, default, description), where they render."""
+    out, source, heading_done, obj, name = [], None, False, None, None
+    lines, i = md.strip().splitlines(), 0
+    while i < len(lines):
+        line = lines[i]; i += 1
         if not out and not heading_done and line.strip() in ('---', ''): continue
         m = _re_source.match(line)
         if m and source is None: source = re.sub(r'#LNone$', '', m.group(1)); continue
@@ -165,8 +184,18 @@ def showdoc_markdown(md):
             if docutils_id(name) != anchor: out.append(f'<div id="{anchor}" class="nbdev-anchor"></div>\n')
             out.append(f'### {name}\n')
             if source: out.append(f'<a class="nbdev-source reference external" href="{source}" target="_blank" rel="noopener">[source]</a>\n')
+            if source and page is not None and (sm := _re_src_module.search(source)):
+                obj = resolve(name, sm.group(1).replace('/', '.'))
             continue
+        if heading_done and obj is not None and line.startswith('```') and not any(l.startswith('```') for l in out):
+            j = next((k for k in range(i, len(lines)) if lines[k].startswith('```')), None)
+            sig = signature_block(obj, name) if j is not None else None
+            if sig:
+                out.append(sig); i = j + 1; continue
         out.append(line)
+    if obj is not None and page is not None:
+        table = params_markdown(obj, page, site_url, documented)
+        if table: out += ['', table]
     return '\n'.join(out).strip() + '\n'
 
 _re_ansi = re.compile(r'\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])')
@@ -224,15 +253,22 @@ def convert(nb, src_rel, site_url, documented=None):
         if opts.get('output') == 'asis':                  # show_doc: its markdown is the page's markdown
             md = ''.join(''.join(o['data']['text/markdown']) if isinstance(o['data']['text/markdown'], list) else o['data']['text/markdown']
                          for o in outputs if 'text/markdown' in o.get('data', {}))
-            if md.strip(): cells.append(_md_cell(fix_text_underscores(unlink_math(fix_links(showdoc_markdown(md), src_rel, page, site_url, documented)))))
+            if md.strip(): cells.append(_md_cell(fix_text_underscores(unlink_math(fix_links(showdoc_markdown(md, page, site_url, documented), src_rel, page, site_url, documented)))))
             continue
         tags = []
         if opts.get('echo') == 'false': tags.append('remove-input')
+        elif opts.get('code-fold') in ('true', 'show'): tags.append('hide-input')   # Quarto's fold: a collapsed source
         if opts.get('output') == 'false': tags.append('remove-output')
         new_outputs = []
-        for o in outputs:
+        merged = []                                       # a stream, as a terminal receives it: consecutive
+        for o in outputs:                                 # pieces joined before carriage returns are applied
+            if o['output_type'] == 'stream' and merged and merged[-1]['output_type'] == 'stream' and merged[-1]['name'] == o['name']:
+                merged[-1] = {**merged[-1], 'text': merged[-1]['text'] + (''.join(o['text']) if isinstance(o['text'], list) else o['text'])}
+            elif o['output_type'] == 'stream': merged.append({**o, 'text': ''.join(o['text']) if isinstance(o['text'], list) else o['text']})
+            else: merged.append(o)
+        for o in merged:
             if o['output_type'] == 'stream':
-                text = clean_stream(''.join(o['text']) if isinstance(o['text'], list) else o['text'])
+                text = clean_stream(o['text'])
                 if text.strip(): new_outputs.append({**o, 'text': text})
             elif o['output_type'] in ('display_data', 'execute_result'):
                 data = {k: v for k, v in o.get('data', {}).items() if not k.startswith('application/vnd.jupyter.widget')}
@@ -246,10 +282,29 @@ def convert(nb, src_rel, site_url, documented=None):
     head = f'# {title}\n'
     if fm.get('description'): head += f'\n{{.description}}\n{fm["description"]}\n'
     cells.insert(0, _md_cell(head))
+    cells.insert(1, _md_cell(run_note(src_rel, page)))
     for i, c in enumerate(cells): c['id'] = f'cell-{i}'
     meta = {'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
             'language_info': {'name': 'python', 'pygments_lexer': 'ipython3'}}
     return page, {'cells': cells, 'metadata': meta, 'nbformat': 4, 'nbformat_minor': 5}, title
+
+NOTEBOOKS_DIR = '_notebooks'   # the site's copies of the notebooks (nbs/, without outputs), for download
+
+def run_note(src_rel, page):
+    "The line under each page's title: download the notebook, and how to run it (`make lab`)."
+    cfg, _ = _settings()
+    rel = PurePosixPath(src_rel.as_posix() if hasattr(src_rel, 'as_posix') else str(src_rel))
+    href = posixpath.relpath(f'{NOTEBOOKS_DIR}/{rel}', page.parent.as_posix() or '.')
+    return (f'{{.snnlit-run}}\n<a class="snnlit-download" href="{href}" download="{rel.name}">Download {rel.name}</a> '
+            f'&nbsp;·&nbsp; **Run it:** in a clone of the [repository]({cfg.git_url}), `make lab` starts JupyterLab in '
+            f"the project's environment; this notebook is `nbs/{rel}`.\n")
+
+def copy_notebooks(dest):
+    "nbs/'s notebooks as they are in the repository (no outputs) under `dest/_notebooks/`, linked from each page."
+    for nb in nbexec.notebooks():
+        target = dest / NOTEBOOKS_DIR / nb.relative_to(NBS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(nb, target)
 
 def write_if_changed(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -260,29 +315,203 @@ def _default_exp(nb_path):
     for cell in json.loads(nb_path.read_text(encoding='utf-8'))['cells']:
         if cell['cell_type'] == 'code' and (m := re.search(r'^#\|\s*default_exp\s+(\S+)', _src(cell), re.M)): return m.group(1)
 
-def api_page(modules):
-    "Markdown of the API index: every name in every module's `__all__`, linked to the section documenting it."
-    import importlib, inspect
-    from snnlit._modidx import d as modidx
+# ---------------------------------------------------------------------------------------------------------
+# API entries, generated from the code: signature, parameter table (type, default, docment), return, docstring
+
+def _empty(v): return v is inspect.Parameter.empty
+
+def _is_autograd_function(obj):
+    import torch
+    return inspect.isclass(obj) and issubclass(obj, torch.autograd.Function)
+
+def _anno_str(a):
+    "A type annotation as a reader writes it: `Tensor`, `float`, `Optional[Tensor]`."
+    if _empty(a) or a is None: return ''
+    if isinstance(a, str): return a
+    if isinstance(a, type) and not getattr(a, '__args__', None): return a.__name__
+    return re.sub(r'\b(typing|torch|collections\.abc|builtins|torch\.nn\.modules\.module)\.', '', inspect.formatannotation(a))
+
+def _default_str(v):
+    if inspect.isclass(v) or inspect.isfunction(v) or inspect.isbuiltin(v): return getattr(v, '__qualname__', repr(v))
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + '...'
+
+def _value_str(v, width=90):
+    "A module-level constant as a reader wants it: classes and functions by name, long values one item a line."
+    name = lambda x: getattr(x, '__qualname__', None) if (inspect.isclass(x) or inspect.isfunction(x)) else repr(x)
+    if isinstance(v, dict):
+        items = [f'{k!r}: {name(x)}' for k, x in v.items()]
+        one = '{' + ', '.join(items) + '}'
+        return one if len(one) <= width else '{\n' + ''.join(f'    {i},\n' for i in items) + '}'
+    r = repr(v)
+    return r if len(r) <= 400 else r[:397] + '...'
+
+def signature_target(obj):
+    "(callable whose signature documents `obj`, parameters to drop, shown name suffix)."
+    if _is_autograd_function(obj): return obj.forward, {'ctx'}, '.apply'
+    if inspect.isclass(obj): return obj, {'self'}, ''
+    return obj, {'self', 'cls'}, ''
+
+def _docments(fn):
+    "fastcore's docments of `fn` (and, for a class, of the same parameters of its base classes' __init__)."
+    from fastcore.docments import docments
+    try: d = {k: dict(v) for k, v in docments(fn, full=True).items()}
+    except Exception: return {}
+    if inspect.isclass(fn):
+        for base in fn.__mro__[1:]:
+            if '__init__' not in base.__dict__ or base.__module__.split('.')[0] != fn.__module__.split('.')[0]: continue
+            try: bd = docments(base, full=True)
+            except Exception: continue
+            for k, v in d.items():
+                if not v.get('docment') and k in bd and bd[k].get('docment'): v['docment'] = bd[k]['docment']
+    return d
+
+def format_signature(name, sig, drop=(), width=90):
+    "`name(a: T = d, *, b=1) -> R`, one parameter per line when longer than `width`."
+    P, parts, star, pos_only = inspect.Parameter, [], False, False
+    params = [p for p in sig.parameters.values() if p.name not in drop]
+    for i, p in enumerate(params):
+        if p.kind == P.VAR_POSITIONAL: star = True
+        if p.kind == P.KEYWORD_ONLY and not star: parts.append('*'); star = True
+        a = _anno_str(p.annotation)
+        s = {P.VAR_POSITIONAL: '*', P.VAR_KEYWORD: '**'}.get(p.kind, '') + p.name
+        if a: s += f': {a}'
+        if not _empty(p.default): s += (' = ' if a else '=') + _default_str(p.default)
+        parts.append(s)
+        if p.kind == P.POSITIONAL_ONLY and (i + 1 == len(params) or params[i + 1].kind != P.POSITIONAL_ONLY): parts.append('/')
+    ret = _anno_str(sig.return_annotation)
+    ret = f' -> {ret}' if ret else ''
+    one = f'{name}({", ".join(parts)}){ret}'
+    if len(one) <= width: return one
+    return f'{name}(\n' + ''.join(f'    {p},\n' for p in parts) + f'){ret}'
+
+def _cell(text): return ' '.join(str(text).split()).replace('|', '\\|')
+
+def _md_linkify(text, page, site_url, documented):
+    "nbdev's links from `name` to its docs (as in show_doc), then as relative page URLs."
+    if not text: return ''
+    try:
+        from nbdev.doclinks import NbdevLookup
+        text = NbdevLookup().linkify(text) or text
+    except Exception: pass
+    return fix_links(text, PurePosixPath(page.name).with_suffix('.ipynb'), page, site_url, documented)
+
+def signature_block(obj, name):
+    "A fenced Python block with the call signature of `obj`, or None where Python has none to give."
+    fn, drop, suffix = signature_target(obj)
+    try: sig = inspect.signature(fn)
+    except (TypeError, ValueError): return None
+    return f'```python\n{format_signature(name + suffix, sig, drop)}\n```\n'
+
+def params_markdown(obj, page, site_url, documented=None):
+    "The parameter table (name, type, default, docment) and the return of `obj`, as MyST markdown."
+    fn, drop, _ = signature_target(obj)
+    try: sig = inspect.signature(fn)
+    except (TypeError, ValueError): return ''
+    docs = _docments(fn)
+    link = lambda t: _md_linkify(t, page, site_url, documented) if t else ''
+    rows = []
+    for p in sig.parameters.values():
+        if p.name in drop: continue
+        star = {inspect.Parameter.VAR_POSITIONAL: '*', inspect.Parameter.VAR_KEYWORD: '**'}.get(p.kind, '')
+        typ = _anno_str(p.annotation) or ('' if _empty(p.default) or p.default is None else type(p.default).__name__)
+        default = '' if _empty(p.default) else f'`{_cell(_default_str(p.default))}`'
+        doc = (docs.get(p.name) or {}).get('docment') or ''
+        rows.append(f'| `{star}{p.name}` | {f"`{_cell(typ)}`" if typ else ""} | {default} | {_cell(link(doc))} |')
+    out = ''
+    if rows and any(not re.fullmatch(r'\| `[^`]*` \|  \|  \|  \|', r) for r in rows):   # a table that says more than the signature
+        out += '{.api-params}\n| Parameter | Type | Default | Description |\n|---|---|---|---|\n' + '\n'.join(rows) + '\n\n'
+    if not inspect.isclass(obj) or _is_autograd_function(obj):
+        ret, rdoc = _anno_str(sig.return_annotation), (docs.get('return') or {}).get('docment') or ''
+        if ret or rdoc:
+            out += '**Returns**' + (f' `{ret}`' if ret else '') + (f': {" ".join(link(rdoc).split())}' if rdoc else '') + '\n\n'
+    return out
+
+def _own_doc(obj):
+    "The docstring written for `obj` itself (a class does not inherit nn.Module's)."
+    doc = obj.__dict__.get('__doc__') if inspect.isclass(obj) else getattr(obj, '__doc__', None)
+    return inspect.cleandoc(doc) if isinstance(doc, str) and doc.strip() else ''
+
+def public_methods(cls):
+    "The documented public methods (and properties) a class defines itself."
+    if not inspect.isclass(cls) or _is_autograd_function(cls): return []
+    return [(k, v) for k, v in cls.__dict__.items() if not k.startswith('_')
+            and (inspect.isfunction(v) or isinstance(v, (property, staticmethod, classmethod))) and _own_doc(v)]
+
+def resolve(qualname_in_module, module):
+    "The object `module.a.b` names, or None."
+    import importlib
+    try: obj = importlib.import_module(module)
+    except Exception: return None
+    for part in qualname_in_module.split('.'):
+        obj = inspect.getattr_static(obj, part, None) if inspect.isclass(obj) else getattr(obj, part, None)
+        if obj is None: return None
+    return obj.__func__ if isinstance(obj, (staticmethod, classmethod)) else obj
+
+def api_entry(mod, name, obj, page, site_url, documented, explained, anchor):
+    "One entry of the API page: heading, kind and links, signature, docstring, parameters, return, methods."
     cfg, _ = _settings()
-    lines = ['# API reference', '',
-             'Every public name of every `snnlit` module (its `__all__`), linked to the section of the notebook that '
-             'documents it, with the first line of its docstring.', '']
-    for mod, (page, title) in modules.items():
+    full = f'{cfg.lib_name}.{mod}.{name}'
+    kind = ('autograd function' if _is_autograd_function(obj) else 'class' if inspect.isclass(obj)
+            else 'function' if callable(obj) else type(obj).__name__)
+    lines = [f'<div id="{anchor}" class="api-anchor"></div>', '', f'### `{name}`', '']
+    home = getattr(obj, '__module__', None)
+    meta = [f'*{kind}*']
+    if explained: meta.append(f'explained in {explained}')
+    if home and home != f'{cfg.lib_name}.{mod}' and home.startswith(cfg.lib_name + '.') and callable(obj):
+        meta.append(f'the same object as `{home}.{name}`')
+    lines += [' · '.join(meta), '']
+    if callable(obj):
+        sig = signature_block(obj, name)
+        if sig: lines.append(sig)
+        doc = _own_doc(obj)
+        if doc: lines += [_md_linkify(doc, page, site_url, documented), '']
+        lines.append(params_markdown(obj, page, site_url, documented))
+        for mname, m in public_methods(obj):
+            f = m.fget if isinstance(m, property) else getattr(m, '__func__', m)
+            lines += [f'**`{name}.{mname}`**' + (' *(property)*' if isinstance(m, property) else ''), '']
+            if not isinstance(m, property) and (sig := signature_block(f, f'{name}.{mname}')): lines.append(sig)
+            lines += [_md_linkify(_own_doc(m), page, site_url, documented), '']
+            if not isinstance(m, property): lines.append(params_markdown(f, page, site_url, documented))
+    else:
+        lines += ['```python', f'{name}: {type(obj).__name__} = {_value_str(obj)}', '```', '']
+    return '\n'.join(lines) + '\n'
+
+def api_page(modules, documented):
+    "Markdown of the API reference: every name in every module's `__all__`, generated from the code."
+    import importlib
+    from snnlit._modidx import d as modidx
+    cfg, site_url = _settings()
+    page = PurePosixPath('api.html')
+    lines = ['# API reference', '', '{.description}',
+             f'Every public name of every `{cfg.lib_name}` module (its `__all__`): the signature, each parameter with '
+             'its type, default and description, what it returns, and a link to the notebook section that explains it.', '']
+    for mod, (mpage, title) in modules.items():
+        if mod.split('.')[-1].startswith('_'): continue   # private modules (snnlit._checks)
         m = importlib.import_module(f'{cfg.lib_name}.{mod}')
+        names = getattr(m, '__all__', [])
+        if not names: continue
         syms = modidx['syms'].get(f'{cfg.lib_name}.{mod}', {})
-        lines += [f'## {cfg.lib_name}.{mod}', '', f'Documented in [{title}]({page.as_posix()}).', '',
-                  '| name | kind | summary |', '|---|---|---|']
-        for name in getattr(m, '__all__', []):
+        lines += [f'## {cfg.lib_name}.{mod}', '', f'Explained in [{title}]({mpage.as_posix()}).', '',
+                  '| name | summary |', '|---|---|']
+        entries = []
+        for name in names:
             obj = getattr(m, name, None)
-            entry = syms.get(f'{cfg.lib_name}.{mod}.{name}')
-            link = entry[0] if entry else page.as_posix()
-            kind = ('class' if inspect.isclass(obj) else 'function' if callable(obj) else type(obj).__name__)
-            doc = (inspect.getdoc(obj) or '').strip().split('\n\n')[0].replace('\n', ' ') if (inspect.isclass(obj) or callable(obj)) else ''
-            if inspect.isclass(obj) and doc == (inspect.getdoc(object) or ''): doc = ''
-            doc = doc.replace('|', '\\|')
-            lines.append(f'| [`{name}`]({link}) | {kind} | {doc} |')
-        lines.append('')
+            anchor = f'{cfg.lib_name}.{mod}.{name}'      # an HTML id: case kept (`atan` and `ATan` differ)
+            doc = _own_doc(obj).split('\n\n')[0] if (inspect.isclass(obj) or callable(obj)) else ''
+            lines.append(f'| [`{name}`](#{anchor}) | {_cell(_md_linkify(doc, page, site_url, documented))} |')
+            home = getattr(obj, '__module__', '') or ''
+            key = f'{home}.{name}' if home.startswith(cfg.lib_name + '.') else f'{cfg.lib_name}.{mod}.{name}'
+            entry = modidx['syms'].get(home, {}).get(key) or syms.get(f'{cfg.lib_name}.{mod}.{name}')
+            explained = None
+            if entry:
+                path, _, frag = entry[0].partition('#')
+                where = next((t for p, t in modules.values() if p.as_posix() == path), title)
+                if frag and frag in documented.get(path, set()): explained = f'[{where} › {name}]({path}#{frag})'
+                else: explained = f'[{where}]({path})'
+            else: explained = f'[{title}]({mpage.as_posix()})'
+            entries.append(api_entry(mod, name, obj, page, site_url, documented, explained, anchor))
+        lines += [''] + entries
     return '\n'.join(lines)
 
 def make_site_sources(notebooks):
@@ -317,7 +546,7 @@ def make_site_sources(notebooks):
     out['cells'].append({**_md_cell(toc), 'id': 'toctree'})
     write_if_changed(dest, json.dumps(out, indent=1, ensure_ascii=False))
     api = SITE / 'api.md'
-    write_if_changed(api, api_page(modules)); written.add(api)
+    write_if_changed(api, api_page(modules, documented)); written.add(api)
     for f in NBS.rglob('*'):                              # images and other files the notebooks refer to
         rel = f.relative_to(NBS)
         if (f.is_file() and f.suffix != '.ipynb' and str(rel) not in NBS_OWN_FILES
@@ -342,6 +571,7 @@ def sphinx():
     tmp = OUT.with_name('_docs.tmp')
     if tmp.exists(): shutil.rmtree(tmp)
     shutil.copytree(HTML, tmp, ignore=shutil.ignore_patterns('.buildinfo*', '.doctrees', '_sources'))
+    copy_notebooks(tmp)
     (tmp / '.nojekyll').touch()                          # GitHub Pages: serve _static/ and _images/ as they are
     if OUT.exists(): shutil.rmtree(OUT)
     tmp.rename(OUT)

@@ -93,3 +93,76 @@ def is_fresh(nb_path, key):
     if not p.exists(): return False
     try: return json.loads(p.read_text(encoding='utf-8'))['metadata'].get('snnlit_executed', {}).get('key') == key
     except (ValueError, KeyError): return False
+
+# ---------------------------------------------------------------------------------------------------------
+# The tutorials (and the home page) run the way a user runs them: in a real Jupyter kernel (nbclient +
+# ipykernel, as JupyterLab and `jupyter nbconvert --execute` do), not in nbdev's in-process shell. What nbdev's
+# runner gives is kept: cells whose test flag is not forced (`#| cuda` without a GPU), `#| eval: false` cells and
+# `nbdev_export()` cells are not run, a `skip_exec` front matter skips the notebook, IN_TEST=1 is set, the
+# working directory is the notebook's folder, and the first error stops the run.
+
+def in_kernel(nb_path):
+    "Is `nb_path` tested (and published) from a run in a real Jupyter kernel? The tutorials and the home page."
+    rel = Path(nb_path).resolve().relative_to(NBS)
+    return rel.parts[0] == 'tutorials' or rel.as_posix() == 'index.ipynb'
+
+SKIP_TAG = 'skip-execution'   # nbclient's own tag for cells it must not run
+
+def kernel_env():
+    "The kernel's environment: the tests' own, with IN_TEST=1 and matplotlib's inline backend (as in JupyterLab)."
+    env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}
+    env['IN_TEST'] = '1'
+    env['PYTHONPATH'] = os.pathsep.join([str(ROOT)] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p])
+    return env
+
+def run_in_kernel(fn, skip_flags=None, force_flags=None, timeout=900):
+    "Execute `fn` in a fresh ipykernel with nbclient: (ok, seconds, nb, error). `nb` is an nbformat notebook."
+    import nbformat
+    from fastcore.foundation import L
+    from fastcore.basics import str2bool
+    from nbdev.process import NBProcessor
+    from nbdev.frontmatter import FrontmatterProc
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    fn = Path(fn)
+    nb = nbformat.read(fn, as_version=4)
+    skip = set(L(skip_flags)) - set(L(force_flags))
+    proc = NBProcessor(fn, procs=FrontmatterProc)
+    for i, cell in enumerate(proc.nb.cells): cell.src_idx_ = i
+    proc.process()
+    if str2bool(getattr(proc.nb, 'frontmatter_', {}).get('skip_exec', False)): return True, 0, nb, None
+    run = set()
+    for cell in proc.nb.cells:
+        if cell.cell_type != 'code' or getattr(cell, 'src_idx_', None) is None: continue
+        direc = getattr(cell, 'directives_', {}) or {}
+        if 'nbdev_export' + '(' in cell.source or direc.get('eval:', [''])[0].lower() == 'false' or skip & direc.keys(): continue
+        run.add(cell.src_idx_)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != 'code': continue
+        cell.outputs, cell.execution_count = [], None
+        tags = [t for t in cell.metadata.get('tags', []) if t != SKIP_TAG]
+        if i not in run: tags.append(SKIP_TAG)
+        if tags: cell.metadata['tags'] = tags
+        else: cell.metadata.pop('tags', None)
+    client = NotebookClient(nb, timeout=timeout, kernel_name='python3', skip_cells_with_tag=SKIP_TAG,
+                            resources={'metadata': {'path': str(fn.parent)}})
+    start, error = time.time(), None
+    try: client.execute(env=kernel_env())
+    except CellExecutionError as e: error = str(e)
+    except Exception as e: error = f'{type(e).__name__}: {e}'
+    for cell in nb.cells:                                 # the notebook as written: no tags added here
+        tags = [t for t in cell.metadata.get('tags', []) if t != SKIP_TAG]
+        if tags: cell.metadata['tags'] = tags
+        else: cell.metadata.pop('tags', None)
+    return error is None, time.time() - start, nb, error
+
+def save_executed_nbformat(nb_path, nb, key):
+    "As save_executed, for a notebook that nbclient executed."
+    import nbformat
+    nb.metadata['snnlit_executed'] = {'key': key}
+    dest = executed_path(nb_path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f'.{dest.name}.{os.getpid()}.tmp')
+    tmp.write_text(nbformat.writes(nb), encoding='utf-8')
+    os.replace(tmp, dest)
+    return dest
