@@ -233,26 +233,27 @@ def test_errors():
     rec = torch.zeros(5, 2, 3)
     labels = torch.tensor([0, 1])
     cases = [
-        (lambda: first_spike_time([[0.]]), TypeError, '`spk_rec` must be a torch.Tensor'),
-        (lambda: first_spike_time(torch.zeros(4, 2, dtype=torch.int32)), TypeError, 'floating-point spike record'),
-        (lambda: first_spike_time(torch.tensor(1.)), ValueError, 'with T >= 1, got ()'),
-        (lambda: multi_spike_time(rec, True), TypeError, '`num_spikes` must be an int, got bool'),
-        (lambda: multi_spike_time(rec, -2), ValueError, '`num_spikes` must be >= 1, got -2'),
+        (lambda: first_spike_time([[0.]]), TypeError, '`spk_rec` must be a floating-point tensor [T, ...], got list [[0.0]]'),
+        (lambda: first_spike_time(torch.zeros(4, 2, dtype=torch.int32)), TypeError, '`spk_rec` must be a floating-point tensor [T, ...], got a torch.int32 tensor of shape (4, 2)'),
+        (lambda: first_spike_time(torch.tensor(1.)), ValueError, '`spk_rec` must be a floating-point tensor [T, ...] with at least 1 dimension, got a 0-d torch.float32 tensor holding 1.0'),
+        (lambda: multi_spike_time(rec, True), TypeError, '`num_spikes` must be an int, got True'),
+        (lambda: multi_spike_time(rec, -2), ValueError, '`num_spikes` must be an int >= 1, got -2'),
         (lambda: first_spike_time(torch.zeros(3000, 1, dtype=torch.float16)), ValueError, 'holds whole numbers exactly only up to 2048'),
-        (lambda: SpikeTime()(torch.zeros(5), torch.tensor(0)), ValueError, '`spk_out` must have shape [T, ..., N]'),
-        (lambda: SpikeTime()(rec, torch.tensor([0, 1, 2])), ValueError, '`targets` must have shape [2]'),
+        (lambda: SpikeTime()(torch.zeros(5), torch.tensor(0)), ValueError, '`spk_out` must be a floating-point tensor [T, ..., N] with at least 2 dimensions'),
+        (lambda: SpikeTime()(rec, torch.tensor([0, 1, 2])), ValueError, '`targets` must be an integer tensor of class indices with shape [...] = (2,), got a torch.int64 tensor of shape (3,)'),
         (lambda: SpikeTime()(rec, torch.tensor([0, -1])), ValueError, 'in [0, 3), got values from -1 to 0'),
-        (lambda: SpikeTime()(rec, [0, 1]), TypeError, '`targets` must be an integer tensor of class labels'),
-        (lambda: SpikeTime(target_is_time=True)(rec, [0, 1]), TypeError, '`targets` must be a tensor of spike times'),
-        (lambda: SpikeTime(target_is_time=True)(rec, torch.tensor([-6., 0, 0])), ValueError, '`targets` must be >= -T = -5'),
-        (lambda: SpikeTime(multi_spike=True), ValueError, '`on_target` must be a non-empty sequence of times'),
-        (lambda: SpikeTime(on_target='0'), TypeError, '`on_target` must be a real number, got str'),
-        (lambda: SpikeTime(target_is_time=1), TypeError, '`target_is_time` must be a bool, got int'),
-        (lambda: SpikeTime(tolerance=None), TypeError, '`tolerance` must be a real number, got NoneType'),
-        (lambda: mse_temporal_loss(weight=[1., 2.]), TypeError, '`weight` must be None or a 1-D floating-point tensor'),
+        (lambda: SpikeTime()(rec, [0, 1]), TypeError, '`targets` must be an integer tensor, got list [0, 1]'),
+        (lambda: SpikeTime(target_is_time=True)(rec, [0, 1]), TypeError, '`targets` must be a real (not complex or bool) tensor of spike times (`target_is_time=True`), got list [0, 1]'),
+        (lambda: SpikeTime(target_is_time=True)(rec, torch.tensor([-6., 0, 0])), ValueError, '`targets` must hold finite spike times >= -T = -5 (negative times count from the end), got values from -6.0 to 0.0'),
+        (lambda: SpikeTime(multi_spike=True), ValueError, '`on_target` must be a non-empty sequence of finite times when `multi_spike=True`, got 0'),
+        (lambda: SpikeTime(on_target='0'), TypeError, '`on_target` must be a finite real number, got \'0\''),
+        (lambda: SpikeTime(target_is_time=1), TypeError, '`target_is_time` must be a bool (True or False), got 1'),
+        (lambda: SpikeTime(tolerance=None), TypeError, '`tolerance` must be a finite real number, got None'),
+        (lambda: mse_temporal_loss(weight=[1., 2.]), TypeError, '`weight` must be a floating-point tensor [N] of class weights, got list [1.0, 2.0]'),
+        (lambda: mse_temporal_loss(weight=torch.ones(4))(rec, labels), ValueError, '`weight` must have one entry per output neuron (class), N=3, got shape (4,)'),
         (lambda: mse_temporal_loss(target_is_time=True, weight=torch.ones(3)), ValueError, '`weight` needs class labels'),
-        (lambda: ce_temporal_loss(inverse=None), ValueError, "`inverse` must be 'negate' or 'reciprocal', got None"),
-        (lambda: ce_temporal_loss(reduction='max'), ValueError, "`reduction` must be 'mean', 'sum' or 'none', got 'max'"),
+        (lambda: ce_temporal_loss(inverse=None), TypeError, "`inverse` must be one of 'negate', 'reciprocal', got None"),
+        (lambda: ce_temporal_loss(reduction='max'), ValueError, "`reduction` must be one of 'mean', 'sum', 'none', got 'max'"),
         (lambda: ce_temporal_loss()(rec, torch.tensor([3, 0])), ValueError, 'in [0, 3), got values from 0 to 3'),
     ]
     for fn, exc, msg in cases:
@@ -361,13 +362,13 @@ def test_compiled_checks_raise_at_run_time():
         good = torch.tensor([0, 3, 1])
         assert torch.equal(fn(rec, good), loss(rec, good))
         for bad in (torch.tensor([0, 4, 1]), torch.tensor([-1, 0, 0])):
-            with pytest.raises(ValueError, match=r'`targets` must hold class labels in \[0, 4\)'): loss(rec, bad)
-            with pytest.raises(RuntimeError, match=r'`targets` must hold class labels in \[0, 4\)'): fn(rec, bad)
+            with pytest.raises(ValueError, match=r'`targets` must hold class indices in \[0, 4\)'): loss(rec, bad)
+            with pytest.raises(RuntimeError, match=r'`targets` must hold class indices in \[0, 4\)'): fn(rec, bad)
     given = mse_temporal_loss(target_is_time=True)
     fn = torch.compile(lambda r, t: given(r, t), fullgraph=True, backend='aot_eager')
     ok = torch.tensor([-10., 2., -1., 9.])
     assert torch.equal(fn(rec, ok), given(rec, ok))
-    with pytest.raises(RuntimeError, match=r'`targets` must be >= -T = -10'): fn(rec, ok - 1)
+    with pytest.raises(RuntimeError, match=r'`targets` must hold finite spike times >= -T = -10'): fn(rec, ok - 1)
 
 
 _W = torch.rand(5, generator=torch.Generator().manual_seed(11), dtype=torch.float64)
