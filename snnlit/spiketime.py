@@ -6,13 +6,13 @@
 __all__ = ['FirstSpike', 'first_spike_time', 'MultiSpike', 'multi_spike_time', 'SpikeTime', 'mse_temporal_loss',
            'ce_temporal_loss']
 
-# %% ../nbs/04_spiketime.ipynb #05a417fd
+# %% ../nbs/04_spiketime.ipynb #1e0cd204
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from ._checks import fail, check_tensor, check_labels, check_real, check_int, check_bool, check_option, check_values
 
-# %% ../nbs/04_spiketime.ipynb #27279e48
+# %% ../nbs/04_spiketime.ipynb #92ce35ae
 _EXACT_INTEGERS = {torch.bfloat16: 256, torch.float16: 2048, torch.float32: 2 ** 24, torch.float64: 2 ** 53}
 
 def _check_record(spk_rec, name='spk_rec', min_dim=1, nonempty=False):
@@ -83,7 +83,7 @@ def _first_spike_steps(mask:Tensor) -> Tensor:
     steps = steps * group + group - within.amax(0)
     return torch.where(best > 0, steps, T - 1)
 
-# %% ../nbs/04_spiketime.ipynb #62106cdc
+# %% ../nbs/04_spiketime.ipynb #c7925cdd
 class FirstSpike(torch.autograd.Function):
     "First-spike step of every neuron of a `[T, ...]` record (`T - 1` if silent), with gradient `-1` at that step."
     generate_vmap_rule = True
@@ -106,13 +106,13 @@ class FirstSpike(torch.autograd.Function):
         grad = _scatter_rows(ctx.rec_shape[0], times.reshape(1, -1).long(), grad_times.reshape(1, -1).neg())
         return grad.view(ctx.rec_shape), None
 
-# %% ../nbs/04_spiketime.ipynb #e00e8f71
+# %% ../nbs/04_spiketime.ipynb #973d3ca3
 def first_spike_time(spk_rec:Tensor # spike record `[T, ...]`, e.g. `[T, B, N]`; a step spikes where it is > 0
                     ) -> Tensor: # `[...]` first-spike step of each neuron (`T - 1` if it never fires), in `spk_rec`'s dtype
     "Time step of each neuron's first spike; backward: $-$grad at that step, 0 elsewhere."
     return _apply(FirstSpike, spk_rec, None)
 
-# %% ../nbs/04_spiketime.ipynb #ec2d66f5
+# %% ../nbs/04_spiketime.ipynb #06c10542
 _LOOP_MAX_SPIKES = 8   # up to this many spikes per neuron (and T <= 255), one round per spike beats the count
 
 def _multi_spike_steps(mask:Tensor, num_spikes:int) -> Tensor:
@@ -163,7 +163,7 @@ def multi_spike_time(spk_rec:Tensor, # spike record `[T, ...]`; a step spikes wh
     "Time steps of the first `num_spikes` spikes of each neuron; backward: $-$grad at each, added where they coincide."
     return _apply(MultiSpike, spk_rec, check_int(num_spikes, 'num_spikes', ge=1), None)   # (an int 0-d tensor becomes an int)
 
-# %% ../nbs/04_spiketime.ipynb #9488c158
+# %% ../nbs/04_spiketime.ipynb #111a4520
 def _as_times(value, name, multi_spike):
     "A target time (a finite real number or 0-d tensor), or with `multi_spike` a non-empty sequence of them, as Python floats."
     if not multi_spike:
@@ -188,7 +188,7 @@ def _wrap_time(t:float, T:int, name:str) -> float:
     if t < -T: raise ValueError(f"`{name}` must be >= -T = {-T} (negative times count from the end), got {t:g}")
     return t + T if t < 0 else t
 
-# %% ../nbs/04_spiketime.ipynb #b05580de
+# %% ../nbs/04_spiketime.ipynb #f002d600
 class SpikeTime(nn.Module):
     "Spike times of a record and target times from labels (or given times), as snntorch's temporal losses use them."
     FirstSpike = FirstSpike
@@ -264,7 +264,7 @@ class SpikeTime(nn.Module):
         return (f'target_is_time={self.target_is_time}, on_target={self.on_target}, off_target={self.off_target}, '
                 f'tolerance={self.tolerance:g}, multi_spike={self.multi_spike}')
 
-# %% ../nbs/04_spiketime.ipynb #8447a42e
+# %% ../nbs/04_spiketime.ipynb #54114a8e
 def _check_weight(weight):
     "None, or a floating-point tensor `[N]` of finite class weights >= 0."
     if weight is None: return
@@ -338,7 +338,7 @@ class mse_temporal_loss(nn.Module):
         loss = loss * _weight_for(self.weight, spk_rec.shape[-1], loss)[targets.to(loss.device).long()].unsqueeze(-1)
         return loss.mean() if self.reduction == 'mean' else loss.sum() if self.reduction == 'sum' else loss
 
-# %% ../nbs/04_spiketime.ipynb #f0eeeb92
+# %% ../nbs/04_spiketime.ipynb #391830df
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits $-\tau$; 'reciprocal': logits $1/(\tau+1)$
