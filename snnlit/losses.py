@@ -6,14 +6,14 @@
 __all__ = ['kernel_dot_product', 'spike_similar_loss', 'temporal_efficient_training_cross_entropy', 'tet_loss', 'SpikeLossBase',
            'ce_rate_loss', 'ce_count_loss', 'ce_max_membrane_loss', 'mse_count_loss', 'mse_membrane_loss']
 
-# %% ../nbs/03_losses.ipynb #4211caa5
+# %% ../nbs/03_losses.ipynb #6d78667f
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from ._checks import (fail, check_tensor, check_labels, check_real, check_int, check_bool, check_option,
                             check_values, check_same_device)
 
-# %% ../nbs/03_losses.ipynb #04c46abe
+# %% ../nbs/03_losses.ipynb #d3286e45
 def _check_number(value, name:str, **bounds):
     "`check_real`, except that a 0-d tensor traced by `torch.compile` is checked by an assertion in the graph."
     # candidate for _checks
@@ -26,7 +26,7 @@ def _check_number(value, name:str, **bounds):
     torch._assert_async(ok, f"`{name}` must be a finite real number{' ' + text if text else ''}")
     return value
 
-# %% ../nbs/03_losses.ipynb #af679659
+# %% ../nbs/03_losses.ipynb #2ecd5450
 def _squared_distances(x:Tensor, y:Tensor) -> Tensor:
     "$\\lVert x_i - y_j\\rVert^2$ `[N, K]` from the differences themselves: never negative, exactly 0 for equal rows."
     low = x.dtype in (torch.float16, torch.bfloat16)   # cdist has no half-precision kernels: work in float32
@@ -52,7 +52,7 @@ def _kernel_params(kernel, args, name='kernel', kernels=tuple(_KERNEL_PARAMS)):
         _check_number(value, pname, **(dict(gt=0) if pname == 'sigma' else {}))
     return args
 
-# %% ../nbs/03_losses.ipynb #6e985608
+# %% ../nbs/03_losses.ipynb #a0a7383f
 def kernel_dot_product(x:Tensor, # [N, M]: N vectors of size M
                        y:Tensor, # [K, M]: K vectors of size M
                        kernel:str='linear', # 'linear', 'polynomial', 'sigmoid' or 'gaussian'
@@ -72,7 +72,7 @@ def kernel_dot_product(x:Tensor, # [N, M]: N vectors of size M
     if kernel == 'polynomial': return xy.pow(args[0]).to(x.dtype)
     return torch.sigmoid(xy * args[0]).to(x.dtype)
 
-# %% ../nbs/03_losses.ipynb #a1f24942
+# %% ../nbs/03_losses.ipynb #91eb1181
 _SIMILAR_KERNELS = ('linear', 'sigmoid', 'gaussian')
 _SIMILAR_LOSSES = {'mse': F.mse_loss, 'l1': F.l1_loss, 'bce': F.binary_cross_entropy}
 
@@ -118,7 +118,7 @@ def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output 
     else: loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
     return loss.to(spikes.dtype) if low else loss
 
-# %% ../nbs/03_losses.ipynb #746e5a59
+# %% ../nbs/03_losses.ipynb #20cf746e
 def _cross_entropy_over_time(x_seq:Tensor, # [T, N, C, *] logits
                              target:Tensor, # [N, *] int64 class indices, the same at every step
                              weight=None, reduction:str='mean') -> Tensor: # 'none': [T, N, *]
@@ -145,7 +145,7 @@ def temporal_efficient_training_cross_entropy(x_seq:Tensor, # [T, N, C, *]: logi
     "The TET loss: the cross-entropy of every time step, averaged over time."
     return _cross_entropy_over_time(x_seq, _check_tet(x_seq, target))
 
-# %% ../nbs/03_losses.ipynb #1df93dac
+# %% ../nbs/03_losses.ipynb #e16099e9
 def tet_loss(x_seq:Tensor, # [T, N, C, *]: logits at every time step
              target:Tensor, # [N, *]: class indices in [0, C)
              lamb:float=1e-3, # λ, the weight of the MSE regulariser, in [0, 1]
@@ -161,7 +161,7 @@ def tet_loss(x_seq:Tensor, # [T, N, C, *]: logits at every time step
     mse = F.mse_loss(x_seq, torch.as_tensor(means, dtype=x_seq.dtype, device=x_seq.device).expand_as(x_seq))
     return (1 - lamb) * tet + lamb * mse
 
-# %% ../nbs/03_losses.ipynb #43decb87
+# %% ../nbs/03_losses.ipynb #13f580d2
 _REDUCTIONS = ('mean', 'sum', 'none')
 
 def _class_weight(weight) -> Tensor:
@@ -232,7 +232,7 @@ class SpikeLossBase:
         if self.population_code: opts.append(f'population_code=True, num_classes={self.num_classes}')
         return f"{type(self).__name__}({', '.join(opts)})"
 
-# %% ../nbs/03_losses.ipynb #501f54c2
+# %% ../nbs/03_losses.ipynb #3f50cabf
 class ce_rate_loss(SpikeLossBase):
     "Cross-entropy of the output spikes at every time step, averaged over time."
     def __init__(self, population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
@@ -246,7 +246,7 @@ class ce_rate_loss(SpikeLossBase):
         if self.reduction == 'none': return loss.mean(0)
         return loss / spk_out.shape[0] if self.reduction == 'sum' else loss
 
-# %% ../nbs/03_losses.ipynb #5c14f412
+# %% ../nbs/03_losses.ipynb #763a449c
 class ce_count_loss(SpikeLossBase):
     "Cross-entropy of the output spike counts."
     def __init__(self, population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
@@ -259,7 +259,7 @@ class ce_count_loss(SpikeLossBase):
         counts = self._class_scores(spk_out.sum(0), C)
         return self._cross_entropy(counts, targets, weight)
 
-# %% ../nbs/03_losses.ipynb #2f774548
+# %% ../nbs/03_losses.ipynb #1bd434b8
 class ce_max_membrane_loss(SpikeLossBase):
     "Cross-entropy of each output's maximum membrane potential over time."
     def __init__(self, reduction:str='mean', weight=None):
@@ -271,7 +271,7 @@ class ce_max_membrane_loss(SpikeLossBase):
         targets, C, weight = self._check(mem_out, targets, 'mem_out')
         return self._cross_entropy(mem_out.max(0).values, targets, weight)
 
-# %% ../nbs/03_losses.ipynb #76e8cc61
+# %% ../nbs/03_losses.ipynb #57fb1f72
 def _one_hot_targets(targets:Tensor, C:int, on:float, off:float, like:Tensor) -> Tensor:
     "`on` at each target class and `off` elsewhere: `[*targets.shape, C]` in `like`'s dtype and device."
     out = torch.full((*targets.shape, C), off, dtype=like.dtype, device=like.device)
@@ -303,7 +303,7 @@ class mse_count_loss(SpikeLossBase):
         per_sample = F.mse_loss(counts, target_counts, reduction='none').mean(-1) / T
         return self._reduce_scaled(per_sample, targets, weight)
 
-# %% ../nbs/03_losses.ipynb #c5e3c709
+# %% ../nbs/03_losses.ipynb #b2a0d44a
 class mse_membrane_loss(SpikeLossBase):
     "Mean squared error between the output membrane and on/off target potentials, averaged over time."
     def __init__(self, time_var_targets:bool=False, # `targets` is `[T, B]`, a label per step
