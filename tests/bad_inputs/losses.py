@@ -179,6 +179,7 @@ for bad in (NAN, INF, -INF):
     CASES.append(err(TETL, f'means={bad}', tetl, xs, ts, 0.1, bad, match='`means` must be a finite real number'))
     CASES.append(err(TETL, f'means={bad} (0-d tensor)', tetl, xs, ts, 0.1, zero_d(bad), match='`means` must be a finite real number'))
 CASES += [
+    ok(TETL, 'lamb an int 0-d tensor holding 0: the TET loss alone', tetl, xs, ts, torch.tensor(0), check=near(torch.tensor(naive_tet(xs, ts)), torch.float32)),
     terr(TETL, 'lamb True', tetl, xs, ts, True, match='`lamb` must be a finite real number, got True'),
     terr(TETL, 'lamb a string', tetl, xs, ts, '0.1', match="`lamb` must be a finite real number, got '0.1'"),
     terr(TETL, 'lamb a 1-D tensor', tetl, xs, ts, torch.tensor([0.1]), match='`lamb` must be a finite real number'),
@@ -211,6 +212,7 @@ CASES += [
     terr(BASE, 'num_classes 2.5', Base, 'mean', None, True, 2.5, match='`num_classes` must be an int, got 2.5'),
     terr(BASE, 'num_classes True', Base, 'mean', None, True, True, match='`num_classes` must be an int, got True'),
     terr(BASE, 'num_classes a float 0-d tensor', Base, 'mean', None, True, zero_d(2.), match='`num_classes` must be an int'),
+    err(BASE, 'weight a 0-d tensor', Base, 'mean', zero_d(1.), match='`weight` must be a real (not complex or bool) tensor [C] of per-class weights with 1 dimension'),
     ok(BASE, 'num_classes an int 0-d tensor', Base, 'mean', None, True, torch.tensor(3), check=attr('num_classes', 3)),
     ok(BASE, 'weight a list', Base, 'sum', [1, 2], check=attr('weight', torch.tensor([1, 2]))),
 ]
@@ -232,6 +234,7 @@ for name, (arg, out) in FAMILY.items():
         terr(target, f'{arg} a list', loss, out.tolist(), ys, match=f'`{arg}` must be a floating-point tensor [T, B, N], got list'),
         err(target, 'T = 0', loss, out[:0], ys, match=f'`{arg}` must be a non-empty tensor [T, B, N]'),
         err(target, 'B = 0', loss, out[:, :0], ys[:0], match=f'`{arg}` must be a non-empty tensor [T, B, N]'),
+        err(target, 'N = 0', loss, out[..., :0], ys, match=f'`{arg}` must be a non-empty tensor [T, B, N]'),
         terr(target, 'targets float', loss, out, ys.float(), match='`targets` must be an integer tensor, got a torch.float32'),
         terr(target, 'targets bool', loss, out, ys > 1, match='`targets` must be an integer tensor, got a torch.bool'),
         terr(target, 'targets a list', loss, out, ys.tolist(), match='`targets` must be an integer tensor, got list'),
