@@ -6,45 +6,27 @@
 __all__ = ['kernel_dot_product', 'spike_similar_loss', 'temporal_efficient_training_cross_entropy', 'tet_loss', 'SpikeLossBase',
            'ce_rate_loss', 'ce_count_loss', 'ce_max_membrane_loss', 'mse_count_loss', 'mse_membrane_loss']
 
-# %% ../nbs/03_losses.ipynb #ae3d0fd2
-from numbers import Real
+# %% ../nbs/03_losses.ipynb #6d78667f
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from ._checks import (fail, check_tensor, check_labels, check_real, check_int, check_bool, check_option,
+                            check_values, check_same_device)
 
-# %% ../nbs/03_losses.ipynb #50b1ed6d
-def _shape(x): return tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+# %% ../nbs/03_losses.ipynb #d3286e45
+def _check_number(value, name:str, **bounds):
+    "`check_real`, except that a 0-d tensor traced by `torch.compile` is checked by an assertion in the graph."
+    # candidate for _checks
+    if not (isinstance(value, Tensor) and torch.compiler.is_compiling()): return check_real(value, name, **bounds)
+    if value.dim() != 0 or value.dtype == torch.bool or value.is_complex():
+        raise TypeError(f"`{name}` must be a finite real number, got a {value.dtype} tensor of shape {tuple(value.shape)}")
+    ok = torch.isfinite(value)
+    for op, bound in bounds.items(): ok = ok & getattr(torch, op)(value, bound)   # gt, ge, lt, le
+    text = ' and '.join(f"{dict(gt='>', ge='>=', lt='<', le='<=')[op]} {b}" for op, b in bounds.items())
+    torch._assert_async(ok, f"`{name}` must be a finite real number{' ' + text if text else ''}")
+    return value
 
-def _check_float(x, name:str, ndim:int=None, # exact number of dimensions, if any
-                 layout:str=''): # the expected layout, for the message, e.g. '[T, B, N]'
-    "Raise unless `x` is a floating-point tensor with `ndim` dimensions, none of them empty."
-    if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}")
-    if ndim is not None and x.dim() != ndim:
-        raise ValueError(f"`{name}` must be a tensor {layout} with {ndim} dimensions, got shape {_shape(x)}")
-    if x.numel() == 0: raise ValueError(f"`{name}` must not be empty, got shape {_shape(x)}")
-
-def _check_labels(labels, name:str, shape:tuple, # the shape `labels` must have
-                  num_classes:int, layout:str='') -> Tensor:
-    "Raise unless `labels` is an integer tensor of `shape` with values in `[0, num_classes)`; return it as int64."
-    if not isinstance(labels, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor of class indices, got {type(labels).__name__}")
-    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(f"`{name}` must be an integer tensor of class indices, got dtype {labels.dtype}")
-    if tuple(labels.shape) != tuple(shape):
-        raise ValueError(f"`{name}` must have shape {layout} = {tuple(shape)}, got {_shape(labels)}")
-    if torch.compiler.is_compiling():
-        # reading the values into Python would break the graph: assert in the graph instead (RuntimeError when run)
-        labels = labels.long()
-        lo, hi = torch.aminmax(labels)
-        torch._assert_async((lo >= 0) & (hi < num_classes),
-                            f"`{name}` must hold class indices in [0, {num_classes}), got values outside that range")
-        return labels
-    lo, hi = torch.stack(torch.aminmax(labels)).tolist()   # one synchronisation on a GPU
-    if lo < 0 or hi >= num_classes:
-        raise ValueError(f"`{name}` must hold class indices in [0, {num_classes}), got values from {lo} to {hi}")
-    return labels.long()
-
-# %% ../nbs/03_losses.ipynb #d100a30c
+# %% ../nbs/03_losses.ipynb #2ecd5450
 def _squared_distances(x:Tensor, y:Tensor) -> Tensor:
     "$\\lVert x_i - y_j\\rVert^2$ `[N, K]` from the differences themselves: never negative, exactly 0 for equal rows."
     low = x.dtype in (torch.float16, torch.bfloat16)   # cdist has no half-precision kernels: work in float32
@@ -57,7 +39,8 @@ def _kernel_list(kernels):
     return ', '.join(f"{k!r}" + (f" ({_KERNEL_PARAMS[k][0]})" if _KERNEL_PARAMS[k] else '') for k in kernels)
 
 def _kernel_params(kernel, args, name='kernel', kernels=tuple(_KERNEL_PARAMS)):
-    "Check `kernel` and its extra arguments; return them."
+    "Check `kernel` and its extra arguments (finite real numbers or 0-d tensors; `sigma > 0`); return them."
+    if not isinstance(kernel, str): fail(name, 'one of ' + _kernel_list(kernels), kernel, TypeError)
     if kernel not in kernels:
         raise ValueError(f"`{name}` must be one of {_kernel_list(kernels)}, got {kernel!r}")
     names = _KERNEL_PARAMS[kernel]
@@ -66,38 +49,30 @@ def _kernel_params(kernel, args, name='kernel', kernels=tuple(_KERNEL_PARAMS)):
         raise ValueError(f"`{name}={kernel!r}` takes {need}, got {len(args)} {tuple(args)}; "
                          f"valid kernels (extra argument): {_kernel_list(kernels)}")
     for pname, value in zip(names, args):
-        if isinstance(value, Tensor) and value.dim() == 0:
-            if torch.compiler.is_compiling():   # as for labels: check a tensor's value in the graph, not in Python
-                if value.is_complex() or value.dtype == torch.bool:
-                    raise TypeError(f"`{pname}` of the {kernel!r} kernel must be a real number, got a {value.dtype} tensor")
-                if pname == 'sigma': torch._assert_async(value > 0, "`sigma` of the 'gaussian' kernel must be > 0")
-                continue
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise TypeError(f"`{pname}` of the {kernel!r} kernel must be a real number, got {type(value).__name__}")
-        if pname == 'sigma' and not value > 0:
-            raise ValueError(f"`sigma` of the 'gaussian' kernel must be > 0, got {value}")
+        _check_number(value, pname, **(dict(gt=0) if pname == 'sigma' else {}))
     return args
 
-# %% ../nbs/03_losses.ipynb #2a3c3b4e
+# %% ../nbs/03_losses.ipynb #a0a7383f
 def kernel_dot_product(x:Tensor, # [N, M]: N vectors of size M
                        y:Tensor, # [K, M]: K vectors of size M
                        kernel:str='linear', # 'linear', 'polynomial', 'sigmoid' or 'gaussian'
                        *args # the kernel's parameter: d, alpha or sigma
                       ) -> Tensor: # [N, K], `ret[i, j]` = κ(x[i], y[j])
     "Inner products of the rows of `x` with the rows of `y` in a kernel space."
-    _check_float(x, 'x', 2, '[N, M]'); _check_float(y, 'y', 2, '[K, M]')
+    check_tensor(x, 'x', dtype='float', ndim=2, nonempty=True, layout='[N, M]')
+    check_tensor(y, 'y', dtype='float', ndim=2, nonempty=True, layout='[K, M]')
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"`x` [N, M] and `y` [K, M] must have the same M, got shapes {_shape(x)} and {_shape(y)}")
+        raise ValueError(f"`x` [N, M] and `y` [K, M] must have the same M, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
     if x.dtype != y.dtype: raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype} and {y.dtype}")
+    check_same_device({'x': x, 'y': y})
     args = _kernel_params(kernel, args)
-    if kernel == 'gaussian': return torch.exp(_squared_distances(x, y) / (-2 * args[0] * args[0]))
+    if kernel == 'gaussian': return torch.exp(_squared_distances(x, y) / (-2 * args[0] * args[0])).to(x.dtype)
     xy = x @ y.T
     if kernel == 'linear': return xy
-    if kernel == 'polynomial': return xy.pow(args[0])
-    return torch.sigmoid(xy * args[0])
+    if kernel == 'polynomial': return xy.pow(args[0]).to(x.dtype)
+    return torch.sigmoid(xy * args[0]).to(x.dtype)
 
-# %% ../nbs/03_losses.ipynb #a156903b
+# %% ../nbs/03_losses.ipynb #91eb1181
 _SIMILAR_KERNELS = ('linear', 'sigmoid', 'gaussian')
 _SIMILAR_LOSSES = {'mse': F.mse_loss, 'l1': F.l1_loss, 'bce': F.binary_cross_entropy}
 
@@ -110,6 +85,9 @@ def _similarity_loss(s:Tensor, labels:Tensor, kernel_type:str, loss_type:str, ar
     sim_p = sim_p.clamp(0, 1) if loss_type == 'bce' else sim_p.clamp_max(1)
     labels = labels.to(s.dtype)
     sim = (labels @ labels.T).clamp_max(1)
+    if loss_type == 'bce':   # F.binary_cross_entropy refuses NaN (a RuntimeError; a device assert on CUDA): NaN in, NaN out
+        nan = sim_p.isnan()
+        return torch.where(nan.any(), torch.nan, F.binary_cross_entropy(sim_p.masked_fill(nan, 0.5), sim))
     return _SIMILAR_LOSSES[loss_type](sim_p, sim)
 
 def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output spikes of N samples
@@ -119,14 +97,15 @@ def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output 
                        *args # the kernel's parameter: alpha for 'sigmoid', sigma for 'gaussian'
                       ) -> Tensor: # scalar
     "Spike-train similarity loss: samples that share a label should fire alike."
-    _check_float(spikes, 'spikes')
-    if spikes.dim() < 2: raise ValueError(f"`spikes` must be a tensor [N, M, T] (at least 2 dimensions), got shape {_shape(spikes)}")
-    if not isinstance(labels, Tensor): raise TypeError(f"`labels` must be a torch.Tensor [N, C], got {type(labels).__name__}")
+    check_tensor(spikes, 'spikes', dtype='float', min_ndim=2, nonempty=True, layout='[N, M, T]')
+    check_tensor(labels, 'labels', dtype=None if isinstance(labels, Tensor) and labels.dtype == torch.bool else 'real', layout='[N, C]')
     if labels.dim() != 2 or labels.shape[0] != spikes.shape[0]:
-        raise ValueError(f"`labels` must be a tensor [N, C] with N = {spikes.shape[0]} rows like `spikes`, got shape {_shape(labels)}")
-    if loss_type not in _SIMILAR_LOSSES:
-        raise ValueError(f"`loss_type` must be one of {tuple(_SIMILAR_LOSSES)}, got {loss_type!r}")
+        fail('labels', f"a tensor [N, C] with N = {spikes.shape[0]} rows like `spikes`", labels)
+    check_same_device({'spikes': spikes, 'labels': labels})
+    check_option(loss_type, 'loss_type', tuple(_SIMILAR_LOSSES))
     _kernel_params(kernel_type, args, 'kernel_type', _SIMILAR_KERNELS)
+    if labels.dtype != torch.bool:   # one-hot or multi-hot: anything else makes a "similarity" outside [0, 1]
+        check_values(labels, 'labels', ge=0, le=1, expected='one-hot or multi-hot values in [0, 1]')
     # in half precision the 1e-8 underflows and the BCE gradient at a similarity of exactly 1 is 0/0:
     # compute in float32, as autocast does for losses, and return the input's dtype
     low = spikes.dtype in (torch.float16, torch.bfloat16)
@@ -139,7 +118,7 @@ def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output 
     else: loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
     return loss.to(spikes.dtype) if low else loss
 
-# %% ../nbs/03_losses.ipynb #de337212
+# %% ../nbs/03_losses.ipynb #20cf746e
 def _cross_entropy_over_time(x_seq:Tensor, # [T, N, C, *] logits
                              target:Tensor, # [N, *] int64 class indices, the same at every step
                              weight=None, reduction:str='mean') -> Tensor: # 'none': [T, N, *]
@@ -154,10 +133,11 @@ def _cross_entropy_over_time(x_seq:Tensor, # [T, N, C, *] logits
     return loss.unflatten(0, (T, -1)) if reduction == 'none' else loss
 
 def _check_tet(x_seq, target):
-    _check_float(x_seq, 'x_seq')
-    if x_seq.dim() < 3: raise ValueError(f"`x_seq` must be a tensor [T, N, C, *] with at least 3 dimensions, got shape {_shape(x_seq)}")
+    check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=3, nonempty=True, layout='[T, N, C, *]')
     T, N, C, *rest = x_seq.shape
-    return _check_labels(target, 'target', (N, *rest), C, '[N, *]')
+    target = check_labels(target, 'target', (N, *rest), C, '[N, *]')
+    check_same_device({'x_seq': x_seq, 'target': target})
+    return target
 
 def temporal_efficient_training_cross_entropy(x_seq:Tensor, # [T, N, C, *]: logits at every time step
                                               target:Tensor # [N, *]: class indices in [0, C)
@@ -165,28 +145,31 @@ def temporal_efficient_training_cross_entropy(x_seq:Tensor, # [T, N, C, *]: logi
     "The TET loss: the cross-entropy of every time step, averaged over time."
     return _cross_entropy_over_time(x_seq, _check_tet(x_seq, target))
 
-# %% ../nbs/03_losses.ipynb #2ad6863a
+# %% ../nbs/03_losses.ipynb #e16099e9
 def tet_loss(x_seq:Tensor, # [T, N, C, *]: logits at every time step
              target:Tensor, # [N, *]: class indices in [0, C)
              lamb:float=1e-3, # λ, the weight of the MSE regulariser, in [0, 1]
              means:float=1.0 # φ, the value the regulariser pulls every output towards
             ) -> Tensor: # scalar
     "The full TET objective $(1-\\lambda)\\,\\mathcal L_{TET} + \\lambda\\,\\mathrm{MSE}(X, \\phi)$."
-    for name, value in (('lamb', lamb), ('means', means)):
-        if isinstance(value, bool) or not isinstance(value, Real): raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    if not 0 <= lamb <= 1: raise ValueError(f"`lamb` must be in [0, 1], got {lamb}")
+    _check_number(lamb, 'lamb', ge=0, le=1); _check_number(means, 'means')
     tet = temporal_efficient_training_cross_entropy(x_seq, target)
-    if lamb == 0: return tet
-    mse = F.mse_loss(x_seq, x_seq.new_tensor(means).expand_as(x_seq))
+    if isinstance(lamb, Tensor):
+        if not torch.compiler.is_compiling(): lamb = lamb.item()   # checked above; a Python number keeps x_seq's dtype
+        else: lamb = lamb.to(x_seq.dtype)
+    if isinstance(lamb, (int, float)) and lamb == 0: return tet
+    mse = F.mse_loss(x_seq, torch.as_tensor(means, dtype=x_seq.dtype, device=x_seq.device).expand_as(x_seq))
     return (1 - lamb) * tet + lamb * mse
 
-# %% ../nbs/03_losses.ipynb #aa868f87
+# %% ../nbs/03_losses.ipynb #13f580d2
 _REDUCTIONS = ('mean', 'sum', 'none')
 
-def _check_option(value, name, kind):
-    if kind == 'bool' and not isinstance(value, bool): raise TypeError(f"`{name}` must be a bool, got {type(value).__name__}")
-    if kind == 'real' and (isinstance(value, bool) or not isinstance(value, Real)):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
+def _class_weight(weight) -> Tensor:
+    "`weight` (a tensor or a sequence) as a tensor `[C]` of finite weights >= 0."
+    if isinstance(weight, (list, tuple)): weight = torch.as_tensor(weight)
+    check_tensor(weight, 'weight', dtype='real', ndim=1, nonempty=True, layout='[C] of per-class weights')
+    top = torch.finfo(weight.dtype).max if weight.is_floating_point() else None
+    return check_values(weight, 'weight', ge=0, le=top, expected='finite per-class weights >= 0')
 
 class SpikeLossBase:
     "Shared options of the snntorch-style losses: `reduction`, `weight` and the population code."
@@ -194,17 +177,12 @@ class SpikeLossBase:
                  weight=None, # per-class weights `[C]`, or `None`
                  population_code:bool=False, # sum the outputs over `num_classes` equal groups
                  num_classes:int=False): # number of classes when `population_code=True`
-        if reduction not in _REDUCTIONS: raise ValueError(f"`reduction` must be one of {_REDUCTIONS}, got {reduction!r}")
-        if weight is not None:
-            weight = torch.as_tensor(weight)
-            if weight.dim() != 1: raise ValueError(f"`weight` must be a tensor [C] of per-class weights, got shape {_shape(weight)}")
-            if weight.is_complex() or weight.dtype == torch.bool: raise TypeError(f"`weight` must be real, got dtype {weight.dtype}")
-        _check_option(population_code, 'population_code', 'bool')
-        if population_code:
-            if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-                raise ValueError(f"`num_classes` must be a positive int when `population_code=True`, got {num_classes!r}")
-        elif num_classes not in (False, None) and (isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1):
-            raise ValueError(f"`num_classes` must be a positive int or False, got {num_classes!r}")
+        check_option(reduction, 'reduction', _REDUCTIONS)
+        if weight is not None: weight = _class_weight(weight)
+        check_bool(population_code, 'population_code')
+        if num_classes is False or num_classes is None:   # snntorch's default, False: as many classes as outputs
+            if population_code: fail('num_classes', 'an int >= 1 when `population_code=True`', num_classes)
+        else: num_classes = check_int(num_classes, 'num_classes', ge=1)
         self.reduction, self.weight = reduction, weight
         self.population_code, self.num_classes = population_code, num_classes
         self.__name__ = type(self).__name__
@@ -228,14 +206,16 @@ class SpikeLossBase:
         "The class weights on `x`'s device and in its dtype, checked against `C` classes."
         if self.weight is None: return None
         if self.weight.shape[0] != C:
-            raise ValueError(f"`weight` must have one entry per class, C={C}, got shape {_shape(self.weight)}")
+            raise ValueError(f"`weight` must have one entry per class, C={C}, got shape {tuple(self.weight.shape)}")
         return self.weight.to(device=x.device, dtype=x.dtype)
 
     def _check(self, out:Tensor, targets:Tensor, name:str):
         "Check `out [T, B, N]` and `targets [B]`; return (targets as int64, C, class weights)."
-        _check_float(out, name, 3, '[T, B, N]')
+        check_tensor(out, name, dtype='float', ndim=3, nonempty=True, layout='[T, B, N]')
         C = self._num_classes(out.shape[-1])
-        return _check_labels(targets, 'targets', out.shape[1:2], C, '[B]'), C, self._weight(out, C)
+        targets = check_labels(targets, 'targets', out.shape[1:2], C, '[B]')
+        check_same_device({name: out, 'targets': targets})
+        return targets, C, self._weight(out, C)
 
     def _cross_entropy(self, logits:Tensor, targets:Tensor, weight) -> Tensor:
         "`nn.CrossEntropyLoss` on `logits [B, C]`."
@@ -252,7 +232,7 @@ class SpikeLossBase:
         if self.population_code: opts.append(f'population_code=True, num_classes={self.num_classes}')
         return f"{type(self).__name__}({', '.join(opts)})"
 
-# %% ../nbs/03_losses.ipynb #3691608b
+# %% ../nbs/03_losses.ipynb #3f50cabf
 class ce_rate_loss(SpikeLossBase):
     "Cross-entropy of the output spikes at every time step, averaged over time."
     def __init__(self, population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
@@ -266,7 +246,7 @@ class ce_rate_loss(SpikeLossBase):
         if self.reduction == 'none': return loss.mean(0)
         return loss / spk_out.shape[0] if self.reduction == 'sum' else loss
 
-# %% ../nbs/03_losses.ipynb #acdf1240
+# %% ../nbs/03_losses.ipynb #763a449c
 class ce_count_loss(SpikeLossBase):
     "Cross-entropy of the output spike counts."
     def __init__(self, population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
@@ -279,7 +259,7 @@ class ce_count_loss(SpikeLossBase):
         counts = self._class_scores(spk_out.sum(0), C)
         return self._cross_entropy(counts, targets, weight)
 
-# %% ../nbs/03_losses.ipynb #53088e5b
+# %% ../nbs/03_losses.ipynb #1bd434b8
 class ce_max_membrane_loss(SpikeLossBase):
     "Cross-entropy of each output's maximum membrane potential over time."
     def __init__(self, reduction:str='mean', weight=None):
@@ -291,7 +271,7 @@ class ce_max_membrane_loss(SpikeLossBase):
         targets, C, weight = self._check(mem_out, targets, 'mem_out')
         return self._cross_entropy(mem_out.max(0).values, targets, weight)
 
-# %% ../nbs/03_losses.ipynb #296fd63c
+# %% ../nbs/03_losses.ipynb #57fb1f72
 def _one_hot_targets(targets:Tensor, C:int, on:float, off:float, like:Tensor) -> Tensor:
     "`on` at each target class and `off` elsewhere: `[*targets.shape, C]` in `like`'s dtype and device."
     out = torch.full((*targets.shape, C), off, dtype=like.dtype, device=like.device)
@@ -303,8 +283,9 @@ class mse_count_loss(SpikeLossBase):
                  incorrect_rate:float=0, # firing rate asked of the others
                  population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
         super().__init__(reduction, weight, population_code, num_classes)
-        _check_option(correct_rate, 'correct_rate', 'real'); _check_option(incorrect_rate, 'incorrect_rate', 'real')
-        self.correct_rate, self.incorrect_rate = correct_rate, incorrect_rate
+        # a firing rate (a fraction of the T steps) is >= 0; above 1 it asks for more spikes than steps, as snntorch allows
+        self.correct_rate = float(check_real(correct_rate, 'correct_rate', ge=0))
+        self.incorrect_rate = float(check_real(incorrect_rate, 'incorrect_rate', ge=0))
 
     def __call__(self, spk_out:Tensor, # [T, B, N] output spikes
                  targets:Tensor # [B] class indices
@@ -322,7 +303,7 @@ class mse_count_loss(SpikeLossBase):
         per_sample = F.mse_loss(counts, target_counts, reduction='none').mean(-1) / T
         return self._reduce_scaled(per_sample, targets, weight)
 
-# %% ../nbs/03_losses.ipynb #657374ec
+# %% ../nbs/03_losses.ipynb #b2a0d44a
 class mse_membrane_loss(SpikeLossBase):
     "Mean squared error between the output membrane and on/off target potentials, averaged over time."
     def __init__(self, time_var_targets:bool=False, # `targets` is `[T, B]`, a label per step
@@ -330,18 +311,18 @@ class mse_membrane_loss(SpikeLossBase):
                  off_target:float=0, # potential asked of the others
                  reduction:str='mean', weight=None):
         super().__init__(reduction, weight)
-        _check_option(time_var_targets, 'time_var_targets', 'bool')
-        _check_option(on_target, 'on_target', 'real'); _check_option(off_target, 'off_target', 'real')
-        self.time_var_targets, self.on_target, self.off_target = time_var_targets, on_target, off_target
+        self.time_var_targets = check_bool(time_var_targets, 'time_var_targets')
+        self.on_target, self.off_target = float(check_real(on_target, 'on_target')), float(check_real(off_target, 'off_target'))
 
     def __call__(self, mem_out:Tensor, # [T, B, N] output membrane potentials
                  targets:Tensor # [B] class indices, or [T, B] with `time_var_targets=True`
                 ) -> Tensor:
-        _check_float(mem_out, 'mem_out', 3, '[T, B, N]')
+        check_tensor(mem_out, 'mem_out', dtype='float', ndim=3, nonempty=True, layout='[T, B, N]')
         T, B, N = mem_out.shape
         C = self._num_classes(N)
-        if self.time_var_targets: targets = _check_labels(targets, 'targets', (T, B), C, '[T, B] (time_var_targets=True)')
-        else: targets = _check_labels(targets, 'targets', (B,), C, '[B]')
+        if self.time_var_targets: targets = check_labels(targets, 'targets', (T, B), C, '[T, B] (time_var_targets=True)')
+        else: targets = check_labels(targets, 'targets', (B,), C, '[B]')
+        check_same_device({'mem_out': mem_out, 'targets': targets})
         weight = self._weight(mem_out, C)
         target_mem = _one_hot_targets(targets, C, self.on_target, self.off_target, mem_out).expand_as(mem_out)
         if weight is None and self.reduction != 'none':

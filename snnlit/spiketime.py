@@ -6,24 +6,20 @@
 __all__ = ['FirstSpike', 'first_spike_time', 'MultiSpike', 'multi_spike_time', 'SpikeTime', 'mse_temporal_loss',
            'ce_temporal_loss']
 
-# %% ../nbs/04_spiketime.ipynb #4e608d50
-from numbers import Integral, Real
+# %% ../nbs/04_spiketime.ipynb #1e0cd204
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
+from ._checks import fail, check_tensor, check_labels, check_real, check_int, check_bool, check_option, check_values
 
-# %% ../nbs/04_spiketime.ipynb #aa97a4ce
+# %% ../nbs/04_spiketime.ipynb #92ce35ae
 _EXACT_INTEGERS = {torch.bfloat16: 256, torch.float16: 2048, torch.float32: 2 ** 24, torch.float64: 2 ** 53}
 
-def _check_record(spk_rec, name='spk_rec', min_dim=1):
-    "Validate a spike record `[T, ...]` whose time steps must be exact in its own dtype."
-    if not isinstance(spk_rec, Tensor):
-        raise TypeError(f"`{name}` must be a torch.Tensor [T, ...], got {type(spk_rec).__name__}")
-    if not spk_rec.is_floating_point():
-        raise TypeError(f"`{name}` must be a floating-point spike record, got dtype {spk_rec.dtype}")
-    if spk_rec.dim() < min_dim or spk_rec.shape[0] < 1:
-        dims = '[T, ...]' if min_dim == 1 else '[T, ..., N]'
-        raise ValueError(f"`{name}` must have shape {dims} with T >= 1, got {tuple(spk_rec.shape)}")
+def _check_record(spk_rec, name='spk_rec', min_dim=1, nonempty=False):
+    "Validate a spike record `[T, ...]` (T >= 1) whose time steps must be exact in its own dtype."
+    layout = '[T, ...]' if min_dim == 1 else '[T, ..., N]'
+    check_tensor(spk_rec, name, dtype='float', min_ndim=min_dim, nonempty=nonempty, layout=layout)
+    if spk_rec.shape[0] < 1: fail(name, f"a spike record {layout} with T >= 1", spk_rec)
     T = spk_rec.shape[0]
     if T - 1 > _EXACT_INTEGERS.get(spk_rec.dtype, 2 ** 24):
         raise ValueError(f"`{name}` has T={T} steps but {spk_rec.dtype} holds whole numbers exactly only up to "
@@ -35,6 +31,10 @@ def _batched(t:Tensor) -> bool:
         if torch._C._functorch.is_batchedtensor(t): return True
         t = torch._C._functorch.get_unwrapped(t)
     return False
+
+def _batched_outside_compile(t:Tensor) -> bool:
+    "`_batched(t)`, False while `torch.compile` traces (dynamo cannot call the functorch queries)."
+    return isinstance(t, Tensor) and not torch.compiler.is_compiling() and _batched(t)
 
 def _values_readable(t:Tensor) -> bool:
     "Whether Python may read `t`'s values: not while `torch.compile` traces, nor for a tensor batched by `vmap`."
@@ -83,7 +83,7 @@ def _first_spike_steps(mask:Tensor) -> Tensor:
     steps = steps * group + group - within.amax(0)
     return torch.where(best > 0, steps, T - 1)
 
-# %% ../nbs/04_spiketime.ipynb #7da9dfc8
+# %% ../nbs/04_spiketime.ipynb #c7925cdd
 class FirstSpike(torch.autograd.Function):
     "First-spike step of every neuron of a `[T, ...]` record (`T - 1` if silent), with gradient `-1` at that step."
     generate_vmap_rule = True
@@ -106,18 +106,13 @@ class FirstSpike(torch.autograd.Function):
         grad = _scatter_rows(ctx.rec_shape[0], times.reshape(1, -1).long(), grad_times.reshape(1, -1).neg())
         return grad.view(ctx.rec_shape), None
 
-# %% ../nbs/04_spiketime.ipynb #bbe6a75b
+# %% ../nbs/04_spiketime.ipynb #973d3ca3
 def first_spike_time(spk_rec:Tensor # spike record `[T, ...]`, e.g. `[T, B, N]`; a step spikes where it is > 0
                     ) -> Tensor: # `[...]` first-spike step of each neuron (`T - 1` if it never fires), in `spk_rec`'s dtype
     "Time step of each neuron's first spike; backward: $-$grad at that step, 0 elsewhere."
     return _apply(FirstSpike, spk_rec, None)
 
-# %% ../nbs/04_spiketime.ipynb #50ff05f2
-def _check_num_spikes(num_spikes):
-    if isinstance(num_spikes, bool) or not isinstance(num_spikes, Integral):
-        raise TypeError(f"`num_spikes` must be an int, got {type(num_spikes).__name__}")
-    if num_spikes < 1: raise ValueError(f"`num_spikes` must be >= 1, got {num_spikes}")
-
+# %% ../nbs/04_spiketime.ipynb #06c10542
 _LOOP_MAX_SPIKES = 8   # up to this many spikes per neuron (and T <= 255), one round per spike beats the count
 
 def _multi_spike_steps(mask:Tensor, num_spikes:int) -> Tensor:
@@ -145,7 +140,7 @@ class MultiSpike(torch.autograd.Function):
     @staticmethod
     def forward(spk_rec, num_spikes, device=None):
         _check_record(spk_rec)
-        _check_num_spikes(num_spikes)
+        num_spikes = check_int(num_spikes, 'num_spikes', ge=1)
         T = spk_rec.shape[0]
         steps = _multi_spike_steps(_spike_mask(spk_rec.reshape(T, -1)), num_spikes)
         return steps.to(spk_rec.dtype).view(num_spikes, *spk_rec.shape[1:])
@@ -166,51 +161,34 @@ def multi_spike_time(spk_rec:Tensor, # spike record `[T, ...]`; a step spikes wh
                      num_spikes:int # F, how many spikes to extract per neuron
                     ) -> Tensor: # `[F, ...]` step of each neuron's f-th spike (`T - 1` if it has fewer)
     "Time steps of the first `num_spikes` spikes of each neuron; backward: $-$grad at each, added where they coincide."
-    return _apply(MultiSpike, spk_rec, num_spikes, None)
+    return _apply(MultiSpike, spk_rec, check_int(num_spikes, 'num_spikes', ge=1), None)   # (an int 0-d tensor becomes an int)
 
-# %% ../nbs/04_spiketime.ipynb #6f21df95
-def _check_flag(value, name):
-    if not isinstance(value, bool): raise TypeError(f"`{name}` must be a bool, got {type(value).__name__}")
-
-def _check_real(value, name, minimum=None):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    if minimum is not None and not value >= minimum: raise ValueError(f"`{name}` must be >= {minimum}, got {value}")
-
+# %% ../nbs/04_spiketime.ipynb #111a4520
 def _as_times(value, name, multi_spike):
-    "A target time, or with `multi_spike` a tuple of them, as Python floats."
+    "A target time (a finite real number or 0-d tensor), or with `multi_spike` a non-empty sequence of them, as Python floats."
     if not multi_spike:
-        if isinstance(value, (list, tuple, Tensor)) and not (isinstance(value, Tensor) and value.dim() == 0):
-            raise TypeError(f"`{name}` must be a real number (pass a sequence with `multi_spike=True`), got {type(value).__name__}")
-        value = value.item() if isinstance(value, Tensor) else value
-        _check_real(value, name)
-        return float(value)
-    if isinstance(value, Tensor): value = value.tolist() if value.dim() == 1 else value
+        if isinstance(value, (list, tuple)) or (isinstance(value, Tensor) and value.dim() != 0):
+            fail(name, 'a finite real number (pass a sequence with `multi_spike=True`)', value, TypeError)
+        return float(check_real(value, name))
+    if isinstance(value, Tensor) and value.dim() == 1 and not value.is_complex(): value = list(value.unbind())
     if not isinstance(value, (list, tuple)) or len(value) == 0:
-        raise ValueError(f"`{name}` must be a non-empty sequence of times when `multi_spike=True`, got {value!r}")
-    for v in value: _check_real(v, name)
-    return tuple(float(v) for v in value)
+        fail(name, 'a non-empty sequence of finite times when `multi_spike=True`', value)
+    return tuple(float(check_real(v, name)) for v in value)
 
-def _check_labels(labels, spk_out, name='targets'):
-    "Class labels `[...]` for a record `[T, ..., N]`."
-    batch, N = spk_out.shape[1:-1], spk_out.shape[-1]
-    if not isinstance(labels, Tensor) or labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(f"`{name}` must be an integer tensor of class labels with shape {list(batch)}, "
-                        f"got {getattr(labels, 'dtype', type(labels).__name__)}")
-    if labels.shape != batch:
-        raise ValueError(f"`{name}` must have shape {list(batch)} (one label per sample of the record {list(spk_out.shape)}), got {list(labels.shape)}")
-    if not labels.numel(): return
-    if torch.compiler.is_compiling():   # no Python read in a graph: the check runs in it, a RuntimeError on bad labels
-        torch._assert_async(((labels >= 0) & (labels < N)).all(), f"`{name}` must hold class labels in [0, {N})")
-    elif _values_readable(labels):      # (labels batched by vmap: out-of-range ones fail in scatter_/cross_entropy)
-        lo, hi = (int(v) for v in labels.aminmax())
-        if lo < 0 or hi >= N: raise ValueError(f"`{name}` must hold class labels in [0, {N}), got values from {lo} to {hi}")
+def _check_class_labels(labels, spk_out, name='targets'):
+    "Class labels `[...]` for a record `[T, ..., N]`, in [0, N)."
+    shape, N = tuple(spk_out.shape[1:-1]), spk_out.shape[-1]
+    if not _batched_outside_compile(labels): return check_labels(labels, name, shape, N, '[...]')   # (in-graph range check under compile)
+    # labels batched by vmap cannot be read: out-of-range ones fail in the indexing of scatter/cross_entropy
+    check_tensor(labels, name, dtype='int')
+    if tuple(labels.shape) != shape: fail(name, f"an integer tensor of class indices with shape [...] = {shape}", labels)
+    return labels.long()
 
 def _wrap_time(t:float, T:int, name:str) -> float:
     if t < -T: raise ValueError(f"`{name}` must be >= -T = {-T} (negative times count from the end), got {t:g}")
     return t + T if t < 0 else t
 
-# %% ../nbs/04_spiketime.ipynb #94934712
+# %% ../nbs/04_spiketime.ipynb #f002d600
 class SpikeTime(nn.Module):
     "Spike times of a record and target times from labels (or given times), as snntorch's temporal losses use them."
     FirstSpike = FirstSpike
@@ -222,8 +200,8 @@ class SpikeTime(nn.Module):
                  tolerance:float=0, # spike times closer than this to their target count as on target
                  multi_spike:bool=False): # targets for the first F spikes of each neuron
         super().__init__()
-        _check_flag(target_is_time, 'target_is_time'); _check_flag(multi_spike, 'multi_spike')
-        _check_real(tolerance, 'tolerance', minimum=0)
+        check_bool(target_is_time, 'target_is_time'); check_bool(multi_spike, 'multi_spike')
+        check_real(tolerance, 'tolerance', ge=0)
         self.target_is_time, self.tolerance, self.multi_spike = target_is_time, float(tolerance), multi_spike
         if target_is_time:   # the targets are given times: `on_target`/`off_target` are not used
             self.on_target, self.off_target = on_target, off_target
@@ -235,9 +213,10 @@ class SpikeTime(nn.Module):
 
     def labels_to_spike_times(self, labels:Tensor, spk_out:Tensor) -> Tensor:
         "Target times `[..., N]` (`[F, ..., N]` with `multi_spike`) for class `labels` `[...]`."
-        _check_labels(labels, spk_out)
+        _check_record(spk_out, 'spk_out', min_dim=2)
+        labels = _check_class_labels(labels, spk_out)
         T, N = spk_out.shape[0], spk_out.shape[-1]
-        labels = labels.to(spk_out.device).long().unsqueeze(-1)             # [..., 1]
+        labels = labels.to(spk_out.device).unsqueeze(-1)                    # [..., 1]
         if not self.multi_spike:
             times = torch.full(labels.shape[:-1] + (N,), _wrap_time(self.off_target, T, 'off_target'),
                                dtype=spk_out.dtype, device=spk_out.device)
@@ -249,8 +228,7 @@ class SpikeTime(nn.Module):
         return times.scatter(-1, labels.expand(len(on), *labels.shape), on.view(lead).expand(len(on), *labels.shape))
 
     def _given_times(self, targets, spk_out):
-        if not isinstance(targets, Tensor):
-            raise TypeError(f"`targets` must be a tensor of spike times when `target_is_time=True`, got {type(targets).__name__}")
+        check_tensor(targets, 'targets', dtype='real', layout='of spike times (`target_is_time=True`)')
         T = spk_out.shape[0]
         shape = spk_out.shape[1:]
         if self.multi_spike:
@@ -260,10 +238,9 @@ class SpikeTime(nn.Module):
                 targets = targets.reshape(targets.shape[:1] + (1,) * (len(shape) - targets.dim()) + targets.shape[1:])
         try: times = targets.to(device=spk_out.device, dtype=spk_out.dtype).broadcast_to(shape)
         except RuntimeError: raise ValueError(f"`targets` of shape {list(targets.shape)} do not broadcast to the spike times {list(shape)}") from None
-        if times.numel() and torch.compiler.is_compiling():
-            torch._assert_async((times < -T).any().logical_not(), f"`targets` must be >= -T = {-T} (negative times count from the end)")
-        elif times.numel() and _values_readable(times) and times.min() < -T:
-            raise ValueError(f"`targets` must be >= -T = {-T} (negative times count from the end), got {times.min().item():g}")
+        if not _batched_outside_compile(times):   # (an assertion in the graph under torch.compile; not checkable under vmap)
+            check_values(times, 'targets', ge=-T, le=torch.finfo(times.dtype).max,
+                         expected=f"finite spike times >= -T = {-T} (negative times count from the end)")
         return torch.where(times < 0, times + T, times)  # a new tensor: the caller's is left alone
 
     def target_times(self, spk_out:Tensor, targets:Tensor) -> Tensor:
@@ -287,15 +264,18 @@ class SpikeTime(nn.Module):
         return (f'target_is_time={self.target_is_time}, on_target={self.on_target}, off_target={self.off_target}, '
                 f'tolerance={self.tolerance:g}, multi_spike={self.multi_spike}')
 
-# %% ../nbs/04_spiketime.ipynb #701cb20c
-def _check_reduction(reduction):
-    if reduction not in ('mean', 'sum', 'none'):
-        raise ValueError(f"`reduction` must be 'mean', 'sum' or 'none', got {reduction!r}")
-
+# %% ../nbs/04_spiketime.ipynb #54114a8e
 def _check_weight(weight):
-    if weight is not None and (not isinstance(weight, Tensor) or weight.dim() != 1 or not weight.is_floating_point()):
-        raise TypeError(f"`weight` must be None or a 1-D floating-point tensor [N] of class weights, got "
-                        f"{getattr(weight, 'shape', type(weight).__name__)}")
+    "None, or a floating-point tensor `[N]` of finite class weights >= 0."
+    if weight is None: return
+    check_tensor(weight, 'weight', dtype='float', ndim=1, nonempty=True, layout='[N] of class weights')
+    check_values(weight, 'weight', ge=0, le=torch.finfo(weight.dtype).max, expected='finite class weights >= 0')
+
+def _weight_for(weight, N:int, like:Tensor):
+    "The class weights in `like`'s dtype and device, checked against the `N` output neurons."
+    if weight.shape[0] != N:
+        raise ValueError(f"`weight` must have one entry per output neuron (class), N={N}, got shape {tuple(weight.shape)}")
+    return weight.to(device=like.device, dtype=like.dtype)
 
 class _FirstSpikeMSE(torch.autograd.Function):
     "First-spike times and their mean (or summed) squared error in one node; backward scatters $-\\partial L/\\partial\\tau$ straight into the record."
@@ -334,7 +314,7 @@ class mse_temporal_loss(nn.Module):
                  reduction:str='mean', # 'mean', 'sum' or 'none'
                  weight:Tensor=None): # `[N]` class weights; sample b counts `weight[label_b]` times
         super().__init__()
-        _check_reduction(reduction); _check_weight(weight)
+        check_option(reduction, 'reduction', ('mean', 'sum', 'none')); _check_weight(weight)
         if weight is not None and target_is_time: raise ValueError("`weight` needs class labels: it cannot be used with `target_is_time=True`")
         self.spk_time_fn = SpikeTime(target_is_time, on_target, off_target, tolerance, multi_spike)
         self.reduction = reduction
@@ -345,6 +325,7 @@ class mse_temporal_loss(nn.Module):
                 targets:Tensor # labels `[...]`, or times with `target_is_time`
                ) -> Tensor:
         st = self.spk_time_fn
+        _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         if not (st.tolerance or st.multi_spike) and self.weight is None and self.reduction != 'none':
             target_time = st.target_times(spk_rec, targets)
             if target_time.numel() and not target_time.requires_grad:
@@ -354,19 +335,18 @@ class mse_temporal_loss(nn.Module):
         # dividing before squaring keeps float16 finite: (T - 1)^2 overflows it from T = 257
         if self.weight is None: return F.mse_loss(spk_time / T, target_time / T, reduction=self.reduction)
         loss = F.mse_loss(spk_time / T, target_time / T, reduction='none')
-        loss = loss * self.weight.to(loss.dtype)[targets].unsqueeze(-1)
+        loss = loss * _weight_for(self.weight, spk_rec.shape[-1], loss)[targets.to(loss.device).long()].unsqueeze(-1)
         return loss.mean() if self.reduction == 'mean' else loss.sum() if self.reduction == 'sum' else loss
 
-# %% ../nbs/04_spiketime.ipynb #3df57c38
+# %% ../nbs/04_spiketime.ipynb #391830df
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits $-\tau$; 'reciprocal': logits $1/(\tau+1)$
                  reduction:str='mean', # 'mean', 'sum' or 'none', as in `F.cross_entropy`
                  weight:Tensor=None): # `[N]` class weights, as in `F.cross_entropy`
         super().__init__()
-        if inverse not in ('negate', 'reciprocal'):
-            raise ValueError(f"`inverse` must be 'negate' or 'reciprocal', got {inverse!r}")
-        _check_reduction(reduction); _check_weight(weight)
+        check_option(inverse, 'inverse', ('negate', 'reciprocal'))
+        check_option(reduction, 'reduction', ('mean', 'sum', 'none')); _check_weight(weight)
         self.inverse, self.reduction = inverse, reduction
         self.register_buffer('weight', weight)
         self.__name__ = 'ce_temporal_loss'
@@ -374,10 +354,10 @@ class ce_temporal_loss(nn.Module):
     def forward(self, spk_rec:Tensor, # output spike record `[T, ..., N]`
                 targets:Tensor # class labels `[...]`
                ) -> Tensor:
-        _check_record(spk_rec, 'spk_rec', min_dim=2)
-        _check_labels(targets, spk_rec)
+        _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
+        targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)
         times = first_spike_time(spk_rec)
         logits = -times if self.inverse == 'negate' else 1 / (times + 1)
         if logits.dim() > 2: logits = logits.movedim(-1, 1)   # cross_entropy wants classes in dim 1
-        weight = None if self.weight is None else self.weight.to(logits.dtype)
-        return F.cross_entropy(logits, targets.long(), weight=weight, reduction=self.reduction)
+        weight = None if self.weight is None else _weight_for(self.weight, spk_rec.shape[-1], logits)
+        return F.cross_entropy(logits, targets, weight=weight, reduction=self.reduction)
