@@ -19,10 +19,6 @@ from snnlit import losses as L, spiketime as S, online as O, surrogate as sl
 from snnlit.demo import SpikingMLP
 from snnlit.neuron import IFNode, LIFNode
 
-# torch 2.13's inductor writes C++ that uses at::vec but leaves its header out when ATen runs without a vector
-# ISA (ATEN_CPU_CAPABILITY=default, the code path `make test-portable` uses): the kernel does not compile there
-needs_vectorised_inductor = pytest.mark.skipif(os.environ.get('ATEN_CPU_CAPABILITY') == 'default',
-                                               reason="inductor's CPU code does not compile with ATEN_CPU_CAPABILITY=default (torch 2.13)")
 
 COMPILE = dict(backend='aot_eager')   # dynamo + AOTAutograd, where graph breaks surface, without C++ codegen
 SURROGATES = [sl.PiecewiseQuadratic, sl.PiecewiseExp, sl.Sigmoid, sl.SoftSign, sl.ATan, sl.NonzeroSignLogAbs, sl.Erf,
@@ -164,7 +160,6 @@ def test_online_networks_compile_fullgraph(kind):
         return sum(F.cross_entropy(net(x), torch.arange(B) % 3) for x in x_seq)
     _compare_run(make, run, torch.rand(T, B, N, dtype=torch.float64, generator=torch.Generator().manual_seed(2)) * 2)
 
-@needs_vectorised_inductor
 def test_inductor_surrogate_forward_backward():
     "The default (inductor) backend generates and runs a kernel for a surrogate's forward and backward."
     torch._dynamo.reset()

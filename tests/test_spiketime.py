@@ -8,10 +8,6 @@ from snnlit.spiketime import (first_spike_time, multi_spike_time, SpikeTime, Fir
 
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 
-# torch 2.13's inductor writes C++ that uses at::vec but leaves its header out when ATen runs without a vector
-# ISA (ATEN_CPU_CAPABILITY=default, the code path `make test-portable` uses): the kernel does not compile there
-needs_vectorised_inductor = pytest.mark.skipif(os.environ.get('ATEN_CPU_CAPABILITY') == 'default',
-                                               reason="inductor's CPU code does not compile with ATEN_CPU_CAPABILITY=default (torch 2.13)")
 
 
 def naive_times(rec, num_spikes=1):
@@ -329,7 +325,6 @@ def _value_and_grad(fn, rec):
     return out.detach(), g
 
 
-@needs_vectorised_inductor
 def test_inside_torch_compile():
     "One graph (fullgraph) with the default inductor backend: the times exactly (whole numbers), the losses and gradients to rounding."
     torch._dynamo.reset()
