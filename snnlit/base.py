@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['StepModule', 'MemoryModule']
 
-# %% ../nbs/01_base.ipynb #5e289f6f
+# %% ../nbs/01_base.ipynb #ead764e3
 import copy
 import torch
 from torch import nn, Tensor
 from ._checks import check_tensor, describe
 
-# %% ../nbs/01_base.ipynb #7ba29b18
+# %% ../nbs/01_base.ipynb #88ed1609
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -26,7 +26,7 @@ class StepModule:
             raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, got {describe(value)}")
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #5596ea38
+# %% ../nbs/01_base.ipynb #1bd02297
 class MemoryModule(nn.Module, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):

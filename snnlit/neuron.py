@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #40a9a38f
+# %% ../nbs/01_neuron.ipynb #3013de4e
 import importlib.util, math, weakref
 from typing import Callable, NamedTuple, Optional
 import torch
@@ -15,7 +15,7 @@ from .base import StepModule, MemoryModule
 from ._checks import check_real, check_bool, check_callable, check_tensor, describe, fail
 from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
 
-# %% ../nbs/01_neuron.ipynb #37df4e39
+# %% ../nbs/01_neuron.ipynb #145f5b43
 def _hyper(value, name, allow_none=False) -> Optional[float]:
     "A hyper-parameter given as a number or a 0-d tensor: checked (finite, not NaN) and read once, as a float."
     if allow_none and value is None: return None
@@ -163,13 +163,13 @@ class BaseNode(MemoryModule):
         return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
                 f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #abf9e212
+# %% ../nbs/01_neuron.ipynb #2c31ca16
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #ed4e28a4
+# %% ../nbs/01_neuron.ipynb #aa631deb
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
@@ -190,7 +190,7 @@ class LIFNode(BaseNode):
 
     def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #f6cf2d32
+# %% ../nbs/01_neuron.ipynb #9cf6fb7f
 class _FusedConfig(NamedTuple):
     "What the fused kernel needs to know about a neuron, read once per call."
     charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
@@ -223,7 +223,7 @@ def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
                         type(sf).primitive_function if sf.training and not sf.spiking else None,
                         tuple(getattr(sf, k) for k in sf._param_names), sf.training)
 
-# %% ../nbs/01_neuron.ipynb #ee3b94f9
+# %% ../nbs/01_neuron.ipynb #17e83a25
 def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
     "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
@@ -266,7 +266,7 @@ def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None)
         v = out
     return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
 
-# %% ../nbs/01_neuron.ipynb #1dfd9fa4
+# %% ../nbs/01_neuron.ipynb #ce26ec05
 _FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
 _FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
 
@@ -351,15 +351,19 @@ def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes
 
-# %% ../nbs/01_neuron.ipynb #7507d59e
-def _check_seq(x_seq, name='x_seq'):
-    if not isinstance(x_seq, Tensor) or x_seq.dim() < 2:
-        raise ValueError(f"`{name}` must be a tensor [T, B, ...] with at least 2 dimensions, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")
+# %% ../nbs/01_neuron.ipynb #0ef4c17a
+def _check_seq(x_seq, name='x_seq'): return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
 
-def seq_fold_forward(modules, x_seq:Tensor) -> Tensor:
+def seq_fold_forward(modules, # stateless layers, or any callable taking and returning a batch `[N, ...]`
+                     x_seq:Tensor # `[T, B, ...]`
+                    ) -> Tensor: # `[T, B, ...]`, the trailing dimensions those of the modules' output
     "Run stateless `modules` on `x_seq` `[T, B, ...]` by folding T into the batch."
+    check_callable(modules, 'modules')
     _check_seq(x_seq)
     y = modules(x_seq.flatten(0, 1))
+    if not isinstance(y, Tensor) or y.dim() < 1 or y.shape[0] != x_seq.shape[0] * x_seq.shape[1]:
+        raise ValueError(f"`modules` must return a tensor [T*B, ...] with T*B = {x_seq.shape[0] * x_seq.shape[1]} "
+                         f"(the folded batch), got {describe(y)}")
     return y.unflatten(0, x_seq.shape[:2])
 
 class SeqToANNContainer(nn.Sequential):
@@ -370,13 +374,16 @@ class StepModeContainer(nn.Sequential, StepModule):
     "Wrap single-step `modules` so that they also run on `[T, B, ...]` sequences."
     def __init__(self, stateful:bool, # the wrapped modules have memory: loop over time
                  *modules, step_mode:str='s'):
+        check_bool(stateful, 'stateful')   # a forgotten flag would make the first module `stateful`
         super().__init__(*modules)
-        self.stateful, self.step_mode = bool(stateful), step_mode
+        self.stateful, self.step_mode = stateful, step_mode
 
     def forward(self, x:Tensor) -> Tensor:
         if self.step_mode == 's': return super().forward(x)
         if self.stateful:
-            _check_seq(x)
+            _check_seq(x, 'x')
+            if x.shape[0] == 0:   # a loop of no steps cannot know the modules' output shape
+                raise ValueError(f"`x` must hold at least one time step (T >= 1) for a stateful StepModeContainer, got shape {tuple(x.shape)}")
             return torch.stack([super(StepModeContainer, self).forward(x_t) for x_t in x])
         return seq_fold_forward(super().forward, x)
 
