@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #3013de4e
+# %% ../nbs/01_neuron.ipynb #a2ff13ad
 import importlib.util, math, weakref
 from typing import Callable, NamedTuple, Optional
 import torch
@@ -15,7 +15,7 @@ from .base import StepModule, MemoryModule
 from ._checks import check_real, check_bool, check_callable, check_tensor, describe, fail
 from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
 
-# %% ../nbs/01_neuron.ipynb #145f5b43
+# %% ../nbs/01_neuron.ipynb #3e8e1b33
 def _hyper(value, name, allow_none=False) -> Optional[float]:
     "A hyper-parameter given as a number or a 0-d tensor: checked (finite, not NaN) and read once, as a float."
     if allow_none and value is None: return None
@@ -163,13 +163,13 @@ class BaseNode(MemoryModule):
         return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
                 f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #2c31ca16
+# %% ../nbs/01_neuron.ipynb #c2722af0
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #aa631deb
+# %% ../nbs/01_neuron.ipynb #4767f1b3
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
@@ -190,7 +190,7 @@ class LIFNode(BaseNode):
 
     def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #9cf6fb7f
+# %% ../nbs/01_neuron.ipynb #dd089629
 class _FusedConfig(NamedTuple):
     "What the fused kernel needs to know about a neuron, read once per call."
     charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
@@ -223,7 +223,7 @@ def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
                         type(sf).primitive_function if sf.training and not sf.spiking else None,
                         tuple(getattr(sf, k) for k in sf._param_names), sf.training)
 
-# %% ../nbs/01_neuron.ipynb #17e83a25
+# %% ../nbs/01_neuron.ipynb #a8d94139
 def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
     "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
@@ -266,7 +266,7 @@ def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None)
         v = out
     return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
 
-# %% ../nbs/01_neuron.ipynb #ce26ec05
+# %% ../nbs/01_neuron.ipynb #597b568d
 _FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
 _FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
 
@@ -351,7 +351,7 @@ def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes
 
-# %% ../nbs/01_neuron.ipynb #0ef4c17a
+# %% ../nbs/01_neuron.ipynb #c3f716cf
 def _check_seq(x_seq, name='x_seq'): return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
 
 def seq_fold_forward(modules, # stateless layers, or any callable taking and returning a batch `[N, ...]`

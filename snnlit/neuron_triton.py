@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['triton_available', 'triton_multi_step']
 
-# %% ../nbs/01_neuron_triton.ipynb #f5324b65
+# %% ../nbs/01_neuron_triton.ipynb #83e223c0
 import importlib.util, math, os, types
 import torch
 from torch import Tensor
@@ -14,14 +14,14 @@ from . import surrogate
 from .neuron import BaseNode, _FusedConfig, _fused_config, _fused_multi_step
 from ._checks import check_tensor, fail
 
-# %% ../nbs/01_neuron_triton.ipynb #97b8d9ea
+# %% ../nbs/01_neuron_triton.ipynb #2c9e82e6
 def triton_available() -> bool:
     "Is the `triton` package installed (without importing it)?"
     return importlib.util.find_spec('triton') is not None
 
 def _interpreting() -> bool: return os.environ.get('TRITON_INTERPRET', '0') == '1'
 
-# %% ../nbs/01_neuron_triton.ipynb #e43b99bd
+# %% ../nbs/01_neuron_triton.ipynb #3178645c
 if triton_available():
     import triton
     import triton.language as tl
@@ -105,7 +105,8 @@ if triton_available():
             else:
                 if THROUGH_RESET: d = 1.0 - spike + tl.where(h == float('inf'), 0.0, (v_reset - h) * sg)   # H = +inf resets: no reset gradient
                 else: d = 1.0 - spike
-            h_bar = d * v_bar
+            if HAS_GVF or HAS_GVSEQ: h_bar = d * v_bar
+            else: h_bar = tl.where(i > 0, d * v_bar, 0.0)       # nothing reaches V[T-1]: no d * 0 (NaN at H = -inf), as autograd
             if SPIKE_GRAD:
                 if HAS_GS: h_bar += sg * tl.load(gs_ptr, mask=mask, other=0).to(ct)
             tl.store(gx_ptr, (k_x * h_bar).to(st), mask=mask)
@@ -113,7 +114,7 @@ if triton_available():
             h_ptr -= numel; sg_ptr -= numel; gs_ptr -= numel; gvseq_ptr -= numel; gx_ptr -= numel
         tl.store(gv0_ptr + offs, carry.to(st), mask=mask)
 
-# %% ../nbs/01_neuron_triton.ipynb #0a66ba45
+# %% ../nbs/01_neuron_triton.ipynb #86f8b073
 _BLOCK = 1024   # neurons per program on the GPU: 4 warps of 256-element rows
 
 def _interpreted(kernel):
@@ -137,7 +138,7 @@ def _launch(kernel, numel:int, device:torch.device, *args, **constexprs):
                          "CPU, or set TRITON_INTERPRET=1 to run the kernels in Triton's interpreter)")
     k[(triton.cdiv(numel, block),)](*args, **constexprs, BLOCK=block)
 
-# %% ../nbs/01_neuron_triton.ipynb #9f4ed4fb
+# %% ../nbs/01_neuron_triton.ipynb #5e20e39e
 _KERNEL_SURROGATES = {1: 'Sigmoid', 2: 'ATan'}
 
 def _surrogate_id(cfg:_FusedConfig) -> int:

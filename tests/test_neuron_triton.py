@@ -171,3 +171,27 @@ def test_compile_traces_the_reference_loop():
         outs.append((s.detach(), xg.grad))
     assert torch.equal(outs[0][0], outs[1][0])
     torch.testing.assert_close(outs[1][1], outs[0][1], rtol=1e-12, atol=1e-12)
+
+@pytest.mark.parametrize('v_reset', [0.0, None])
+def test_non_finite_input_matches_fused(v_reset):
+    "±inf and NaN inputs: the reference's spikes and membranes (a spike from +inf resets), the fused backend's gradients."
+    import math
+    x_seq = torch.rand(5, 2, 3, generator=torch.Generator().manual_seed(stable_seed('triton nonfinite', v_reset)), dtype=torch.float64) * 2
+    x_seq[1, 0, 0], x_seq[2, 1, 1], x_seq[3, 0, 2] = math.inf, -math.inf, math.nan
+    outs = []
+    for backend in ('torch', 'fused', 'triton'):
+        n = LIFNode(step_mode='m', store_v_seq=True, backend=backend, v_reset=v_reset)
+        xg = (x_seq.to(DEVICE) if backend == 'triton' else x_seq).clone().requires_grad_()
+        s = n(xg); s.sum().backward()
+        outs.append(cpu((s.detach(), n.v_seq.detach(), xg.grad)))
+    for other in outs[1:]:
+        assert torch.equal(outs[0][0], other[0])
+        assert torch.equal(outs[0][1].isnan(), other[1].isnan()) and torch.equal(outs[0][1].nan_to_num(), other[1].nan_to_num())
+    torch.testing.assert_close(outs[2][2], outs[1][2], equal_nan=True)
+
+def test_backward_through_finished_sequence_names_reset_net():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), LIFNode(step_mode='m', backend='triton')).to(DEVICE)
+    x1, x2 = torch.rand(5, 2, 3, device=DEVICE), torch.rand(5, 2, 3, device=DEVICE)
+    net(x1).sum().backward()
+    with pytest.raises(RuntimeError, match=r"call `snnlit.functional.reset_net\(net\)` between sequences"):
+        net(x2)
