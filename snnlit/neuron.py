@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #a2ff13ad
+# %% ../nbs/01_neuron.ipynb #bffe6f4e
 import importlib.util, math, weakref
 from typing import Callable, NamedTuple, Optional
 import torch
@@ -15,11 +15,21 @@ from .base import StepModule, MemoryModule
 from ._checks import check_real, check_bool, check_callable, check_tensor, describe, fail
 from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
 
-# %% ../nbs/01_neuron.ipynb #3e8e1b33
+# %% ../nbs/01_neuron.ipynb #4c5861cf
 def _hyper(value, name, allow_none=False) -> Optional[float]:
     "A hyper-parameter given as a number or a 0-d tensor: checked (finite, not NaN) and read once, as a float."
     if allow_none and value is None: return None
     return float(check_real(value, name, allow_none=allow_none))
+
+_SAVED_ATTRIBUTES = {}
+
+def _saved_attributes(node) -> tuple:
+    "The attributes through which an autograd node reads its saved values (reading one raises once they are freed)."
+    kind = type(node)
+    if kind not in _SAVED_ATTRIBUTES:
+        _SAVED_ATTRIBUTES[kind] = (('saved_tensors',) if isinstance(node, torch.autograd.function.BackwardCFunction)
+                                   else tuple(a for a in dir(node) if a.startswith('_saved_')))
+    return _SAVED_ATTRIBUTES[kind]
 
 _NODE_DYNAMICS = ('neuronal_fire', 'neuronal_reset', 'single_step_forward', 'multi_step_forward')
 
@@ -102,7 +112,7 @@ class BaseNode(MemoryModule):
         self.neuronal_charge(x)
         spike = self.neuronal_fire()
         self.neuronal_reset(spike)
-        self._remember_graph(spike, carried or not self.detach_reset)
+        self._remember_graph(spike, carried or not self.detach_reset)   # a first step's spike: v's graph need not reach it
         return spike
 
     def multi_step_forward(self, x_seq:Tensor # input currents `[T, B, ...]`
@@ -131,9 +141,14 @@ class BaseNode(MemoryModule):
 
     # stateful misuse: backpropagating into a sequence whose graph an earlier backward pass has freed
     def _remember_graph(self, out:Tensor, reaches_v:bool):
-        "Keep a weak reference to the node that made `out`, which any backward through this step frees, if `v`'s graph reaches it."
+        "Keep a reference to the node that made `out`, whose saved values any backward through this step frees."
         node = None if torch.compiler.is_compiling() or not reaches_v else out.grad_fn
-        self._spent = weakref.ref(node) if isinstance(node, torch.autograd.function.BackwardCFunction) else None
+        if node is None or not _saved_attributes(node): self._spent = None
+        # a node that `v`'s graph holds: a weak reference where the node type has them; the spike's node with
+        # `detach_reset` (which `v`'s graph does not hold) or a built-in node: a strong one, dropped by reset/detach
+        elif (self.detach_reset and out is not self.v) or not isinstance(node, torch.autograd.function.BackwardCFunction):
+            self._spent = lambda: node
+        else: self._spent = weakref.ref(node)
 
     def _check_carried_graph(self) -> bool:
         "Does `v` carry a graph from earlier steps? Raise with advice if a backward pass has already freed it."
@@ -141,7 +156,8 @@ class BaseNode(MemoryModule):
         if torch.compiler.is_compiling() or not isinstance(v, Tensor) or v.grad_fn is None: return False
         node = None if spent is None else spent()
         if node is None or not torch.is_grad_enabled(): return True
-        try: node.saved_tensors
+        try:
+            for name in _saved_attributes(node): getattr(node, name)
         except RuntimeError as e:
             if 'backward through the graph a second time' not in str(e): return True   # another problem: backward reports it
             raise RuntimeError(
@@ -163,13 +179,13 @@ class BaseNode(MemoryModule):
         return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
                 f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #c2722af0
+# %% ../nbs/01_neuron.ipynb #86189abb
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #4767f1b3
+# %% ../nbs/01_neuron.ipynb #e624ffe9
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
@@ -190,7 +206,7 @@ class LIFNode(BaseNode):
 
     def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #dd089629
+# %% ../nbs/01_neuron.ipynb #40d81ab6
 class _FusedConfig(NamedTuple):
     "What the fused kernel needs to know about a neuron, read once per call."
     charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
@@ -223,7 +239,7 @@ def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
                         type(sf).primitive_function if sf.training and not sf.spiking else None,
                         tuple(getattr(sf, k) for k in sf._param_names), sf.training)
 
-# %% ../nbs/01_neuron.ipynb #a8d94139
+# %% ../nbs/01_neuron.ipynb #a2bdb5c7
 def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
     "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
@@ -266,7 +282,7 @@ def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None)
         v = out
     return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
 
-# %% ../nbs/01_neuron.ipynb #597b568d
+# %% ../nbs/01_neuron.ipynb #9b23c1df
 _FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
 _FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
 
@@ -351,7 +367,7 @@ def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes
 
-# %% ../nbs/01_neuron.ipynb #c3f716cf
+# %% ../nbs/01_neuron.ipynb #316e8adc
 def _check_seq(x_seq, name='x_seq'): return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
 
 def seq_fold_forward(modules, # stateless layers, or any callable taking and returning a batch `[N, ...]`

@@ -233,6 +233,11 @@ for backend, step_mode in (('torch', 's'), ('torch', 'm'), ('fused', 'm')):
         ok('neuron.LIFNode', f'detach_net between batches ({backend}, {step_mode})', two_batches(backend, step_mode, detach_net),
            mk(), x1, x2, updates=(0,), check=shape_is(4, 2, 3)),
     ]
+for kw in (dict(detach_reset=True), dict(v_reset=None, detach_reset=True), dict(surrogate_function=Sigmoid(spiking=False))):
+    for step_mode in ('s', 'm'):
+        CASES.append(err('neuron.LIFNode', f'backward through a finished sequence ({kw}, {step_mode})', two_batches('torch', step_mode),
+                         nn.Sequential(nn.Linear(3, 3), LIFNode(step_mode=step_mode, **kw)), x1, x2, raises=RuntimeError,
+                         match='call `snnlit.functional.reset_net(net)` between sequences', updates=(0,)))
 CASES += [
     err('neuron.LIFNode', 'the fused graph backpropagated twice (retain_graph=True)',
         lambda x: (lambda s: (s.sum().backward(retain_graph=True), s.sum().backward()))(LIFNode(step_mode='m', backend='fused')(x)),
