@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['StepModule', 'MemoryModule']
 
-# %% ../nbs/01_base.ipynb #0256f408
+# %% ../nbs/01_base.ipynb #ead764e3
 import copy
 import torch
 from torch import nn, Tensor
+from ._checks import check_tensor, describe
 
-# %% ../nbs/01_base.ipynb #bd5ed8be
+# %% ../nbs/01_base.ipynb #88ed1609
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -20,11 +21,12 @@ class StepModule:
 
     @step_mode.setter
     def step_mode(self, value:str):
-        if value not in self.supported_step_mode():
-            raise ValueError(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, got {value!r}")
+        if not isinstance(value, str) or value not in self.supported_step_mode():
+            kind = ValueError if isinstance(value, str) else TypeError
+            raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, got {describe(value)}")
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #9955483a
+# %% ../nbs/01_base.ipynb #1bd02297
 class MemoryModule(nn.Module, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):
@@ -35,6 +37,8 @@ class MemoryModule(nn.Module, StepModule):
 
     def register_memory(self, name:str, value):
         "Add the memory `name`, whose value after every `reset()` is a copy of `value`."
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"`name` must be a str that is a Python identifier, got {describe(name)}")
         if name in self._memories or hasattr(self, name):
             raise ValueError(f"`name` {name!r} is already an attribute of {type(self).__name__}")
         self._memories[name] = value
@@ -85,6 +89,9 @@ class MemoryModule(nn.Module, StepModule):
 
     def multi_step_forward(self, x_seq:Tensor, *args, **kwargs):
         "Run `single_step_forward` over the first (time) axis of `x_seq` and stack the outputs."
+        check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, B, ...]')
+        if x_seq.shape[0] == 0:   # no step to run, so no output whose shape we could know
+            raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {type(self).__name__}, got shape {tuple(x_seq.shape)}")
         return torch.stack([self.single_step_forward(x, *args, **kwargs) for x in x_seq])
 
     def forward(self, *args, **kwargs):

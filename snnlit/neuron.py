@@ -5,21 +5,31 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #fc09e9d9
-import importlib.util
-from numbers import Real
+# %% ../nbs/01_neuron.ipynb #bffe6f4e
+import importlib.util, math, weakref
 from typing import Callable, NamedTuple, Optional
 import torch
 from torch import nn, Tensor
 from torch.autograd.function import once_differentiable
 from .base import StepModule, MemoryModule
+from ._checks import check_real, check_bool, check_callable, check_tensor, describe, fail
 from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
 
-# %% ../nbs/01_neuron.ipynb #2c668ff6
-def _check_number(value, name, allow_none=False):
-    if allow_none and value is None: return
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"`{name}` must be a real number{' or None' if allow_none else ''}, got {type(value).__name__}")
+# %% ../nbs/01_neuron.ipynb #4c5861cf
+def _hyper(value, name, allow_none=False) -> Optional[float]:
+    "A hyper-parameter given as a number or a 0-d tensor: checked (finite, not NaN) and read once, as a float."
+    if allow_none and value is None: return None
+    return float(check_real(value, name, allow_none=allow_none))
+
+_SAVED_ATTRIBUTES = {}
+
+def _saved_attributes(node) -> tuple:
+    "The attributes through which an autograd node reads its saved values (reading one raises once they are freed)."
+    kind = type(node)
+    if kind not in _SAVED_ATTRIBUTES:
+        _SAVED_ATTRIBUTES[kind] = (('saved_tensors',) if isinstance(node, torch.autograd.function.BackwardCFunction)
+                                   else tuple(a for a in dir(node) if a.startswith('_saved_')))
+    return _SAVED_ATTRIBUTES[kind]
 
 _NODE_DYNAMICS = ('neuronal_fire', 'neuronal_reset', 'single_step_forward', 'multi_step_forward')
 
@@ -40,15 +50,15 @@ class BaseNode(MemoryModule):
                  backend:str='torch', # `'torch'` (the reference loop), `'fused'` (IF/LIF, multi-step; see below) or `'triton'` (the same on CUDA, `neuron_triton`)
                  store_v_seq:bool=False): # in multi-step mode, keep `v_seq` `[T, B, ...]`
         super().__init__()
-        _check_number(v_threshold, 'v_threshold')
-        _check_number(v_reset, 'v_reset', allow_none=True)
+        v_threshold, v_reset = _hyper(v_threshold, 'v_threshold'), _hyper(v_reset, 'v_reset', allow_none=True)
         if surrogate_function is None: surrogate_function = Sigmoid()
-        if not callable(surrogate_function):
-            raise TypeError(f"`surrogate_function` must be callable, got {type(surrogate_function).__name__}")
+        check_callable(surrogate_function, 'surrogate_function')
+        check_bool(detach_reset, 'detach_reset'); check_bool(store_v_seq, 'store_v_seq')
         self.register_memory('v', 0.0 if v_reset is None else v_reset)
         self.v_threshold, self.v_reset = v_threshold, v_reset
-        self.surrogate_function, self.detach_reset = surrogate_function, bool(detach_reset)
-        self.step_mode, self.backend, self.store_v_seq = step_mode, backend, bool(store_v_seq)
+        self.surrogate_function, self.detach_reset = surrogate_function, detach_reset
+        self.step_mode, self.backend, self.store_v_seq = step_mode, backend, store_v_seq
+        self._spent = None   # a weak reference to a node of the graph `v` carries (see `_check_carried_graph`)
 
     @property
     def supported_backends(self): return ('torch', 'fused', 'triton') if _fusable(type(self)) else ('torch',)
@@ -58,6 +68,7 @@ class BaseNode(MemoryModule):
 
     @backend.setter
     def backend(self, value:str):
+        if not isinstance(value, str): fail('backend', f"one of {self.supported_backends}", value, TypeError)
         if value not in self.supported_backends:
             raise ValueError(f"`backend` must be one of {self.supported_backends} for {type(self).__name__}, got {value!r}")
         if value == 'triton' and importlib.util.find_spec('triton') is None:
@@ -74,28 +85,40 @@ class BaseNode(MemoryModule):
     def neuronal_reset(self, spike:Tensor):
         spike_d = spike.detach() if self.detach_reset else spike
         if self.v_reset is None: self.v = self.v - spike_d * self.v_threshold
-        else: self.v = self.v * (1. - spike_d) + self.v_reset * spike_d
+        else:   # a membrane at +inf fires: keep it out of the product, where inf * 0 would be NaN
+            v = self.v.masked_fill(self.v == math.inf, self.v_reset)
+            self.v = v * (1. - spike_d) + self.v_reset * spike_d
 
     def _init_v(self, x:Tensor):
-        if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise TypeError(f"`x` must be a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+        check_tensor(x, 'x', dtype='float')
         if not isinstance(self.v, Tensor): self.v = torch.full_like(x, self.v)
-        elif self.v.shape != x.shape:
-            raise ValueError(f"`x` has shape {tuple(x.shape)} but the membrane `v` has shape {tuple(self.v.shape)} "
-                             "from earlier steps: call `snnlit.functional.reset_net(net)` (or `.reset()`) between sequences")
+        elif self.v.shape != x.shape or self.v.device != x.device: self._refuse_state(x.shape, x.device)
+
+    def _refuse_state(self, shape, device):
+        "Raise: an input of `shape` on `device` does not continue the sequence whose membrane `v` the neuron holds."
+        v = self.v
+        hint = ''
+        if tuple(shape[1:]) == tuple(v.shape) or tuple(shape) == tuple(v.shape[1:]):
+            hint = (f"; or, if you switched `step_mode` (now {self.step_mode!r}), give the input its layout: "
+                    "'s' takes [B, ...], 'm' takes [T, B, ...]")
+        raise ValueError(f"`x` has shape {tuple(shape)} on {device} but the membrane `v` has shape {tuple(v.shape)} on "
+                         f"{v.device} from earlier steps: call `snnlit.functional.reset_net(net)` (or `.reset()`) "
+                         f"between sequences{hint}")
 
     def single_step_forward(self, x:Tensor # input current `[B, ...]`
                            ) -> Tensor: # spikes `[B, ...]`
         self._init_v(x)
+        carried = self._check_carried_graph()
         self.neuronal_charge(x)
         spike = self.neuronal_fire()
         self.neuronal_reset(spike)
+        self._remember_graph(spike, carried or not self.detach_reset)   # a first step's spike: v's graph need not reach it
         return spike
 
     def multi_step_forward(self, x_seq:Tensor # input currents `[T, B, ...]`
                           ) -> Tensor: # spikes `[T, B, ...]`
-        if not isinstance(x_seq, Tensor) or x_seq.dim() < 1:
-            raise ValueError(f"`x_seq` must be a tensor [T, B, ...] in multi-step mode, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")
+        check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
+        if x_seq.shape[0] == 0: return self._empty_sequence(x_seq)
         if self.backend != 'torch':
             if self.backend == 'fused': spikes = _fused_multi_step(self, x_seq)
             else:
@@ -109,17 +132,60 @@ class BaseNode(MemoryModule):
         if self.store_v_seq: self.v_seq = torch.stack(v_seq)
         return torch.stack(spikes)
 
+    def _empty_sequence(self, x_seq:Tensor) -> Tensor:
+        "T = 0: no step runs, the membrane stays as it was; the spikes (and `v_seq`) are empty `[0, B, ...]`."
+        if isinstance(self.v, Tensor) and (self.v.shape != x_seq.shape[1:] or self.v.device != x_seq.device):
+            self._refuse_state(x_seq.shape[1:], x_seq.device)
+        if self.store_v_seq: self.v_seq = x_seq * 0.
+        return x_seq * 0.
+
+    # stateful misuse: backpropagating into a sequence whose graph an earlier backward pass has freed
+    def _remember_graph(self, out:Tensor, reaches_v:bool):
+        "Keep a reference to the node that made `out`, whose saved values any backward through this step frees."
+        node = None if torch.compiler.is_compiling() or not reaches_v else out.grad_fn
+        if node is None or not _saved_attributes(node): self._spent = None
+        # a node that `v`'s graph holds: a weak reference where the node type has them; the spike's node with
+        # `detach_reset` (which `v`'s graph does not hold) or a built-in node: a strong one, dropped by reset/detach
+        elif (self.detach_reset and out is not self.v) or not isinstance(node, torch.autograd.function.BackwardCFunction):
+            self._spent = lambda: node
+        else: self._spent = weakref.ref(node)
+
+    def _check_carried_graph(self) -> bool:
+        "Does `v` carry a graph from earlier steps? Raise with advice if a backward pass has already freed it."
+        v, spent = self.v, self._spent
+        if torch.compiler.is_compiling() or not isinstance(v, Tensor) or v.grad_fn is None: return False
+        node = None if spent is None else spent()
+        if node is None or not torch.is_grad_enabled(): return True
+        try:
+            for name in _saved_attributes(node): getattr(node, name)
+        except RuntimeError as e:
+            if 'backward through the graph a second time' not in str(e): return True   # another problem: backward reports it
+            raise RuntimeError(
+                f"the membrane `v` of {type(self).__name__} carries the graph of earlier steps, which a backward pass has "
+                "already freed: call `snnlit.functional.reset_net(net)` between sequences (batches), or "
+                "`snnlit.functional.detach_net(net)` to keep the state but cut the graph (truncated BPTT)") from None
+        return True
+
+    def reset(self):
+        super().reset(); self._spent = None
+
+    def detach(self):
+        super().detach(); self._spent = None
+
+    def __getstate__(self):   # copies and pickles of the module leave the weak reference behind
+        return {**self.__dict__, '_spent': None}
+
     def extra_repr(self):
         return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
                 f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #f7a53b6b
+# %% ../nbs/01_neuron.ipynb #86189abb
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #ed0bf517
+# %% ../nbs/01_neuron.ipynb #e624ffe9
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
@@ -127,10 +193,11 @@ class LIFNode(BaseNode):
                  decay_input:bool=True, # scale the input by 1/tau too
                  v_threshold:float=1.0, v_reset:float=0.0, surrogate_function=None, detach_reset:bool=False,
                  step_mode:str='s', backend:str='torch', store_v_seq:bool=False):
-        _check_number(tau, 'tau')
-        if not tau > 1: raise ValueError(f"`tau` must be > 1, got {tau}")
+        tau = _hyper(tau, 'tau')
+        if not tau > 1: fail('tau', '> 1 (in time steps; at 1 the membrane forgets everything each step)', tau)
+        check_bool(decay_input, 'decay_input')
         super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
-        self.tau, self.decay_input = tau, bool(decay_input)
+        self.tau, self.decay_input = tau, decay_input
 
     def neuronal_charge(self, x:Tensor):
         v_rest = 0. if self.v_reset is None else self.v_reset
@@ -139,7 +206,7 @@ class LIFNode(BaseNode):
 
     def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #fcd8ad9d
+# %% ../nbs/01_neuron.ipynb #40d81ab6
 class _FusedConfig(NamedTuple):
     "What the fused kernel needs to know about a neuron, read once per call."
     charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
@@ -162,6 +229,8 @@ def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
     surrogate_backward = getattr(getattr(type(sf).spiking_function, '__self__', None), 'surrogate_backward', None)
     if surrogate_backward is None: return None
     if isinstance(node.v, Tensor) and (node.v.dtype != x_seq.dtype or node.v.device != x_seq.device): return None
+    # per-sample hyper-parameters (tensors, e.g. the thresholds `functional.set_threshold_margin` sets): the loop broadcasts them
+    if any(isinstance(getattr(node, k, None), Tensor) for k in ('v_threshold', 'v_reset', 'tau')): return None
     if node._fused_kind == 'if': charge, tau = 'if', 1.0
     else: charge, tau = ('lif_decay' if node.decay_input else 'lif'), float(node.tau)
     v_reset = None if node.v_reset is None else float(node.v_reset)
@@ -170,15 +239,17 @@ def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
                         type(sf).primitive_function if sf.training and not sf.spiking else None,
                         tuple(getattr(sf, k) for k in sf._param_names), sf.training)
 
-# %% ../nbs/01_neuron.ipynb #8203a408
+# %% ../nbs/01_neuron.ipynb #a2bdb5c7
 def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
     "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
     v_seq = torch.empty_like(spikes) if cfg.store_v_seq else None
     h_buf = torch.empty_like(spikes[0]) if h_seq is None else None
     v_buf = None if cfg.store_v_seq else torch.empty_like(spikes[0])
+    fired = torch.empty_like(spikes[0], dtype=torch.bool)
     exact = x_seq.dtype in (torch.float32, torch.float64)   # single-rounding dtypes: fused ops round alike
     tau_t = torch.tensor(cfg.tau, dtype=x_seq.dtype, device=x_seq.device)
+    v_reset_t = None if cfg.v_reset is None else torch.tensor(cfg.v_reset, dtype=x_seq.dtype, device=x_seq.device)
     vth, v_rest, v_reset = cfg.v_threshold, cfg.v_rest, cfg.v_reset
     v = v0
     for t in range(x_seq.shape[0]):
@@ -194,20 +265,24 @@ def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None)
             if v_rest == 0: torch.div(v, cfg.tau, out=h)
             else: torch.sub(v, v_rest, out=h); h.div_(cfg.tau)
             torch.sub(v, h, out=h); h.add_(x)
-        if cfg.primitive is not None: s.copy_(cfg.primitive(h - vth, *cfg.params))
-        elif exact: torch.ge(h, vth, out=s)
-        else: torch.ge(h - vth, 0, out=s)
         out = v_seq[t] if cfg.store_v_seq else v_buf
+        if cfg.primitive is not None:                          # a smooth s in [0, 1]: the reference's operations
+            s.copy_(cfg.primitive(h - vth, *cfg.params))
+            if v_reset is None: torch.sub(h, s * vth, out=out)
+            else: torch.add(h.masked_fill(h == math.inf, v_reset) * (1. - s), v_reset * s, out=out)
+            v = out
+            continue
+        if exact: torch.ge(h, vth, out=fired)
+        else: torch.ge(h - vth, 0, out=fired)
+        s.copy_(fired)
         if v_reset is None:                                    # h - s * v_th
             if exact: torch.sub(h, s, alpha=vth, out=out)
             else: torch.sub(h, torch.mul(s, vth, out=out), out=out)
-        else:                                                  # h (1 - s) + v_reset s
-            torch.addcmul(h, h, s, value=-1, out=out)
-            if v_reset != 0: out.add_(s, alpha=v_reset)
+        else: torch.where(fired, v_reset_t, h, out=out)          # h (1 - s) + v_reset s for s in {0, 1}, also at h = +inf
         v = out
     return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
 
-# %% ../nbs/01_neuron.ipynb #1c8f1ec8
+# %% ../nbs/01_neuron.ipynb #9b23c1df
 _FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
 _FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
 
@@ -218,6 +293,7 @@ class _FusedMultiStep(torch.autograd.Function):
         h_seq = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
         spikes, v_final, v_seq = _fused_forward(x_seq, v0, cfg, h_seq)
         ctx.cfg, ctx.consumed, ctx.in_place = cfg, False, _FUSED_GRADIENT_IN_SAVED
+        ctx.set_materialize_grads(False)   # an output without gradient arrives as None: skipped, not added as zeros
         ctx.save_for_backward(h_seq, spikes)
         if not cfg.spike_grad: ctx.mark_non_differentiable(spikes)
         return spikes, v_final, v_seq
@@ -227,7 +303,9 @@ class _FusedMultiStep(torch.autograd.Function):
     def backward(ctx, g_spikes, g_v_final, g_v_seq):
         if ctx.consumed:   # only set when the gradient went into the saved buffer
             raise RuntimeError("backend='fused' overwrites its saved buffers with the gradient, so its graph can be "
-                               "backpropagated through once; use backend='torch' to backpropagate twice (retain_graph=True)")
+                               "backpropagated through once. If this backward reaches an earlier sequence by mistake, "
+                               "call `snnlit.functional.reset_net(net)` between sequences (or `detach_net(net)`); "
+                               "to backpropagate through one graph twice (retain_graph=True), use backend='torch'")
         ctx.consumed = ctx.in_place
         cfg = ctx.cfg
         h_seq, spikes = ctx.saved_tensors
@@ -236,8 +314,8 @@ class _FusedMultiStep(torch.autograd.Function):
         k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
         through_reset = cfg.spike_grad and not cfg.detach_reset
         block = max(1, min(T, _FUSED_BLOCK // max(1, h_seq[0].numel())))
-        zero = h_seq.new_zeros(())
-        # block by block, once a block's H has been read, its memory takes the gradient
+        # block by block, once a block's H has been read, its memory takes the gradient: first H-bar, then
+        # X-bar = k_x H-bar once no step reads it any more (no division by k_x: tau may be huge)
         G = h_seq if ctx.in_place else torch.empty_like(h_seq)
         A = None if cfg.v_reset is None and not through_reset else torch.empty_like(h_seq[:block])
         hm = torch.empty_like(h_seq[:block]) if cfg.spike_grad else None
@@ -254,23 +332,26 @@ class _FusedMultiStep(torch.autograd.Function):
                 if cfg.v_reset is None: torch.mul(sg, cfg.v_threshold, out=A_b).sub_(1)
                 elif through_reset:
                     torch.sub(h_b, cfg.v_reset, out=A_b)
+                    torch.nan_to_num_(A_b, nan=math.nan, posinf=0., neginf=-math.inf)   # H = +inf resets: no reset gradient
                     torch.addcmul(S_b, sg, A_b, out=A_b).sub_(1)
                 else: torch.sub(S_b, 1, out=A_b)
             # from here on h_b is not read again
-            if cfg.spike_grad and g_spikes is not None: torch.addcmul(zero, g_spikes[t0:t1], sg, value=k_x, out=G_b)
+            if cfg.spike_grad and g_spikes is not None: torch.mul(g_spikes[t0:t1], sg, out=G_b)
             else: G_b.zero_()
             if g_v_seq is not None:
-                if A is None: G_b.add_(g_v_seq[t0:t1], alpha=k_x)
-                else: G_b.addcmul_(A_b, g_v_seq[t0:t1], value=-k_x)
+                if A is None: G_b.add_(g_v_seq[t0:t1])
+                else: G_b.addcmul_(A_b, g_v_seq[t0:t1], value=-1)
             for t in range(t1 - 1, t0 - 1, -1):
                 if t == T - 1:
                     if g_v_final is None: continue
-                    if A is None: G[t].add_(g_v_final, alpha=k_x)
-                    else: G[t].addcmul_(A_b[t - t0], g_v_final, value=-k_x)
+                    if A is None: G[t].add_(g_v_final)
+                    else: G[t].addcmul_(A_b[t - t0], g_v_final, value=-1)
                 elif A is None: G[t].add_(G[t + 1], alpha=k_v)
                 else: G[t].addcmul_(A_b[t - t0], G[t + 1], value=-k_v)
+            if k_x != 1: G[t0 + 1:t1 + 1].mul_(k_x)            # steps no longer read (G[t0] is, by the next block)
             t1 = t0
-        g_v0 = G[0] * (k_v / k_x) if ctx.needs_input_grad[1] else None
+        g_v0 = G[0] * k_v if ctx.needs_input_grad[1] else None
+        if k_x != 1: G[0].mul_(k_x)
         return (G if ctx.needs_input_grad[0] else None), g_v0, None
 
 def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
@@ -278,21 +359,27 @@ def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
     cfg = _fused_config(node, x_seq)
     if cfg is None: return None
     node._init_v(x_seq[0])
+    node._check_carried_graph()
     if torch.is_grad_enabled() and (x_seq.requires_grad or node.v.requires_grad):
         spikes, node.v, v_seq = _FusedMultiStep.apply(x_seq, node.v, cfg)
     else: spikes, node.v, v_seq = _fused_forward(x_seq, node.v, cfg)
+    node._remember_graph(node.v, True)
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes
 
-# %% ../nbs/01_neuron.ipynb #d6fdf460
-def _check_seq(x_seq, name='x_seq'):
-    if not isinstance(x_seq, Tensor) or x_seq.dim() < 2:
-        raise ValueError(f"`{name}` must be a tensor [T, B, ...] with at least 2 dimensions, got {getattr(x_seq, 'shape', type(x_seq).__name__)}")
+# %% ../nbs/01_neuron.ipynb #316e8adc
+def _check_seq(x_seq, name='x_seq'): return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
 
-def seq_fold_forward(modules, x_seq:Tensor) -> Tensor:
+def seq_fold_forward(modules, # stateless layers, or any callable taking and returning a batch `[N, ...]`
+                     x_seq:Tensor # `[T, B, ...]`
+                    ) -> Tensor: # `[T, B, ...]`, the trailing dimensions those of the modules' output
     "Run stateless `modules` on `x_seq` `[T, B, ...]` by folding T into the batch."
+    check_callable(modules, 'modules')
     _check_seq(x_seq)
     y = modules(x_seq.flatten(0, 1))
+    if not isinstance(y, Tensor) or y.dim() < 1 or y.shape[0] != x_seq.shape[0] * x_seq.shape[1]:
+        raise ValueError(f"`modules` must return a tensor [T*B, ...] with T*B = {x_seq.shape[0] * x_seq.shape[1]} "
+                         f"(the folded batch), got {describe(y)}")
     return y.unflatten(0, x_seq.shape[:2])
 
 class SeqToANNContainer(nn.Sequential):
@@ -303,13 +390,16 @@ class StepModeContainer(nn.Sequential, StepModule):
     "Wrap single-step `modules` so that they also run on `[T, B, ...]` sequences."
     def __init__(self, stateful:bool, # the wrapped modules have memory: loop over time
                  *modules, step_mode:str='s'):
+        check_bool(stateful, 'stateful')   # a forgotten flag would make the first module `stateful`
         super().__init__(*modules)
-        self.stateful, self.step_mode = bool(stateful), step_mode
+        self.stateful, self.step_mode = stateful, step_mode
 
     def forward(self, x:Tensor) -> Tensor:
         if self.step_mode == 's': return super().forward(x)
         if self.stateful:
-            _check_seq(x)
+            _check_seq(x, 'x')
+            if x.shape[0] == 0:   # a loop of no steps cannot know the modules' output shape
+                raise ValueError(f"`x` must hold at least one time step (T >= 1) for a stateful StepModeContainer, got shape {tuple(x.shape)}")
             return torch.stack([super(StepModeContainer, self).forward(x_t) for x_t in x])
         return seq_fold_forward(super().forward, x)
 

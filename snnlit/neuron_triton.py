@@ -5,22 +5,23 @@
 # %% auto #0
 __all__ = ['triton_available', 'triton_multi_step']
 
-# %% ../nbs/01_neuron_triton.ipynb #74c03d24
+# %% ../nbs/01_neuron_triton.ipynb #83e223c0
 import importlib.util, math, os, types
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 from . import surrogate
-from .neuron import _FusedConfig, _fused_config, _fused_multi_step
+from .neuron import BaseNode, _FusedConfig, _fused_config, _fused_multi_step
+from ._checks import check_tensor, fail
 
-# %% ../nbs/01_neuron_triton.ipynb #5df53a6f
+# %% ../nbs/01_neuron_triton.ipynb #2c9e82e6
 def triton_available() -> bool:
     "Is the `triton` package installed (without importing it)?"
     return importlib.util.find_spec('triton') is not None
 
 def _interpreting() -> bool: return os.environ.get('TRITON_INTERPRET', '0') == '1'
 
-# %% ../nbs/01_neuron_triton.ipynb #80ae6875
+# %% ../nbs/01_neuron_triton.ipynb #3178645c
 if triton_available():
     import triton
     import triton.language as tl
@@ -102,9 +103,10 @@ if triton_available():
                 if THROUGH_RESET: d = 1.0 - v_th * sg
                 else: d = tl.full([BLOCK], 1.0, ct)
             else:
-                if THROUGH_RESET: d = 1.0 - spike + (v_reset - h) * sg
+                if THROUGH_RESET: d = 1.0 - spike + tl.where(h == float('inf'), 0.0, (v_reset - h) * sg)   # H = +inf resets: no reset gradient
                 else: d = 1.0 - spike
-            h_bar = d * v_bar
+            if HAS_GVF or HAS_GVSEQ: h_bar = d * v_bar
+            else: h_bar = tl.where(i > 0, d * v_bar, 0.0)       # nothing reaches V[T-1]: no d * 0 (NaN at H = -inf), as autograd
             if SPIKE_GRAD:
                 if HAS_GS: h_bar += sg * tl.load(gs_ptr, mask=mask, other=0).to(ct)
             tl.store(gx_ptr, (k_x * h_bar).to(st), mask=mask)
@@ -112,7 +114,7 @@ if triton_available():
             h_ptr -= numel; sg_ptr -= numel; gs_ptr -= numel; gvseq_ptr -= numel; gx_ptr -= numel
         tl.store(gv0_ptr + offs, carry.to(st), mask=mask)
 
-# %% ../nbs/01_neuron_triton.ipynb #5c72224e
+# %% ../nbs/01_neuron_triton.ipynb #86f8b073
 _BLOCK = 1024   # neurons per program on the GPU: 4 warps of 256-element rows
 
 def _interpreted(kernel):
@@ -136,7 +138,7 @@ def _launch(kernel, numel:int, device:torch.device, *args, **constexprs):
                          "CPU, or set TRITON_INTERPRET=1 to run the kernels in Triton's interpreter)")
     k[(triton.cdiv(numel, block),)](*args, **constexprs, BLOCK=block)
 
-# %% ../nbs/01_neuron_triton.ipynb #51cfd619
+# %% ../nbs/01_neuron_triton.ipynb #5e20e39e
 _KERNEL_SURROGATES = {1: 'Sigmoid', 2: 'ATan'}
 
 def _surrogate_id(cfg:_FusedConfig) -> int:
@@ -195,6 +197,7 @@ class _TritonMultiStep(torch.autograd.Function):
     def forward(ctx, x_seq, v0, cfg):
         spikes, v_final, v_seq, h_seq = _triton_forward(x_seq, v0, cfg, save_h=True)
         ctx.cfg = cfg
+        ctx.set_materialize_grads(False)   # an output without gradient arrives as None: skipped, not added as zeros
         ctx.save_for_backward(h_seq)
         if not cfg.spike_grad: ctx.mark_non_differentiable(spikes)
         return spikes, v_final, v_seq
@@ -210,12 +213,16 @@ def triton_multi_step(node, # an `IFNode`/`LIFNode` (or a subclass that keeps th
                       x_seq:Tensor # input currents `[T, B, ...]`
                      ):
     "Run `node` over `x_seq` with the Triton kernels; `None` where the case belongs to the reference loop."
+    if not isinstance(node, BaseNode): fail('node', 'a snnlit neuron (an IFNode or LIFNode)', node, TypeError)
+    check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
     cfg = _fused_config(node, x_seq)
     if cfg is None: return None
     if cfg.primitive is not None: return _fused_multi_step(node, x_seq)   # spiking=False: an arbitrary smooth primitive
     node._init_v(x_seq[0])
+    node._check_carried_graph()
     if torch.is_grad_enabled() and (x_seq.requires_grad or node.v.requires_grad):
         spikes, node.v, v_seq = _TritonMultiStep.apply(x_seq, node.v, cfg)
     else: spikes, node.v, v_seq, _ = _triton_forward(x_seq, node.v, cfg, save_h=False)
+    node._remember_graph(node.v, True)
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes

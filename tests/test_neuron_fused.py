@@ -1,71 +1,19 @@
-"""The fused multi-step IF/LIF backend against the `'torch'` reference and a naive per-element loop.
-
-The naive loop below is written from the equations (charge, fire, reset, and the BPTT recursion by hand,
-one scalar at a time), independently of both backends.
+"""The fused multi-step IF/LIF backend against the `'torch'` reference and the naive per-element loop of
+tests/neuron_oracles.py (written from the equations, independently of both backends).
 """
 import itertools, math
 import pytest, torch
 from snnlit import surrogate as sl
 from snnlit.neuron import IFNode, LIFNode, BaseNode
 from snnlit.functional import set_backend
-
-NEURONS = [(IFNode, {}), (LIFNode, dict(tau=2.0)), (LIFNode, dict(tau=3.0, decay_input=False))]
-RESETS = [0.0, -0.2, 0.3, None]
-
-def charge_coeffs(cls, kw):
-    "k_v, k_x for H = k_v V + k_x X + c (c unused by the gradient)."
-    if cls is IFNode: return 1.0, 1.0
-    tau = kw['tau']
-    return 1 - 1 / tau, (1 / tau if kw.get('decay_input', True) else 1.0)
-
-def naive(cls, kw, x_seq, v0, v_reset, detach_reset, gs, gvs, gvf, vth=1.0, alpha=2.0):
-    "Scalar forward and hand-derived backward for the ATan surrogate; returns spikes, v_seq, grad_x, grad_v0."
-    T = x_seq.shape[0]
-    X, V0 = x_seq.reshape(T, -1).tolist(), v0.reshape(-1).tolist()
-    GS, GVS, GVF = gs.reshape(T, -1).tolist(), gvs.reshape(T, -1).tolist(), gvf.reshape(-1).tolist()
-    n = len(V0)
-    k_v, k_x = charge_coeffs(cls, kw)
-    rest = 0.0 if v_reset is None else v_reset
-    S = [[0.0] * n for _ in range(T)]; VS = [[0.0] * n for _ in range(T)]
-    GX = [[0.0] * n for _ in range(T)]; GV0 = [0.0] * n
-    dg = lambda u: alpha / 2 / (1 + (math.pi / 2 * alpha * u) ** 2)
-    for i in range(n):
-        v, H = V0[i], []
-        for t in range(T):
-            x = X[t][i]
-            if cls is IFNode: h = v + x
-            elif kw.get('decay_input', True): h = v + (x - (v - rest)) / kw['tau']
-            else: h = v - (v - rest) / kw['tau'] + x
-            s = 1.0 if h - vth >= 0 else 0.0
-            v = (h - s * vth) if v_reset is None else (h * (1 - s) + v_reset * s)
-            S[t][i], VS[t][i] = s, v
-            H.append(h)
-        gv = GVF[i]
-        for t in reversed(range(T)):
-            gv += GVS[t][i]
-            sg = dg(H[t] - vth)
-            if v_reset is None: d = 1 - (0 if detach_reset else vth * sg)
-            else: d = 1 - S[t][i] + (0 if detach_reset else (v_reset - H[t]) * sg)
-            gh = sg * GS[t][i] + d * gv
-            GX[t][i] = k_x * gh
-            gv = k_v * gh
-        GV0[i] = gv
-    as_t = lambda a, shape: torch.tensor(a, dtype=torch.float64).reshape(shape)
-    return (as_t(S, x_seq.shape), as_t(VS, x_seq.shape), as_t(GX, x_seq.shape), as_t(GV0, v0.shape))
-
-def run(cls, kw, backend, x_seq, v0, grads, **node_kw):
-    n = cls(step_mode='m', store_v_seq=True, backend=backend, **kw, **node_kw)
-    xg, v0g = x_seq.clone().requires_grad_(), v0.clone().requires_grad_()
-    n.v = v0g * 1
-    s = n(xg)
-    torch.autograd.backward([s, n.v_seq, n.v], list(grads))
-    return s.detach(), n.v_seq.detach(), n.v.detach(), xg.grad, v0g.grad
+from helpers import stable_seed, assert_close
+from neuron_oracles import NEURONS, RESETS, SURROGATES, naive, run
 
 @pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
 @pytest.mark.parametrize('v_reset', RESETS)
 @pytest.mark.parametrize('detach_reset', [False, True])
 def test_fused_matches_naive_loop(cls, kw, v_reset, detach_reset):
-    g = torch.Generator().manual_seed(hash((cls.__name__, str(kw), v_reset, detach_reset)) % 2**31)
+    g = torch.Generator().manual_seed(stable_seed(cls.__name__, str(kw), v_reset, detach_reset))
     x_seq = torch.rand(9, 2, 5, dtype=torch.float64, generator=g) * 2.5 - 0.3
     v0 = torch.rand(2, 5, dtype=torch.float64, generator=g) * 0.6
     grads = (torch.rand(x_seq.shape, generator=g, dtype=torch.float64), torch.rand(x_seq.shape, generator=g, dtype=torch.float64),
@@ -79,10 +27,6 @@ def test_fused_matches_naive_loop(cls, kw, v_reset, detach_reset):
     torch.testing.assert_close(vf, VS[-1])
     torch.testing.assert_close(gx, GX, rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(gv0, GV0, rtol=1e-10, atol=1e-12)
-
-SURROGATES = [sl.PiecewiseQuadratic(), sl.PiecewiseExp(), sl.Sigmoid(), sl.SoftSign(), sl.ATan(), sl.NonzeroSignLogAbs(),
-              sl.Erf(), sl.PiecewiseLeakyReLU(), sl.FastSigmoid(), sl.Triangular(), sl.StraightThroughEstimator(),
-              sl.SpikeRateEscape()]
 
 @pytest.mark.parametrize('sg', SURROGATES, ids=lambda s: type(s).__name__)
 @pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
@@ -191,7 +135,7 @@ def test_second_backward_refused_and_no_double_backward():
     x = (torch.rand(5, 2, 3) * 2).requires_grad_()
     s = LIFNode(step_mode='m', backend='fused')(x)
     g1, = torch.autograd.grad(s.sum(), x, retain_graph=True)
-    with pytest.raises(RuntimeError, match="its graph can be backpropagated through once; use backend='torch'"):
+    with pytest.raises(RuntimeError, match=r"call `snnlit.functional.reset_net\(net\)` between sequences .*use backend='torch'"):
         torch.autograd.grad(s.sum(), x, retain_graph=True)
     s = LIFNode(step_mode='m', backend='fused')(x)
     g, = torch.autograd.grad(s.sum(), x, create_graph=True)
@@ -248,3 +192,98 @@ def test_compiles_without_graph_break():
         outs.append((s.detach(), xg.grad))
     assert torch.equal(outs[0][0], outs[1][0])
     torch.testing.assert_close(outs[0][1], outs[1][1])
+
+# ---------------------------------------------------------------------------------------------------------------
+# bad inputs where the backends must agree (the per-name case table is tests/bad_inputs/neuron.py)
+
+@pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
+@pytest.mark.parametrize('v_reset', [0.0, -0.5, None])
+@pytest.mark.parametrize('value', [math.inf, -math.inf, math.nan])
+def test_non_finite_input_backends_agree(cls, kw, v_reset, value):
+    "±inf and NaN: identical forward (a spike from +inf resets to v_reset); gradients NaN at the same places, else close."
+    x_seq = torch.rand(6, 2, 3, generator=torch.Generator().manual_seed(stable_seed('nonfinite', value)), dtype=torch.float64) * 2
+    x_seq[2, 0, 1] = value
+    grads = (torch.rand_like(x_seq), None, None)
+    outs = []
+    for backend in ('torch', 'fused'):
+        n = cls(step_mode='m', store_v_seq=True, backend=backend, v_reset=v_reset, **kw)
+        xg = x_seq.clone().requires_grad_()
+        s = n(xg); s.backward(grads[0])
+        outs.append((s.detach(), n.v_seq.detach(), xg.grad))
+    (s0, v0, g0), (s1, v1, g1) = outs
+    assert torch.equal(s0, s1) and torch.equal(v0.isnan(), v1.isnan()) and torch.equal(v0.nan_to_num(), v1.nan_to_num())
+    assert_close(g1, g0)
+    if value == math.inf and v_reset is not None:            # fired and reset: finite from there on, gradients too
+        assert s0[2, 0, 1] == 1 and v0[2, 0, 1] == v_reset and torch.isfinite(v0[2:]).all() and torch.isfinite(g0).all()
+    assert torch.isfinite(v0[:2]).all() and torch.isfinite(v0[:, 1]).all()   # other neurons, earlier steps untouched
+
+@pytest.mark.parametrize('dtype,tau', [(torch.float32, 1e39), (torch.float32, 1e30), (torch.float16, 1e5), (torch.float64, 1e300)])
+def test_huge_tau_gradients_finite(dtype, tau):
+    "LIF with tau beyond the dtype's range: no inf/NaN gradient (no division by 1/tau in backward), as the reference."
+    x_seq = (torch.rand(5, 2, 4, generator=torch.Generator().manual_seed(stable_seed('tau', tau))) * 2).to(dtype)
+    v0 = torch.rand(2, 4).to(dtype)
+    grads = (torch.rand_like(x_seq), torch.rand_like(x_seq), torch.rand_like(v0))
+    ref, fused = run(LIFNode, dict(tau=tau), 'torch', x_seq, v0, grads), run(LIFNode, dict(tau=tau), 'fused', x_seq, v0, grads)
+    for a, b in zip(ref, fused):
+        assert torch.isfinite(b).all()
+        assert b.dtype == dtype                               # float16: rounded in another order, a looser tolerance
+        assert_close(b, a, **(dict(rtol=1e-2, atol=1e-2) if dtype == torch.float16 else {}))
+
+@pytest.mark.parametrize('backend', ['torch', 'fused'])
+@pytest.mark.parametrize('step_mode', ['s', 'm'])
+def test_backward_through_finished_sequence_names_reset_net(backend, step_mode):
+    "Forgetting reset_net between batches: the second forward raises with the fix, instead of torch's retain_graph advice."
+    if backend == 'fused' and step_mode == 's': pytest.skip('the fused backend is multi-step')
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), LIFNode(step_mode=step_mode, backend=backend))
+    run_seq = lambda x: net(x) if step_mode == 'm' else torch.stack([net(x_t) for x_t in x])
+    x1, x2 = torch.rand(5, 2, 3), torch.rand(5, 2, 3)
+    run_seq(x1).sum().backward()
+    with pytest.raises(RuntimeError, match=r"call `snnlit.functional.reset_net\(net\)` between sequences.*detach_net"):
+        run_seq(x2).sum().backward()
+    from snnlit.functional import reset_net, detach_net
+    for fix in (reset_net, detach_net):                       # either fix makes the next batch work
+        reset_net(net); net.zero_grad(); run_seq(x1).sum().backward(); fix(net)
+        run_seq(x2).sum().backward()
+        assert torch.isfinite(net[0].weight.grad).all()
+    reset_net(net)
+    if backend == 'torch':                                    # retain_graph=True: the carried graph is still there
+        out = run_seq(x1).sum(); out.backward(retain_graph=True)
+        run_seq(x2).sum().backward()
+    reset_net(net)
+    out = run_seq(x1); out2 = run_seq(x2)                      # one backward over two carried calls: legitimate
+    (out.sum() + out2.sum()).backward()
+
+def test_step_mode_switch_mid_sequence_continues_the_sequence():
+    "The membrane is [B, ...] in both modes, so switching step_mode mid-sequence continues the same sequence."
+    x_seq = torch.rand(8, 2, 3, generator=torch.Generator().manual_seed(stable_seed('switch')), dtype=torch.float64) * 2
+    for backend in ('torch', 'fused'):
+        whole = LIFNode(step_mode='m', backend=backend)(x_seq)
+        n = LIFNode(backend=backend)
+        first = torch.stack([n(x) for x in x_seq[:3]])
+        n.step_mode = 'm'
+        assert torch.equal(torch.cat([first, n(x_seq[3:])]), whole)   # the same arithmetic in the same order
+        n.step_mode = 's'
+        with pytest.raises(ValueError, match=r"reset_net.*if you switched `step_mode` \(now 's'\)"): n(x_seq)
+
+def test_per_sample_thresholds_honoured_by_fused():
+    "set_threshold_margin gives v_threshold a [B, C] tensor: the fused backend runs the loop, which broadcasts it."
+    from snnlit.functional import set_threshold_margin
+    x_seq = torch.rand(6, 4, 3, generator=torch.Generator().manual_seed(stable_seed('margin'))) * 2
+    labels = torch.nn.functional.one_hot(torch.tensor([0, 2, 1, 2]), 3).float()
+    outs = []
+    for backend in ('torch', 'fused'):
+        n = LIFNode(step_mode='m', backend=backend)
+        set_threshold_margin(n, labels, threshold0=0.8, threshold1=1.3)
+        outs.append(n(x_seq))
+    assert torch.equal(outs[0], outs[1])
+    assert not torch.equal(outs[0], LIFNode(step_mode='m')(x_seq))
+
+@pytest.mark.parametrize('backend', ['torch', 'fused'])
+def test_empty_sequence(backend):
+    "T = 0: an empty spike sequence, the membrane left as it was; a membrane of another shape still refused."
+    n = LIFNode(step_mode='m', backend=backend, store_v_seq=True)
+    s = n(torch.rand(0, 2, 3))
+    assert s.shape == (0, 2, 3) and n.v_seq.shape == (0, 2, 3) and n.v == 0.
+    n(torch.rand(2, 2, 3)); v = n.v.clone()
+    assert n(torch.rand(0, 2, 3)).shape == (0, 2, 3) and torch.equal(n.v, v)
+    with pytest.raises(ValueError, match='reset_net'): n(torch.rand(0, 5, 3))

@@ -1,4 +1,4 @@
-"""The Triton multi-step IF/LIF backend against the naive per-element loop of test_neuron_fused.py and the `'torch'` backend.
+"""The Triton multi-step IF/LIF backend against the naive per-element loop of tests/neuron_oracles.py and the `'torch'` backend.
 
 Runs where the `triton` package is installed: on CUDA tensors when there is a GPU, otherwise in Triton's interpreter
 on the CPU (TRITON_INTERPRET=1, set per test), which executes the same kernels with NumPy.
@@ -10,7 +10,8 @@ triton = pytest.importorskip('triton')
 from snnlit import surrogate as sl
 from snnlit.neuron import IFNode, LIFNode
 from snnlit.functional import set_backend
-from test_neuron_fused import NEURONS, RESETS, SURROGATES, naive, run
+from helpers import stable_seed
+from neuron_oracles import NEURONS, RESETS, SURROGATES, naive, run
 
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
 
@@ -25,7 +26,7 @@ def cpu(results): return [None if t is None else t.cpu() for t in results]
 @pytest.mark.parametrize('v_reset', RESETS)
 @pytest.mark.parametrize('detach_reset', [False, True])
 def test_triton_matches_naive_loop(cls, kw, v_reset, detach_reset):
-    g = torch.Generator().manual_seed(hash((cls.__name__, str(kw), v_reset, detach_reset)) % 2**31)
+    g = torch.Generator().manual_seed(stable_seed(cls.__name__, str(kw), v_reset, detach_reset))
     x_seq = torch.rand(9, 2, 5, dtype=torch.float64, generator=g) * 2.5 - 0.3
     v0 = torch.rand(2, 5, dtype=torch.float64, generator=g) * 0.6
     grads = [torch.rand(x_seq.shape, generator=g, dtype=torch.float64), torch.rand(x_seq.shape, generator=g, dtype=torch.float64),
@@ -170,3 +171,27 @@ def test_compile_traces_the_reference_loop():
         outs.append((s.detach(), xg.grad))
     assert torch.equal(outs[0][0], outs[1][0])
     torch.testing.assert_close(outs[1][1], outs[0][1], rtol=1e-12, atol=1e-12)
+
+@pytest.mark.parametrize('v_reset', [0.0, None])
+def test_non_finite_input_matches_fused(v_reset):
+    "±inf and NaN inputs: the reference's spikes and membranes (a spike from +inf resets), the fused backend's gradients."
+    import math
+    x_seq = torch.rand(5, 2, 3, generator=torch.Generator().manual_seed(stable_seed('triton nonfinite', v_reset)), dtype=torch.float64) * 2
+    x_seq[1, 0, 0], x_seq[2, 1, 1], x_seq[3, 0, 2] = math.inf, -math.inf, math.nan
+    outs = []
+    for backend in ('torch', 'fused', 'triton'):
+        n = LIFNode(step_mode='m', store_v_seq=True, backend=backend, v_reset=v_reset)
+        xg = (x_seq.to(DEVICE) if backend == 'triton' else x_seq).clone().requires_grad_()
+        s = n(xg); s.sum().backward()
+        outs.append(cpu((s.detach(), n.v_seq.detach(), xg.grad)))
+    for other in outs[1:]:
+        assert torch.equal(outs[0][0], other[0])
+        assert torch.equal(outs[0][1].isnan(), other[1].isnan()) and torch.equal(outs[0][1].nan_to_num(), other[1].nan_to_num())
+    torch.testing.assert_close(outs[2][2], outs[1][2], equal_nan=True)
+
+def test_backward_through_finished_sequence_names_reset_net():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), LIFNode(step_mode='m', backend='triton')).to(DEVICE)
+    x1, x2 = torch.rand(5, 2, 3, device=DEVICE), torch.rand(5, 2, 3, device=DEVICE)
+    net(x1).sum().backward()
+    with pytest.raises(RuntimeError, match=r"call `snnlit.functional.reset_net\(net\)` between sequences"):
+        net(x2)

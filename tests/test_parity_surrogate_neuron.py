@@ -99,3 +99,13 @@ def test_snntorch_sigmoid_is_nan_where_snnlit_is_not(snn):
     x.grad = None
     sl.Sigmoid(alpha=25)(x).sum().backward()
     assert torch.isfinite(x.grad).all()
+
+def test_spikingjelly_stays_nan_after_inf_where_snnlit_resets(sjn):
+    "The documented difference: after a +inf input, spikingjelly's hard-reset neuron is NaN for good; snnlit's resets."
+    x_seq = torch.tensor([[0.5], [float('inf')], [0.6], [1.0]])
+    ref = sjn.IFNode(step_mode='m', store_v_seq=True)
+    ref(x_seq)
+    assert torch.isnan(ref.v_seq[1:]).all()
+    ours = nl.IFNode(step_mode='m', store_v_seq=True)
+    assert ours(x_seq).flatten().tolist() == [0., 1., 0., 1.]
+    torch.testing.assert_close(ours.v_seq.flatten(), torch.tensor([0.5, 0., 0.6, 0.]))
