@@ -6,7 +6,7 @@
 __all__ = ['psp_kernel', 'psp_peak_time', 'exp_filter', 'tempotron_voltage', 'Tempotron', 'EventOutput', 'EventTempotron',
            'tempotron_rule_step']
 
-# %% ../nbs/05_tempotron.ipynb #72333918
+# %% ../nbs/05_tempotron.ipynb #1e2e0cc5
 import math
 from typing import NamedTuple
 import torch
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from ._checks import check_real, check_int, check_option, check_tensor, check_same_device, check_labels, fail
 
-# %% ../nbs/05_tempotron.ipynb #3b698b60
+# %% ../nbs/05_tempotron.ipynb #8e72100d
 def _time_constant(value, name) -> float:
     "A time constant as a Python float: a finite real number > 0, given as a number or a 0-d tensor."
     return float(check_real(value, name, gt=0))
@@ -61,7 +61,7 @@ def _unit_peak_scale(tau, tau_s):
     # e^{-t/tau} - e^{-t/tau_s} = -e^{-t/tau} expm1(t/tau - t/tau_s): no cancellation when tau is close to tau_s
     return -1.0 / (math.exp(-t_max / tau) * math.expm1(t_max * ((tau_s - tau) / tau) / tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #611cff83
+# %% ../nbs/05_tempotron.ipynb #bfd6e905
 def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per channel c and series n
                taus:tuple, # C time constants, in steps (each finite and > 0; numbers or 0-d tensors)
                block:int=64 # steps per block of the Toeplitz product
@@ -98,7 +98,7 @@ def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per chan
     out = out.reshape(C, N, n_blocks * L)[..., :T]
     return (out + nonfinite.cumsum(-1)).to(dtype)                           # NaN from the first NaN on, ±inf from the first ±inf on
 
-# %% ../nbs/05_tempotron.ipynb #0e363032
+# %% ../nbs/05_tempotron.ipynb #77484a98
 def _check_spikes(in_spikes, in_features):
     check_tensor(in_spikes, 'in_spikes', dtype='float', layout='[B, in] or [B, in, K] of spike times')
     if in_spikes.dim() not in (2, 3) or in_spikes.shape[1] != in_features:
@@ -137,7 +137,7 @@ def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; neg
     traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(2, B, w.shape[0], T)
     return (v0 * (traces[0] - traces[1])).to(weight.dtype)
 
-# %% ../nbs/05_tempotron.ipynb #4ed8626c
+# %% ../nbs/05_tempotron.ipynb #90057164
 _RET_TYPES = ('v', 'v_max', 'spikes')
 
 class Tempotron(nn.Module):
@@ -193,7 +193,7 @@ class Tempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, T={self.T}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #37ef3e52
+# %% ../nbs/05_tempotron.ipynb #c8b294a8
 class _Events(NamedTuple):
     "Each sample's in-window events sorted by time, padded to a rectangle."
     times: Tensor    # [B, E] float64, padding = duration
@@ -248,15 +248,19 @@ def _decayed_sums(times, w, tau, duration):
     rel = times - times[:, :1]
     segment = (rel / seg_len).floor()
     out, carry = torch.zeros_like(w), torch.zeros_like(w[..., :1])
-    for s in range(int(duration // seg_len) + 1):                           # one pass unless duration > 500 tau
+    # one pass unless events lie more than 500 tau apart; only segments holding events are visited (a long
+    # `duration` with few events costs nothing: the carry decays over the empty segments in one factor)
+    previous = None
+    for s in torch.unique(segment).tolist():
+        if previous is not None: carry = carry * math.exp(-(s - previous) * seg_len / tau)
         here = (segment == s)[:, None, :]
         r = (rel - s * seg_len)[:, None, :]
         cs = torch.cumsum(torch.where(here, w * (r / tau).exp(), 0.), -1)
         out = torch.where(here, (-r / tau).exp() * (carry + cs), out)
-        carry = (carry + cs[..., -1:]) * math.exp(-seg_len / tau)
+        carry, previous = carry + cs[..., -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #1bf435a4
+# %% ../nbs/05_tempotron.ipynb #0ab88028
 def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
     "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
     times, mask = ev.times, ev.mask
@@ -348,7 +352,7 @@ def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
         t_spike = t_spike - torch.where(fired, (v - v.detach()) / torch.where(fired, slope, 1.), 0.)
     return v_max, t_peak, t_spike
 
-# %% ../nbs/05_tempotron.ipynb #575bb55a
+# %% ../nbs/05_tempotron.ipynb #b2a79ade
 class EventOutput(NamedTuple):
     "What `EventTempotron` returns; each `[B, out]`."
     v_max: Tensor    # peak of the (shunted) membrane over [0, duration]
@@ -389,7 +393,7 @@ class EventTempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, duration={self.duration}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #097fa67d
+# %% ../nbs/05_tempotron.ipynb #cd3b95c5
 def _weight_of(model):
     if isinstance(model, Tempotron): return model.fc.weight
     if isinstance(model, EventTempotron): return model.weight
