@@ -143,6 +143,7 @@ def with_bad(x, *where_what):
 x_nan = with_bad(x, ((0, 1, 120), nan))
 x_inf = with_bad(x, ((1, 2, 70), inf), ((0, 0, 3), -inf))
 x_both = with_bad(x, ((1, 0, 5), -inf), ((1, 0, 90), inf))
+x_big = with_bad(x, ((0, 0, 140), 3e38), ((0, 0, 141), 3e38)).float()       # 3e38 e^{-1/15} + 3e38 > float32 max
 CASES += [
     ok(X, 'float64, 3 blocks, ragged last', exp_filter, x, (TAU, TAU_S), check=like(x_ref, torch.float64, rtol=1e-12, atol=1e-12)),
     ok(X, 'float32', exp_filter, x.float(), (TAU, TAU_S), check=like(x_ref, torch.float32)),
@@ -169,6 +170,9 @@ CASES += [
        check=like(lambda: naive_filter(x_both, (TAU, TAU_S)), torch.float64, rtol=1e-12, atol=1e-12)),
     ok(X, 'a late NaN in float32', exp_filter, x_nan.float(), (TAU, TAU_S),
        check=like(lambda: naive_filter(x_nan, (TAU, TAU_S)), torch.float32)),
+    ok(X, 'a float32 state that overflows late: earlier steps (and blocks) stay finite', exp_filter, x_big, (TAU, TAU_S),
+       check=all_of(that(lambda y: y.dtype == torch.float32 and y[0, 0, 141].item() == inf, 'inf where the state overflows'),
+                    lambda y: torch.testing.assert_close(y[..., :140].double(), x_ref[..., :140], rtol=1e-5, atol=1e-5))),
     terr(X, 'int64 drive (would be returned unfiltered)', exp_filter, torch.ones(1, 2, 10, dtype=torch.long), (TAU,),
          match='`drive` must be a floating-point tensor [C, N, T]'),
     terr(X, 'bool drive', exp_filter, torch.ones(1, 2, 10, dtype=torch.bool), (TAU,), match='`drive` must be a floating-point tensor'),
