@@ -6,7 +6,7 @@
 __all__ = ['psp_kernel', 'psp_peak_time', 'exp_filter', 'tempotron_voltage', 'Tempotron', 'EventOutput', 'EventTempotron',
            'tempotron_rule_step']
 
-# %% ../nbs/05_tempotron.ipynb #5b506be7
+# %% ../nbs/05_tempotron.ipynb #5fc0b700
 import math
 from typing import NamedTuple
 import torch
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from ._checks import check_real, check_int, check_option, check_tensor, check_same_device, check_labels, fail
 
-# %% ../nbs/05_tempotron.ipynb #ff5acc22
+# %% ../nbs/05_tempotron.ipynb #51c28e7c
 def _time_constant(value, name) -> float:
     "A time constant as a Python float: a finite real number > 0, given as a number or a 0-d tensor."
     return float(check_real(value, name, gt=0))
@@ -61,7 +61,7 @@ def _unit_peak_scale(tau, tau_s):
     # e^{-t/tau} - e^{-t/tau_s} = -e^{-t/tau} expm1(t/tau - t/tau_s): no cancellation when tau is close to tau_s
     return -1.0 / (math.exp(-t_max / tau) * math.expm1(t_max * ((tau_s - tau) / tau) / tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #18eeba43
+# %% ../nbs/05_tempotron.ipynb #6c3efb59
 def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per channel c and series n
                taus:tuple, # C time constants, in steps (each finite and > 0; numbers or 0-d tensors)
                block:int=64 # steps per block of the Toeplitz product
@@ -76,11 +76,14 @@ def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per chan
     if T == 0: return drive.clone()
     dtype, cdtype = drive.dtype, _compute_dtype(drive.dtype)
     # NaN and ±inf are filtered apart, by a cumulative sum that is exact for them: the products with the
-    # decay matrices' zeros (non-causal entries) would otherwise turn them into NaN at earlier steps too
-    drive = drive.to(cdtype)
-    finite = torch.isfinite(drive)
-    nonfinite = torch.where(finite, 0., drive)                              # NaN, inf or -inf, else 0
-    x = torch.where(finite, drive, 0.)
+    # decay matrices' zeros (non-causal entries) would otherwise turn them into NaN at earlier steps too.
+    # They are rare: eager mode looks for them with one reduction (a sum is finite unless some input is not,
+    # or it overflows; on a GPU, one host sync) and skips the masks when there are none; compiled, always on.
+    x = drive = drive.to(cdtype)
+    screen = torch.compiler.is_compiling() or not math.isfinite(drive.sum().item())
+    if screen:
+        x = drive.nan_to_num(0., 0., 0.)                                    # NaN, inf, -inf -> 0
+        nonfinite = (drive - x).detach()                                    # NaN, inf or -inf where drive is, else 0
     L = min(T, block); n_blocks = -(-T // L)
     x = F.pad(x, (0, n_blocks * L - T)).reshape(C, N * n_blocks, L)
     tau = torch.tensor(taus, dtype=torch.float64, device=drive.device).reshape(C, 1, 1)
@@ -92,16 +95,19 @@ def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per chan
         blocks = torch.arange(n_blocks, dtype=torch.float64, device=drive.device)
         gaps = blocks[None, :] - 1 - blocks[:, None]                         # [i, j] = j - 1 - i
         across = torch.where(gaps >= 0, (-L * gaps.clamp_min(0) / tau).exp(), 0.).to(cdtype)
-        last = out[..., L - 1]                                               # each block's final state (inf if it overflowed)
-        last_finite = torch.isfinite(last)
-        carry = torch.bmm(torch.where(last_finite, last, 0.), across)        # state at the step before each block
-        carry = carry + F.pad(torch.where(last_finite, 0., last).cumsum(-1)[..., :-1], (1, 0))   # an overflow, causally
+        # each block's final state, inf where it overflowed (finite inputs near the dtype's maximum): the
+        # overflow goes to the later blocks by the same exact cumulative sum ([C, N, blocks]: cheap, always on)
+        last = out[..., L - 1]
+        last_finite = last.nan_to_num(0., 0., 0.)
+        carry = torch.bmm(last_finite, across)                               # state at the step before each block
+        carry = carry + F.pad((last - last_finite).detach().cumsum(-1)[..., :-1], (1, 0))
         decay_in_block = (-(lag + 1) / tau).exp().to(cdtype)                 # [C, 1, L]
         out = out + carry[..., None] * decay_in_block[:, None]
     out = out.reshape(C, N, n_blocks * L)[..., :T]
-    return (out + nonfinite.cumsum(-1)).to(dtype)                           # NaN from the first NaN on, ±inf from the first ±inf on
+    if screen: out = out + nonfinite.cumsum(-1)                             # NaN from the first NaN on, ±inf from the first ±inf on
+    return out.to(dtype)
 
-# %% ../nbs/05_tempotron.ipynb #3bf624d1
+# %% ../nbs/05_tempotron.ipynb #1055cc3d
 def _check_spikes(in_spikes, in_features):
     check_tensor(in_spikes, 'in_spikes', dtype='float', layout='[B, in] or [B, in, K] of spike times')
     if in_spikes.dim() not in (2, 3) or in_spikes.shape[1] != in_features:
@@ -140,7 +146,7 @@ def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; neg
     traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(2, B, w.shape[0], T)
     return (v0 * (traces[0] - traces[1])).to(weight.dtype)
 
-# %% ../nbs/05_tempotron.ipynb #0431ab6d
+# %% ../nbs/05_tempotron.ipynb #e71692b5
 _RET_TYPES = ('v', 'v_max', 'spikes')
 
 class Tempotron(nn.Module):
@@ -196,7 +202,7 @@ class Tempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, T={self.T}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #991472d0
+# %% ../nbs/05_tempotron.ipynb #81b4df21
 class _Events(NamedTuple):
     "Each sample's in-window events sorted by time, padded to a rectangle."
     times: Tensor    # [B, E] float64, padding = duration
@@ -263,7 +269,7 @@ def _decayed_sums(times, w, tau, duration):
         carry, previous = carry + cs[..., -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #18b5c0ef
+# %% ../nbs/05_tempotron.ipynb #0ca3a5a8
 def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
     "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
     times, mask = ev.times, ev.mask
@@ -355,7 +361,7 @@ def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
         t_spike = t_spike - torch.where(fired, (v - v.detach()) / torch.where(fired, slope, 1.), 0.)
     return v_max, t_peak, t_spike
 
-# %% ../nbs/05_tempotron.ipynb #898cdcdf
+# %% ../nbs/05_tempotron.ipynb #5f5bfb86
 class EventOutput(NamedTuple):
     "What `EventTempotron` returns; each `[B, out]`."
     v_max: Tensor    # peak of the (shunted) membrane over [0, duration]
@@ -396,7 +402,7 @@ class EventTempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, duration={self.duration}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #e9490677
+# %% ../nbs/05_tempotron.ipynb #5755dc65
 def _weight_of(model):
     if isinstance(model, Tempotron): return model.fc.weight
     if isinstance(model, EventTempotron): return model.weight

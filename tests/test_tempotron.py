@@ -336,3 +336,19 @@ def test_grid_compiles_without_graph_breaks():
         (g,) = torch.autograd.grad(y.sum(), model.fc.weight)
         (g_ref,) = torch.autograd.grad(model(spikes, ret_type).sum(), model.fc.weight)
         torch.testing.assert_close(g, g_ref, rtol=1e-8, atol=1e-8)
+
+
+def test_exp_filter_nonfinite_causal_eager_and_compiled():
+    "A late NaN / inf changes only the later steps; compiled, the masks are always on and give the same values."
+    x = torch.randn(2, 3, 150, dtype=torch.float64, generator=torch.Generator().manual_seed(15))
+    x[0, 1, 120], x[1, 2, 70], x[1, 0, 5], x[1, 0, 90] = math.nan, math.inf, -math.inf, math.inf
+    ref = torch.zeros_like(x)
+    for c, tau in enumerate((7.0, 1.5)):
+        state = torch.zeros(3, dtype=torch.float64)
+        for t in range(150):
+            state = state * math.exp(-1 / tau) + x[c, :, t]
+            ref[c, :, t] = state
+    eager = exp_filter(x, (7.0, 1.5))
+    assert_close(eager, ref, rtol=1e-12, atol=1e-12)
+    compiled = torch.compile(lambda d: exp_filter(d, (7.0, 1.5)), fullgraph=True)(x)
+    assert_close(compiled, ref, rtol=1e-12, atol=1e-12)
