@@ -6,7 +6,7 @@
 __all__ = ['psp_kernel', 'psp_peak_time', 'exp_filter', 'tempotron_voltage', 'Tempotron', 'EventOutput', 'EventTempotron',
            'tempotron_rule_step']
 
-# %% ../nbs/05_tempotron.ipynb #ae61f2f3
+# %% ../nbs/05_tempotron.ipynb #27b518dd
 import math
 from typing import NamedTuple
 import torch
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from ._checks import check_real, check_int, check_option, check_tensor, check_same_device, check_labels, fail
 
-# %% ../nbs/05_tempotron.ipynb #e973e237
+# %% ../nbs/05_tempotron.ipynb #a76c783e
 def _time_constant(value, name) -> float:
     "A time constant as a Python float: a finite real number > 0, given as a number or a 0-d tensor."
     return float(check_real(value, name, gt=0))
@@ -61,7 +61,7 @@ def _unit_peak_scale(tau, tau_s):
     # e^{-t/tau} - e^{-t/tau_s} = -e^{-t/tau} expm1(t/tau - t/tau_s): no cancellation when tau is close to tau_s
     return -1.0 / (math.exp(-t_max / tau) * math.expm1(t_max * ((tau_s - tau) / tau) / tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #91004cef
+# %% ../nbs/05_tempotron.ipynb #ddf7d3e5
 def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per channel c and series n
                taus:tuple, # C time constants, in steps (each finite and > 0; numbers or 0-d tensors)
                block:int=64 # steps per block of the Toeplitz product
@@ -107,7 +107,7 @@ def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per chan
     if screen: out = out + nonfinite.cumsum(-1)                             # NaN from the first NaN on, ±inf from the first ±inf on
     return out.to(dtype)
 
-# %% ../nbs/05_tempotron.ipynb #d96b4266
+# %% ../nbs/05_tempotron.ipynb #05d0df2c
 def _check_spikes(in_spikes, in_features):
     check_tensor(in_spikes, 'in_spikes', dtype='float', layout='[B, in] or [B, in, K] of spike times')
     if in_spikes.dim() not in (2, 3) or in_spikes.shape[1] != in_features:
@@ -146,7 +146,7 @@ def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; neg
     traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(2, B, w.shape[0], T)
     return (v0 * (traces[0] - traces[1])).to(weight.dtype)
 
-# %% ../nbs/05_tempotron.ipynb #3f58b5bc
+# %% ../nbs/05_tempotron.ipynb #ce5535bf
 _RET_TYPES = ('v', 'v_max', 'spikes')
 
 class Tempotron(nn.Module):
@@ -202,7 +202,7 @@ class Tempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, T={self.T}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #95902cbf
+# %% ../nbs/05_tempotron.ipynb #b1f02075
 class _Events(NamedTuple):
     "Each sample's in-window events sorted by time, padded to a rectangle."
     times: Tensor    # [B, E] float64, padding = duration
@@ -269,7 +269,7 @@ def _decayed_sums(times, w, tau, duration):
         carry, previous = carry + cs[..., -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #ff113c59
+# %% ../nbs/05_tempotron.ipynb #d7987b54
 def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
     "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
     times, mask = ev.times, ev.mask
@@ -361,7 +361,7 @@ def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
         t_spike = t_spike - torch.where(fired, (v - v.detach()) / torch.where(fired, slope, 1.), 0.)
     return v_max, t_peak, t_spike
 
-# %% ../nbs/05_tempotron.ipynb #53da349e
+# %% ../nbs/05_tempotron.ipynb #1eef5ef8
 class EventOutput(NamedTuple):
     "What `EventTempotron` returns; each `[B, out]`."
     v_max: Tensor    # peak of the (shunted) membrane over [0, duration]
@@ -402,7 +402,7 @@ class EventTempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, duration={self.duration}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #37ceb234
+# %% ../nbs/05_tempotron.ipynb #27b6a2b7
 def _weight_of(model):
     if isinstance(model, Tempotron): return model.fc.weight
     if isinstance(model, EventTempotron): return model.weight
@@ -410,7 +410,9 @@ def _weight_of(model):
 
 def _targets(target, B, out):
     "`target` as a [B, out] bool tensor: from [B] class labels (one-hot) or a [B, out] tensor of 0s and 1s."
-    if target.dim() == 1 and not target.is_floating_point() and target.dtype != torch.bool:
+    if target.dim() == 1:                                                   # [B] class labels
+        if target.is_floating_point() or target.dtype == torch.bool:
+            fail('target', f'[B] integer class labels (or [B, out] = [{B}, {out}] of 0s and 1s)', target, TypeError)
         return F.one_hot(check_labels(target, 'target', (B,), out, '[B]'), out).bool()
     if target.shape != (B, out): raise ValueError(f"`target` must have shape [{B}, {out}] or [{B}], got {tuple(target.shape)}")
     if target.numel() and not bool(((target == 0) | (target == 1)).all()):
