@@ -6,97 +6,132 @@
 __all__ = ['psp_kernel', 'psp_peak_time', 'exp_filter', 'tempotron_voltage', 'Tempotron', 'EventOutput', 'EventTempotron',
            'tempotron_rule_step']
 
-# %% ../nbs/05_tempotron.ipynb #07a23728
+# %% ../nbs/05_tempotron.ipynb #27b518dd
 import math
-from numbers import Real
 from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from ._checks import check_real, check_int, check_option, check_tensor, check_same_device, check_labels, fail
 
-# %% ../nbs/05_tempotron.ipynb #6885cc0d
-def _check_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int, got {value!r}")
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value}")
+# %% ../nbs/05_tempotron.ipynb #a76c783e
+def _time_constant(value, name) -> float:
+    "A time constant as a Python float: a finite real number > 0, given as a number or a 0-d tensor."
+    return float(check_real(value, name, gt=0))
 
 def _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=True):
-    for value, name in ((tau, 'tau'), (tau_s, 'tau_s'), (v_threshold, 'v_threshold')): _check_positive(value, name)
+    "`(tau, tau_s, v_threshold)` as floats, each finite and > 0; `tau > tau_s` (grid model) or `tau != tau_s` (event model)."
+    tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
+    v_threshold = float(check_real(v_threshold, 'v_threshold', gt=0))
     if tau_above_tau_s and not tau > tau_s:
         raise ValueError(f"`tau` must be greater than `tau_s`, got tau={tau}, tau_s={tau_s}")
     if tau == tau_s: raise ValueError(f"`tau` and `tau_s` must differ, got tau = tau_s = {tau}")
+    return tau, tau_s, v_threshold
 
-def psp_kernel(t:Tensor, # time since the input spike, any shape
-               tau:float, # membrane time constant
-               tau_s:float # synaptic time constant
-              ) -> Tensor: # $e^{-t/\tau} - e^{-t/\tau_s}$ where `t >= 0`, else 0
-    "The unnormalised PSP kernel; never evaluates an exponential at `t < 0`."
-    causal = t >= 0
-    t = torch.where(causal, t, 0.)
-    return torch.where(causal, (-t / tau).exp() - (-t / tau_s).exp(), 0.)
-
-def psp_peak_time(tau:float, tau_s:float) -> float:
-    "Time $t_{\\max} = \\tau\\tau_s\\ln(\\tau/\\tau_s)/(\\tau-\\tau_s)$ of the kernel's peak (symmetric in the two)."
-    return tau * tau_s * math.log(tau / tau_s) / (tau - tau_s)
-
-def _unit_peak_scale(tau, tau_s):
-    "$1/K(t_{\\max})$: the factor that gives the kernel a peak of +1 (negative when tau_s > tau)."
-    t_max = psp_peak_time(tau, tau_s)
-    return 1.0 / (math.exp(-t_max / tau) - math.exp(-t_max / tau_s))
-
-# %% ../nbs/05_tempotron.ipynb #326fcc9d
 def _compute_dtype(dtype):
     "Half-precision inputs are computed in float32 (CPU matmuls and exp in half lose too much)."
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
-def exp_filter(drive:Tensor, # [C, N, T] inputs, one row per channel c and series n
-               taus:tuple, # C time constants, in steps
+def psp_kernel(t:Tensor, # time since the input spike, any shape (integer times give the default float dtype)
+               tau:float, # membrane time constant, finite and > 0
+               tau_s:float # synaptic time constant, finite and > 0
+              ) -> Tensor: # $e^{-t/\tau} - e^{-t/\tau_s}$ where `t >= 0`, else 0 (also for NaN)
+    "The unnormalised PSP kernel; never evaluates an exponential at `t < 0`."
+    check_tensor(t, 't', dtype='real')
+    tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
+    dtype = t.dtype if t.is_floating_point() else torch.get_default_dtype()
+    t = t.to(_compute_dtype(dtype))
+    causal = t >= 0
+    t = torch.where(causal, t, 0.)
+    return torch.where(causal, (-t / tau).exp() - (-t / tau_s).exp(), 0.).to(dtype)
+
+def psp_peak_time(tau:float, tau_s:float) -> float:
+    "Time $t_{\\max} = \\tau\\tau_s\\ln(\\tau/\\tau_s)/(\\tau-\\tau_s)$ of the kernel's peak (symmetric in the two; $\\tau$ when they are equal)."
+    tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
+    a, b = max(tau, tau_s), min(tau, tau_s)
+    if a == b: return a                                                     # the limit tau_s -> tau
+    x = (a - b) / b                                                         # a - b is exact when x <= 1 (Sterbenz)
+    if x < 1: return a * math.log1p(x) / x                                  # = a ln(a/b) / (a/b - 1), no cancellation
+    r = a / b
+    return b * (math.log(r) if math.isfinite(r) else math.log(a) - math.log(b)) / (1 - b / a)
+
+def _unit_peak_scale(tau, tau_s):
+    "$1/K(t_{\\max})$: the factor that gives the kernel a peak of +1 (negative when tau_s > tau); needs tau != tau_s."
+    t_max = psp_peak_time(tau, tau_s)
+    # e^{-t/tau} - e^{-t/tau_s} = -e^{-t/tau} expm1(t/tau - t/tau_s): no cancellation when tau is close to tau_s
+    return -1.0 / (math.exp(-t_max / tau) * math.expm1(t_max * ((tau_s - tau) / tau) / tau_s))
+
+# %% ../nbs/05_tempotron.ipynb #ddf7d3e5
+def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per channel c and series n
+               taus:tuple, # C time constants, in steps (each finite and > 0; numbers or 0-d tensors)
                block:int=64 # steps per block of the Toeplitz product
               ) -> Tensor: # [C, N, T]: $y[c, n, t] = \sum_{t' \le t} x[c, n, t']\, e^{-(t - t')/\tau_c}$
     "Causal exponential filter of each row, by blocked matrix products (no loop over time)."
+    check_tensor(drive, 'drive', dtype='float', ndim=3, layout='[C, N, T]')
     C, N, T = drive.shape
+    if not isinstance(taus, (tuple, list)): fail('taus', f'a tuple or list of {C} time constants', taus, TypeError)
+    if len(taus) != C: fail('taus', f'{C} time constants, one per channel of `drive` {tuple(drive.shape)}', taus)
+    taus = [_time_constant(tau, f'taus[{c}]') for c, tau in enumerate(taus)]
+    block = check_int(block, 'block', ge=1)
+    if T == 0: return drive.clone()
+    dtype, cdtype = drive.dtype, _compute_dtype(drive.dtype)
+    # NaN and ±inf are filtered apart, by a cumulative sum that is exact for them: the products with the
+    # decay matrices' zeros (non-causal entries) would otherwise turn them into NaN at earlier steps too.
+    # They are rare: eager mode looks for them with one reduction (a sum is finite unless some input is not,
+    # or it overflows; on a GPU, one host sync) and skips the masks when there are none; compiled, always on.
+    x = drive = drive.to(cdtype)
+    screen = torch.compiler.is_compiling() or not math.isfinite(drive.sum().item())
+    if screen:
+        x = drive.nan_to_num(0., 0., 0.)                                    # NaN, inf, -inf -> 0
+        nonfinite = (drive - x).detach()                                    # NaN, inf or -inf where drive is, else 0
     L = min(T, block); n_blocks = -(-T // L)
-    x = F.pad(drive, (0, n_blocks * L - T)).reshape(C, N * n_blocks, L)
-    rates = torch.tensor([-1.0 / tau for tau in taus], dtype=torch.float64, device=drive.device)[:, None, None]
+    x = F.pad(x, (0, n_blocks * L - T)).reshape(C, N * n_blocks, L)
+    tau = torch.tensor(taus, dtype=torch.float64, device=drive.device).reshape(C, 1, 1)
     lag = torch.arange(L, dtype=torch.float64, device=drive.device)
     steps = lag[None, :] - lag[:, None]                                     # [from, to] = to - from
-    within = torch.where(steps >= 0, (rates * steps.clamp_min(0)).exp(), 0.).to(drive.dtype)
-    intra = torch.bmm(x, within).reshape(C, N, n_blocks, L)
-    if n_blocks == 1: return intra.reshape(C, N, L)[..., :T]
-    blocks = torch.arange(n_blocks, dtype=torch.float64, device=drive.device)
-    gaps = blocks[None, :] - 1 - blocks[:, None]                             # [i, j] = j - 1 - i
-    across = torch.where(gaps >= 0, (rates * L * gaps.clamp_min(0)).exp(), 0.).to(drive.dtype)
-    carry = torch.bmm(intra[..., L - 1], across)                              # state at the step before each block
-    decay_in_block = (rates * (lag + 1)).exp().to(drive.dtype)               # [C, 1, L]
-    out = intra + carry[..., None] * decay_in_block[:, None]
-    return out.reshape(C, N, n_blocks * L)[..., :T]
+    within = torch.where(steps >= 0, (-steps.clamp_min(0) / tau).exp(), 0.).to(cdtype)
+    out = torch.bmm(x, within).reshape(C, N, n_blocks, L)
+    if n_blocks > 1:
+        blocks = torch.arange(n_blocks, dtype=torch.float64, device=drive.device)
+        gaps = blocks[None, :] - 1 - blocks[:, None]                         # [i, j] = j - 1 - i
+        across = torch.where(gaps >= 0, (-L * gaps.clamp_min(0) / tau).exp(), 0.).to(cdtype)
+        # each block's final state, inf where it overflowed (finite inputs near the dtype's maximum): the
+        # overflow goes to the later blocks by the same exact cumulative sum ([C, N, blocks]: cheap, always on)
+        last = out[..., L - 1]
+        last_finite = last.nan_to_num(0., 0., 0.)
+        carry = torch.bmm(last_finite, across)                               # state at the step before each block
+        carry = carry + F.pad((last - last_finite).detach().cumsum(-1)[..., :-1], (1, 0))
+        decay_in_block = (-(lag + 1) / tau).exp().to(cdtype)                 # [C, 1, L]
+        out = out + carry[..., None] * decay_in_block[:, None]
+    out = out.reshape(C, N, n_blocks * L)[..., :T]
+    if screen: out = out + nonfinite.cumsum(-1)                             # NaN from the first NaN on, ±inf from the first ±inf on
+    return out.to(dtype)
 
-# %% ../nbs/05_tempotron.ipynb #ba5471e7
+# %% ../nbs/05_tempotron.ipynb #05d0df2c
 def _check_spikes(in_spikes, in_features):
-    if not isinstance(in_spikes, Tensor): raise TypeError(f"`in_spikes` must be a torch.Tensor, got {type(in_spikes).__name__}")
-    if not in_spikes.is_floating_point():
-        raise TypeError(f"`in_spikes` must hold floating-point spike times, got dtype {in_spikes.dtype}")
+    check_tensor(in_spikes, 'in_spikes', dtype='float', layout='[B, in] or [B, in, K] of spike times')
     if in_spikes.dim() not in (2, 3) or in_spikes.shape[1] != in_features:
         raise ValueError(f"`in_spikes` must have shape [B, {in_features}] or [B, {in_features}, K], "
                          f"got {tuple(in_spikes.shape)}")
 
 def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; negative or NaN = no spike
                       weight:Tensor, # [out, in] synaptic weights
-                      T:int, # number of time steps
-                      tau:float, tau_s:float, # time constants, in steps
-                      v0:float # PSP scale $V_0$
+                      T:int, # number of time steps, >= 1
+                      tau:float, tau_s:float, # time constants, in steps (finite, > 0)
+                      v0:float # PSP scale $V_0$ (finite)
                      ) -> Tensor: # [B, out, T] membrane on the grid, in `weight`'s dtype
     "The grid Tempotron's membrane $v_{out}$, via per-output drives and exponential filters."
+    check_tensor(weight, 'weight', dtype='float', ndim=2, layout='[out, in]')
+    _check_spikes(in_spikes, weight.shape[1])
+    check_same_device({'in_spikes': in_spikes, 'weight': weight})
+    T = check_int(T, 'T', ge=1)
+    tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
+    v0 = float(check_real(v0, 'v0'))
     cdtype = _compute_dtype(weight.dtype)
     tdtype = torch.promote_types(_compute_dtype(in_spikes.dtype), cdtype)   # spike times keep their precision
     B, n_in = in_spikes.shape[:2]
-    s = in_spikes.reshape(B, -1).to(tdtype)                                 # [B, in*K]
-    per_afferent = s.shape[1] // n_in
+    per_afferent = in_spikes.shape[2] if in_spikes.dim() == 3 else 1
+    s = in_spikes.reshape(B, n_in * per_afferent).to(tdtype)                # [B, in*K] (B = 0 and K = 0 too)
     valid = (s >= 0) & (s <= T - 1)                                         # NaN, padding and late spikes: False
     s = torch.where(valid, s, 0.)
     step = s.ceil()                                                         # first grid step at or after the spike
@@ -111,7 +146,7 @@ def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; neg
     traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(2, B, w.shape[0], T)
     return (v0 * (traces[0] - traces[1])).to(weight.dtype)
 
-# %% ../nbs/05_tempotron.ipynb #c09aae24
+# %% ../nbs/05_tempotron.ipynb #ce5535bf
 _RET_TYPES = ('v', 'v_max', 'spikes')
 
 class Tempotron(nn.Module):
@@ -123,10 +158,9 @@ class Tempotron(nn.Module):
                  tau_s:float=15.0 / 4, # synaptic time constant $\tau_s < \tau$, in steps
                  v_threshold:float=1.0): # threshold; also the peak of a single PSP through a unit weight
         super().__init__()
-        for value, name in ((in_features, 'in_features'), (out_features, 'out_features'), (T, 'T')): _check_int(value, name)
-        _check_time_constants(tau, tau_s, v_threshold)
+        in_features, out_features, T = (check_int(v, n, ge=1) for v, n in ((in_features, 'in_features'), (out_features, 'out_features'), (T, 'T')))
+        self.tau, self.tau_s, self.v_threshold = _check_time_constants(tau, tau_s, v_threshold)
         self.in_features, self.out_features, self.T = in_features, out_features, T
-        self.tau, self.tau_s, self.v_threshold = float(tau), float(tau_s), float(v_threshold)
         self.fc = nn.Linear(in_features, out_features, bias=False)
         self.v0 = self.v_threshold * _unit_peak_scale(self.tau, self.tau_s)
 
@@ -141,19 +175,19 @@ class Tempotron(nn.Module):
                  label:Tensor, # [B] int64 class of each sample
                  num_classes:int) -> Tensor: # scalar
         "Squared distance to threshold of the outputs whose decision disagrees with the one-hot label, summed, over B."
-        if not isinstance(v_max, Tensor) or v_max.dim() != 2 or v_max.shape[1] != num_classes:
-            raise ValueError(f"`v_max` must have shape [B, {num_classes}], got {tuple(getattr(v_max, 'shape', ()))}")
-        if not isinstance(label, Tensor) or label.shape != v_max.shape[:1] or label.is_floating_point():
-            raise ValueError(f"`label` must be an integer tensor of shape [{v_max.shape[0]}], got "
-                             f"{getattr(label, 'dtype', type(label).__name__)} {tuple(getattr(label, 'shape', ()))}")
+        num_classes = check_int(num_classes, 'num_classes', ge=1)
+        check_tensor(v_max, 'v_max', dtype='float', ndim=2, layout='[B, num_classes]')
+        if v_max.shape[1] != num_classes: fail('v_max', f'of shape [B, {num_classes}] (num_classes={num_classes})', v_max)
+        if v_max.shape[0] == 0: fail('v_max', 'a non-empty batch [B, num_classes], B >= 1 (the loss is a mean over B)', v_max)
+        check_real(v_threshold, 'v_threshold')
+        label = check_labels(label, 'label', (v_max.shape[0],), num_classes, '[B]')
         wrong = (v_max >= v_threshold) != F.one_hot(label, num_classes).bool()
         return ((v_max - v_threshold) * wrong).square().sum() / label.shape[0]
 
     def forward(self, in_spikes:Tensor, # [B, in] or [B, in, K] spike times in steps; negative or NaN = no spike
                 ret_type:str # 'v' ([B, out, T]), 'v_max' ([B, out]) or 'spikes' ([B, out] signed spike times)
                ) -> Tensor:
-        if ret_type not in _RET_TYPES: raise ValueError(f"`ret_type` must be one of {_RET_TYPES}, got {ret_type!r}")
-        _check_spikes(in_spikes, self.in_features)
+        check_option(ret_type, 'ret_type', _RET_TYPES)
         v_out = tempotron_voltage(in_spikes, self.fc.weight, self.T, self.tau, self.tau_s, self.v0)
         if ret_type == 'v': return v_out
         v_max, hard = v_out.max(-1)
@@ -168,7 +202,7 @@ class Tempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, T={self.T}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #18690e79
+# %% ../nbs/05_tempotron.ipynb #b1f02075
 class _Events(NamedTuple):
     "Each sample's in-window events sorted by time, padded to a rectangle."
     times: Tensor    # [B, E] float64, padding = duration
@@ -176,10 +210,11 @@ class _Events(NamedTuple):
     mask: Tensor     # [B, E] bool, True for real events
 
 def _check_events(spike_times, input_indices, batch_offsets, in_features, device):
+    check_tensor(spike_times, 'spike_times', dtype='float', layout='[E] of event times')
+    check_tensor(input_indices, 'input_indices', dtype='int', layout='[E] (int64)')
+    check_tensor(batch_offsets, 'batch_offsets', dtype='int', layout='[B+1] (int64)')
     for x, name in ((spike_times, 'spike_times'), (input_indices, 'input_indices'), (batch_offsets, 'batch_offsets')):
-        if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
         if x.device != device: raise ValueError(f"`{name}` is on {x.device} but the weights are on {device}")
-    if not spike_times.is_floating_point(): raise TypeError(f"`spike_times` must be floating point, got {spike_times.dtype}")
     if spike_times.requires_grad:
         raise ValueError("`spike_times` requires grad, but EventTempotron differentiates w.r.t. its weights only: pass `spike_times.detach()`")
     for x, name in ((input_indices, 'input_indices'), (batch_offsets, 'batch_offsets')):
@@ -222,20 +257,24 @@ def _decayed_sums(times, w, tau, duration):
     rel = times - times[:, :1]
     segment = (rel / seg_len).floor()
     out, carry = torch.zeros_like(w), torch.zeros_like(w[..., :1])
-    for s in range(int(duration // seg_len) + 1):                           # one pass unless duration > 500 tau
+    # one pass unless events lie more than 500 tau apart; only segments holding events are visited (a long
+    # `duration` with few events costs nothing: the carry decays over the empty segments in one factor)
+    previous = None
+    for s in torch.unique(segment).tolist():
+        if previous is not None: carry = carry * math.exp(-(s - previous) * seg_len / tau)
         here = (segment == s)[:, None, :]
         r = (rel - s * seg_len)[:, None, :]
         cs = torch.cumsum(torch.where(here, w * (r / tau).exp(), 0.), -1)
         out = torch.where(here, (-r / tau).exp() * (carry + cs), out)
-        carry = (carry + cs[..., -1:]) * math.exp(-seg_len / tau)
+        carry, previous = carry + cs[..., -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #df1386ad
+# %% ../nbs/05_tempotron.ipynb #d7987b54
 def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
     "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
     times, mask = ev.times, ev.mask
     B, E = times.shape
-    w = weight.double().index_select(1, ev.inputs.flatten()).view(-1, B, E).transpose(0, 1)   # [B, O, E]
+    w = weight.double().index_select(1, ev.inputs.flatten()).view(weight.shape[0], B, E).transpose(0, 1)   # [B, O, E]
     w = torch.where(mask[:, None, :], w, 0.)
     a = _decayed_sums(times, w, tau, duration).mul_(scale)
     b = _decayed_sums(times, w, tau_s, duration).mul_(scale)
@@ -322,7 +361,7 @@ def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
         t_spike = t_spike - torch.where(fired, (v - v.detach()) / torch.where(fired, slope, 1.), 0.)
     return v_max, t_peak, t_spike
 
-# %% ../nbs/05_tempotron.ipynb #b58e97aa
+# %% ../nbs/05_tempotron.ipynb #1eef5ef8
 class EventOutput(NamedTuple):
     "What `EventTempotron` returns; each `[B, out]`."
     v_max: Tensor    # peak of the (shunted) membrane over [0, duration]
@@ -338,11 +377,10 @@ class EventTempotron(nn.Module):
                  tau_s:float=3.75, # synaptic time constant (must differ from `tau`)
                  v_threshold:float=1.0): # threshold; PSPs have unit peak whatever its value
         super().__init__()
-        _check_int(in_features, 'in_features'); _check_int(out_features, 'out_features')
-        _check_positive(duration, 'duration')
-        _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=False)
-        self.in_features, self.out_features, self.duration = in_features, out_features, float(duration)
-        self.tau, self.tau_s, self.v_threshold = float(tau), float(tau_s), float(v_threshold)
+        in_features, out_features = check_int(in_features, 'in_features', ge=1), check_int(out_features, 'out_features', ge=1)
+        duration = float(check_real(duration, 'duration', gt=0))
+        self.tau, self.tau_s, self.v_threshold = _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=False)
+        self.in_features, self.out_features, self.duration = in_features, out_features, duration
         self.scale = _unit_peak_scale(self.tau, self.tau_s)
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
         nn.init.normal_(self.weight, 0.0, 0.001)                            # spikingjelly 2.0's initialisation
@@ -364,18 +402,21 @@ class EventTempotron(nn.Module):
         return (f'in_features={self.in_features}, out_features={self.out_features}, duration={self.duration}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #b8c1da85
+# %% ../nbs/05_tempotron.ipynb #27b6a2b7
 def _weight_of(model):
     if isinstance(model, Tempotron): return model.fc.weight
     if isinstance(model, EventTempotron): return model.weight
     raise TypeError(f"`model` must be a Tempotron or an EventTempotron, got {type(model).__name__}")
 
 def _targets(target, B, out):
-    if not isinstance(target, Tensor): raise TypeError(f"`target` must be a torch.Tensor, got {type(target).__name__}")
-    if target.dim() == 1 and not target.is_floating_point() and target.dtype != torch.bool:
-        if target.shape[0] != B: raise ValueError(f"`target` labels must have shape [{B}], got {tuple(target.shape)}")
-        return F.one_hot(target, out).bool()
+    "`target` as a [B, out] bool tensor: from [B] class labels (one-hot) or a [B, out] tensor of 0s and 1s."
+    if target.dim() == 1:                                                   # [B] class labels
+        if target.is_floating_point() or target.dtype == torch.bool:
+            fail('target', f'[B] integer class labels (or [B, out] = [{B}, {out}] of 0s and 1s)', target, TypeError)
+        return F.one_hot(check_labels(target, 'target', (B,), out, '[B]'), out).bool()
     if target.shape != (B, out): raise ValueError(f"`target` must have shape [{B}, {out}] or [{B}], got {tuple(target.shape)}")
+    if target.numel() and not bool(((target == 0) | (target == 1)).all()):
+        fail('target', f'[B, out] = [{B}, {out}] of 0s and 1s (1 = should fire), or [B] integer class labels', target)
     return target.bool()
 
 def tempotron_rule_step(model:nn.Module, # a `Tempotron` or an `EventTempotron`
@@ -387,18 +428,27 @@ def tempotron_rule_step(model:nn.Module, # a `Tempotron` or an `EventTempotron`
                        ) -> Tensor: # [B, out] bool: which outputs erred on which samples
     "One step of Gütig & Sompolinsky's tempotron rule, without an optimizer; updates the weights in place."
     weight = _weight_of(model)
-    _check_positive(lr, 'lr')
+    lr, mu = float(check_real(lr, 'lr', gt=0)), float(check_real(mu, 'mu', ge=0))
+    check_tensor(target, 'target', layout='[B, out] or [B]')
+    if momentum is not None:
+        check_tensor(momentum, 'momentum', dtype='float', layout="like the weight")
+        if momentum.shape != weight.shape: fail('momentum', f"a tensor of the weight's shape {tuple(weight.shape)}", momentum)
+        check_same_device({'momentum': momentum, 'weight': weight})
+    is_grid = isinstance(model, Tempotron)
+    if not is_grid and (not isinstance(inputs, (tuple, list)) or len(inputs) != 3):
+        fail('inputs', 'a tuple (spike_times, input_indices, batch_offsets) for an EventTempotron', inputs, TypeError)
+    w = weight.detach().requires_grad_()                                    # a frozen weight learns by the rule too
     with torch.enable_grad():
-        if isinstance(model, Tempotron):
-            v_max = model(inputs, 'v_max'); fired = v_max.detach() >= model.v_threshold
+        if is_grid:
+            v_max = torch.func.functional_call(model, {'fc.weight': w}, (inputs, 'v_max'))
+            fired = v_max.detach() >= model.v_threshold
         else:
-            if not isinstance(inputs, (tuple, list)) or len(inputs) != 3:
-                raise TypeError("`inputs` of an EventTempotron must be (spike_times, input_indices, batch_offsets)")
-            out = model(*inputs); v_max = out.v_max; fired = torch.isfinite(out.t_spike.detach())
+            out = torch.func.functional_call(model, {'weight': w}, tuple(inputs))
+            v_max = out.v_max; fired = torch.isfinite(out.t_spike.detach())
         want = _targets(target, *v_max.shape).to(fired.device)
         errors = fired != want
         direction = (want.to(v_max.dtype) * 2 - 1) * errors
-        (grad,) = torch.autograd.grad((v_max * direction).sum(), weight)
+        (grad,) = torch.autograd.grad((v_max * direction).sum(), w)
     with torch.no_grad():
         step = lr * grad
         if momentum is not None:

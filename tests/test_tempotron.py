@@ -3,6 +3,7 @@ import math
 import pytest, torch
 import torch.nn.functional as F
 from snnlit.tempotron import Tempotron, EventTempotron, tempotron_rule_step, psp_kernel, exp_filter
+from helpers import assert_close
 
 TAU, TAU_S = 15.0, 3.75
 
@@ -86,15 +87,15 @@ def test_spikes_hard_forward_soft_backward():
 def test_grid_validation():
     model = Tempotron(4, 2, 10)
     x = torch.rand(3, 4)
-    with pytest.raises(ValueError, match=r"`ret_type` must be one of \('v', 'v_max', 'spikes'\), got 'V'"): model(x, 'V')
+    with pytest.raises(ValueError, match=r"`ret_type` must be one of 'v', 'v_max', 'spikes', got 'V'"): model(x, 'V')
     with pytest.raises(ValueError, match=r"`in_spikes` must have shape \[B, 4\] or \[B, 4, K\], got \(3, 5\)"): model(torch.rand(3, 5), 'v')
     with pytest.raises(ValueError, match=r"got \(4,\)"): model(torch.rand(4), 'v')
-    with pytest.raises(TypeError, match="floating-point spike times"): model(torch.ones(3, 4, dtype=torch.long), 'v')
+    with pytest.raises(TypeError, match="`in_spikes` must be a floating-point tensor"): model(torch.ones(3, 4, dtype=torch.long), 'v')
     for tau, tau_s in [(3.0, 3.0), (2.0, 3.0)]:
         with pytest.raises(ValueError, match="`tau` must be greater than `tau_s`"): Tempotron(4, 2, 10, tau=tau, tau_s=tau_s)
-    with pytest.raises(ValueError, match="`tau_s` must be a finite number > 0, got -1"): Tempotron(4, 2, 10, tau_s=-1.0)
-    with pytest.raises(ValueError, match="`in_features` must be a positive int"): Tempotron(0, 2, 10)
-    with pytest.raises(ValueError, match="`T` must be a positive int, got 2.5"): Tempotron(4, 2, 2.5)
+    with pytest.raises(ValueError, match="`tau_s` must be a finite real number > 0, got -1"): Tempotron(4, 2, 10, tau_s=-1.0)
+    with pytest.raises(ValueError, match="`in_features` must be an int >= 1, got 0"): Tempotron(0, 2, 10)
+    with pytest.raises(TypeError, match="`T` must be an int, got 2.5"): Tempotron(4, 2, 2.5)
     before = x.clone()
     model(x, 'spikes')
     assert torch.equal(x, before)
@@ -223,7 +224,7 @@ def test_event_hand_cases():
     assert out.t_peak.item() == 50.0
     # events out of the window are ignored
     out2 = m(torch.tensor([48.0, -3.0, 51.0], dtype=torch.float64), torch.tensor([0, 1, 1]), torch.tensor([0, 3]))
-    assert torch.equal(out.v_max, out2.v_max) and torch.equal(out.t_peak, out2.t_peak)
+    assert_close(out.v_max, out2.v_max); assert_close(out.t_peak, out2.t_peak)
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2])
@@ -250,8 +251,8 @@ def test_event_validation_and_no_inplace():
     with pytest.raises(ValueError, match=r"`spike_times` and `input_indices` must both have shape \[E\]"): m(times, idx[:1], offsets)
     with pytest.raises(ValueError, match="`batch_offsets` must start at 0"): m(times, idx, torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="`spike_times` must be finite"): m(torch.tensor([1.0, math.nan]), idx, offsets)
-    with pytest.raises(TypeError, match="`spike_times` must be floating point"): m(idx, idx, offsets)
-    with pytest.raises(ValueError, match="`duration` must be a finite number > 0, got 0"): EventTempotron(3, 2, 0)
+    with pytest.raises(TypeError, match="`spike_times` must be a floating-point tensor"): m(idx, idx, offsets)
+    with pytest.raises(ValueError, match="`duration` must be a finite real number > 0, got 0"): EventTempotron(3, 2, 0)
     with pytest.raises(ValueError, match="`tau` and `tau_s` must differ"): EventTempotron(3, 2, 10.0, 4.0, 4.0)
 
 
@@ -335,3 +336,19 @@ def test_grid_compiles_without_graph_breaks():
         (g,) = torch.autograd.grad(y.sum(), model.fc.weight)
         (g_ref,) = torch.autograd.grad(model(spikes, ret_type).sum(), model.fc.weight)
         torch.testing.assert_close(g, g_ref, rtol=1e-8, atol=1e-8)
+
+
+def test_exp_filter_nonfinite_causal_eager_and_compiled():
+    "A late NaN / inf changes only the later steps; compiled, the masks are always on and give the same values."
+    x = torch.randn(2, 3, 150, dtype=torch.float64, generator=torch.Generator().manual_seed(15))
+    x[0, 1, 120], x[1, 2, 70], x[1, 0, 5], x[1, 0, 90] = math.nan, math.inf, -math.inf, math.inf
+    ref = torch.zeros_like(x)
+    for c, tau in enumerate((7.0, 1.5)):
+        state = torch.zeros(3, dtype=torch.float64)
+        for t in range(150):
+            state = state * math.exp(-1 / tau) + x[c, :, t]
+            ref[c, :, t] = state
+    eager = exp_filter(x, (7.0, 1.5))
+    assert_close(eager, ref, rtol=1e-12, atol=1e-12)
+    compiled = torch.compile(lambda d: exp_filter(d, (7.0, 1.5)), fullgraph=True)(x)
+    assert_close(compiled, ref, rtol=1e-12, atol=1e-12)
