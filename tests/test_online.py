@@ -1,5 +1,9 @@
 """snnlit.online: FPTT against a plain re-implementation of its three steps, OTTT/SLTT gradients against
-hand-computed ones, graph truncation, reset discipline, input checks, dtypes and batch size 1."""
+hand-computed ones, graph truncation, reset discipline, input checks, dtypes and batch size 1.
+
+Exact comparisons (`torch.equal`) are kept only between runs of the same code on the same data and shapes (a
+network and its reset or freshly loaded twin, an online node and the `LIFNode` code it calls, a copy and its
+source); results of different computations (a re-implementation, another path or library) use a tolerance."""
 import copy
 import pytest, torch
 from torch import nn
