@@ -6,7 +6,7 @@
 __all__ = ['SURROGATES', 'load_digits_split', 'rate_encode', 'SpikingMLP', 'ProgressBar', 'evaluate', 'train', 'parse_args',
            'main']
 
-# %% ../nbs/07_demo.ipynb #c9273508
+# %% ../nbs/07_demo.ipynb #6aaf09dd
 import argparse, math, sys, time
 import torch
 from torch import nn, Tensor
@@ -16,7 +16,7 @@ from ._checks import (fail, check_real, check_int, check_bool, check_option, che
 from .base import MemoryModule
 from .neuron import LIFNode
 
-# %% ../nbs/07_demo.ipynb #14ed4069
+# %% ../nbs/07_demo.ipynb #0eae6661
 def load_digits_split(test_fraction:float=0.2, seed:int=0):
     "Scikit-learn's digits as float pixels in [0, 1]: `(x_train, y_train, x_test, y_test)`."
     from sklearn.datasets import load_digits   # scikit-learn is needed by the demo only
@@ -30,7 +30,7 @@ def load_digits_split(test_fraction:float=0.2, seed:int=0):
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 
-# %% ../nbs/07_demo.ipynb #afdac7ae
+# %% ../nbs/07_demo.ipynb #5476ab06
 def rate_encode(x:Tensor, # intensities in [0, 1], `[B, ...]`
                 T:int, # number of time steps
                 generator=None) -> Tensor: # spikes `[T, B, ...]`
@@ -41,7 +41,7 @@ def rate_encode(x:Tensor, # intensities in [0, 1], `[B, ...]`
     check_values(x, 'x', ge=0, le=1, expected='intensities in [0, 1] (spike probabilities)')
     return (torch.rand((T, *x.shape), generator=generator, device=x.device) < x).to(x.dtype)
 
-# %% ../nbs/07_demo.ipynb #4242230e
+# %% ../nbs/07_demo.ipynb #cce15cb6
 SURROGATES = {name.lower(): getattr(surrogate, name) for name in
               ('ATan', 'Sigmoid', 'PiecewiseQuadratic', 'PiecewiseExp', 'SoftSign', 'Erf', 'NonzeroSignLogAbs',
                'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular')}
@@ -67,7 +67,7 @@ class SpikingMLP(nn.Sequential):
         for m in self.modules():
             if isinstance(m, MemoryModule): m.reset()
 
-# %% ../nbs/07_demo.ipynb #daf3694a
+# %% ../nbs/07_demo.ipynb #a27484ba
 class ProgressBar:
     "A minimal text progress bar for loops of known length (no dependency)."
     def __init__(self, total:int, desc:str='', width:int=30, file=None):
@@ -93,7 +93,7 @@ class ProgressBar:
         print(f"\r{self.desc} |{bar}| {self.n}/{self.total} {time.time() - self.start:5.1f}s {self.postfix}",
               end=end, file=self.file, flush=True)
 
-# %% ../nbs/07_demo.ipynb #95c4f162
+# %% ../nbs/07_demo.ipynb #484f5d9c
 def _check_data(net, x, x_name, y, y_name):
     "A `SpikingMLP` (or any module with `reset()`), intensities `[N, n_in]` with N >= 1 and class labels `[N]` in range."
     check_module(net, 'net')
@@ -103,6 +103,7 @@ def _check_data(net, x, x_name, y, y_name):
     if len(y) != len(x): fail(y_name, f"a tensor [N] of class labels with N = len({x_name}) = {len(x)}", y)
     check_values(x, x_name, ge=0, le=1, expected='intensities in [0, 1] (spike probabilities)')
     n_out = net[-2].out_features if isinstance(net, SpikingMLP) else None
+    if n_out and x.dtype != net[0].weight.dtype: fail(x_name, f"a {net[0].weight.dtype} tensor, as the network's weights", x)
     check_values(y, y_name, ge=0, le=n_out - 1 if n_out else None,
                  expected=f"class labels in [0, {n_out})" if n_out else 'class labels >= 0')
 
@@ -153,7 +154,7 @@ def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int
         if bar: print(f'             test accuracy {history[-1]:.4f}', file=bar.file)
     return history
 
-# %% ../nbs/07_demo.ipynb #30e8838a
+# %% ../nbs/07_demo.ipynb #30c4d965
 def _flag(convert, expected:str, ok):
     "An argparse `type`: a bad value becomes a usage error naming the flag (exit status 2), not a traceback later."
     def parse(text):
@@ -195,6 +196,6 @@ def main(argv=None) -> float:
     print(f'test accuracy: {history[-1]:.4f}')
     return history[-1]
 
-# %% ../nbs/07_demo.ipynb #f877f399
+# %% ../nbs/07_demo.ipynb #372203af
 #| eval: false
 if __name__ == '__main__': main()

@@ -6,7 +6,7 @@
 __all__ = ['fptt_online_training_init_w_ra', 'fptt_online_training', 'OTTTLIFNode', 'SLTTLIFNode', 'OTTTSequential',
            'ottt_online_training']
 
-# %% ../nbs/06_online.ipynb #aed5585b
+# %% ../nbs/06_online.ipynb #b22ab8bc
 import copy
 import torch
 import torch.nn.functional as F
@@ -17,15 +17,17 @@ from ._checks import (fail, check_real, check_bool, check_option, check_tensor, 
 from .base import StepModule, MemoryModule
 from .neuron import LIFNode
 
-# %% ../nbs/06_online.ipynb #c8ce3a78
+# %% ../nbs/06_online.ipynb #1ed6918d
 def _optimizer_params(optimizer, model:nn.Module=None) -> list:
-    "The optimizer's parameters, in `param_groups` order; with `model`, at least one of them must be the model's."
+    "The optimizer's parameters, in `param_groups` order; with `model`, at least one must be a trainable one of the model's."
     if not isinstance(optimizer, torch.optim.Optimizer): fail('optimizer', 'a torch.optim.Optimizer', optimizer, TypeError)
     params = [p for group in optimizer.param_groups for p in group['params']]
     if model is not None:
         own = {id(p) for p in model.parameters()}
         if not any(id(p) in own for p in params):
             raise ValueError("`optimizer` must hold parameters of `model`, got none of them (an optimizer made for another network?)")
+        if not any(id(p) in own and p.requires_grad for p in params):
+            raise ValueError("`optimizer` must hold trainable parameters of `model`, got only frozen ones (requires_grad=False)")
     return params
 
 def fptt_online_training_init_w_ra(optimizer:torch.optim.Optimizer # the optimizer that will train the network
@@ -33,7 +35,7 @@ def fptt_online_training_init_w_ra(optimizer:torch.optim.Optimizer # the optimiz
     "The running-average weights $\\bar w$ for `fptt_online_training`: copies of the optimizer's parameters, never aliases."
     return [p.detach().clone() for p in _optimizer_params(optimizer)]
 
-# %% ../nbs/06_online.ipynb #eac6ad25
+# %% ../nbs/06_online.ipynb #0fbdc9fc
 def _check_sequences(x_seq, target_seq, layout:str, batch_first:bool):
     "Real tensors sharing their leading `[T, B]` (`[B, T]` if `batch_first`), T >= 1, B >= 1, floating-point values finite."
     for name, x in (('x_seq', x_seq), ('target_seq', target_seq)): check_tensor(x, name, dtype='real', min_ndim=2, layout=layout)
@@ -141,7 +143,7 @@ def fptt_online_training(model:nn.Module, # single-step network; its `MemoryModu
     optimizer.zero_grad()
     return losses
 
-# %% ../nbs/06_online.ipynb #79d31173
+# %% ../nbs/06_online.ipynb #781c7d34
 def _online_node_args(node, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode, backend, store_v_seq):
     "Validated before anything is set; hyper-parameters given as 0-d tensors become Python floats."
     if not isinstance(step_mode, str) or step_mode != 's':
@@ -201,7 +203,7 @@ class SLTTLIFNode(_OnlineLIFNode):
                                                       backend, store_v_seq)
         super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
 
-# %% ../nbs/06_online.ipynb #ad17c38d
+# %% ../nbs/06_online.ipynb #cf74f7d6
 class _ValueWithGradOf(torch.autograd.Function):
     @staticmethod
     def forward(ctx, value, grad_target): return value.clone()
@@ -213,7 +215,7 @@ def _value_with_grad_of(value:Tensor, grad_target:Tensor) -> Tensor:
     "`value`'s numbers, `grad_target`'s gradient path."
     return _ValueWithGradOf.apply(value, grad_target)
 
-# %% ../nbs/06_online.ipynb #2e54993d
+# %% ../nbs/06_online.ipynb #d6f8f97e
 class _TraceLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, spike, trace, weight, bias):
@@ -234,7 +236,7 @@ def _trace_linear(linear:nn.Linear, spike:Tensor, trace:Tensor) -> Tensor:
     "`linear(spike)`, with the weight gradient taken from `trace`."
     return _TraceLinear.apply(spike, trace, linear.weight, linear.bias)
 
-# %% ../nbs/06_online.ipynb #45edb532
+# %% ../nbs/06_online.ipynb #471a4c8b
 def _has_parameters(module): return next(module.parameters(), None) is not None
 
 def _ottt_apply(module:nn.Module, spike:Tensor, trace:Tensor):
@@ -267,7 +269,7 @@ class OTTTSequential(nn.Sequential):
             else: x = module(x)
         return x
 
-# %% ../nbs/06_online.ipynb #9508dc28
+# %% ../nbs/06_online.ipynb #570a8c41
 def ottt_online_training(model:nn.Module, # single-step network (e.g. an `OTTTSequential`, or layers with `SLTTLIFNode`s)
                          optimizer:torch.optim.Optimizer,
                          x_seq:Tensor, # **`[B, T, ...]` — BATCH FIRST**, as spikingjelly

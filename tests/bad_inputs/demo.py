@@ -200,6 +200,7 @@ for label, kw, exc, match in (
         ('net without reset()', dict(net=nn.Linear(6, 4)), TypeError, '`net` must be a SpikingMLP (a module with `reset()`)'),
         ('x without a batch axis', dict(x=_xe[0]), ValueError, '`x` must be a floating-point tensor [N, n_in] with 2 dimensions'),
         ('x integer', dict(x=_xe.long()), TypeError, '`x` must be a floating-point tensor [N, n_in]'),
+        ('x float32 for a float64 network', dict(x=_xe.float()), ValueError, "`x` must be a torch.float64 tensor, as the network's weights"),
         ('x empty', dict(x=_xe[:0], y=_ye[:0]), ValueError, '`x` must be a non-empty tensor [N, n_in]'),
         ('x intensities > 1', dict(x=_xe * 2), ValueError, '`x` must hold intensities in [0, 1]'),
         ('x NaN', dict(x=torch.where(_xe > 0, nan, 0.)), ValueError, '`x` must hold intensities in [0, 1]'),

@@ -193,6 +193,8 @@ fptt_err('model not a module', TypeError, "`model` must be an nn.Module, got 'ne
 fptt_err('optimizer not an optimizer', TypeError, '`optimizer` must be a torch.optim.Optimizer', optimizer=lambda b: b['model'])
 fptt_err('optimizer of another network', ValueError, '`optimizer` must hold parameters of `model`, got none of them',
          optimizer=lambda b: sgd(spiking_net(1)), w_ra=lambda b: fptt_online_training_init_w_ra(b['optimizer']))
+_m = spiking_net(); _m.requires_grad_(False)
+fptt_err('every parameter frozen', ValueError, '`optimizer` must hold trainable parameters of `model`, got only frozen ones', net=_m)
 fptt_err('x_seq a list', TypeError, '`x_seq` must be a real (not complex or bool) tensor [T, B, ...]',
          x_seq=lambda b: b['x_seq'].tolist())
 fptt_err('target_seq a numpy array', TypeError, '`target_seq` must be a real (not complex or bool) tensor [T, B, ...]',
@@ -472,6 +474,8 @@ def ottt_err(label, exc, match, **change):
 ottt_err('model not a module', TypeError, '`model` must be an nn.Module, got None', model=None)
 ottt_err('optimizer not an optimizer', TypeError, '`optimizer` must be a torch.optim.Optimizer', optimizer='sgd')
 ottt_err('optimizer of another network', ValueError, '`optimizer` must hold parameters of `model`', optimizer=lambda b: sgd(ottt_net(1)))
+_m = ottt_net(); _m.requires_grad_(False)
+ottt_err('every parameter frozen', ValueError, '`optimizer` must hold trainable parameters of `model`, got only frozen ones', net=_m)
 ottt_err('x_seq a list', TypeError, '`x_seq` must be a real (not complex or bool) tensor [B, T, ...] (batch first)', x_seq=lambda b: b['x_seq'].tolist())
 ottt_err('bool target_seq', TypeError, '`target_seq` must be a real (not complex or bool) tensor', target_seq=lambda b: b['target_seq'] > 0.5)
 ottt_err('f_loss_t not callable', TypeError, '`f_loss_t` must be callable, got 3', f_loss_t=3)
