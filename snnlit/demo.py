@@ -6,20 +6,22 @@
 __all__ = ['SURROGATES', 'load_digits_split', 'rate_encode', 'SpikingMLP', 'ProgressBar', 'evaluate', 'train', 'parse_args',
            'main']
 
-# %% ../nbs/07_demo.ipynb #402d91bc
+# %% ../nbs/07_demo.ipynb #6aaf09dd
 import argparse, math, sys, time
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from . import surrogate
+from ._checks import (fail, check_real, check_int, check_bool, check_option, check_tensor, check_values, check_module)
 from .base import MemoryModule
 from .neuron import LIFNode
 
-# %% ../nbs/07_demo.ipynb #bd3ae846
+# %% ../nbs/07_demo.ipynb #0eae6661
 def load_digits_split(test_fraction:float=0.2, seed:int=0):
     "Scikit-learn's digits as float pixels in [0, 1]: `(x_train, y_train, x_test, y_test)`."
     from sklearn.datasets import load_digits   # scikit-learn is needed by the demo only
-    if not 0 < test_fraction < 1: raise ValueError(f"`test_fraction` must be in (0, 1), got {test_fraction}")
+    test_fraction = float(check_real(test_fraction, 'test_fraction', gt=0, lt=1))
+    seed = check_int(seed, 'seed', ge=0)
     images, labels = load_digits(return_X_y=True)
     x = torch.tensor(images, dtype=torch.float32) / 16
     y = torch.tensor(labels)
@@ -28,15 +30,18 @@ def load_digits_split(test_fraction:float=0.2, seed:int=0):
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 
-# %% ../nbs/07_demo.ipynb #43b5ab7d
+# %% ../nbs/07_demo.ipynb #5476ab06
 def rate_encode(x:Tensor, # intensities in [0, 1], `[B, ...]`
                 T:int, # number of time steps
                 generator=None) -> Tensor: # spikes `[T, B, ...]`
     "Bernoulli rate coding: each element spikes at each step with probability equal to its intensity."
-    if T < 1: raise ValueError(f"`T` must be >= 1, got {T}")
+    check_tensor(x, 'x', dtype='float', layout='[B, ...] of intensities')
+    T = check_int(T, 'T', ge=1)
+    if generator is not None and not isinstance(generator, torch.Generator): fail('generator', 'a torch.Generator or None', generator, TypeError)
+    check_values(x, 'x', ge=0, le=1, expected='intensities in [0, 1] (spike probabilities)')
     return (torch.rand((T, *x.shape), generator=generator, device=x.device) < x).to(x.dtype)
 
-# %% ../nbs/07_demo.ipynb #a4857221
+# %% ../nbs/07_demo.ipynb #cce15cb6
 SURROGATES = {name.lower(): getattr(surrogate, name) for name in
               ('ATan', 'Sigmoid', 'PiecewiseQuadratic', 'PiecewiseExp', 'SoftSign', 'Erf', 'NonzeroSignLogAbs',
                'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular')}
@@ -44,20 +49,31 @@ SURROGATES = {name.lower(): getattr(surrogate, name) for name in
 class SpikingMLP(nn.Sequential):
     "`Linear → LIF → Linear → LIF` in multi-step mode: `[T, B, n_in]` spikes in, `[T, B, n_out]` spikes out."
     def __init__(self, n_in:int=64, n_hidden:int=512, n_out:int=10, tau:float=2.0, surrogate_name:str='atan'):
-        if surrogate_name not in SURROGATES:
-            raise ValueError(f"`surrogate_name` must be one of {sorted(SURROGATES)}, got {surrogate_name!r}")
+        n_in, n_hidden, n_out = (check_int(v, name, ge=1) for v, name in ((n_in, 'n_in'), (n_hidden, 'n_hidden'), (n_out, 'n_out')))
+        tau = float(check_real(tau, 'tau', gt=1))
+        check_option(surrogate_name, 'surrogate_name', sorted(SURROGATES))
         lif = lambda: LIFNode(tau=tau, surrogate_function=SURROGATES[surrogate_name](), detach_reset=True, step_mode='m')
         super().__init__(nn.Linear(n_in, n_hidden), lif(), nn.Linear(n_hidden, n_out), lif())
+
+    def forward(self, x:Tensor # spikes `[T, B, n_in]`
+               ) -> Tensor: # spikes `[T, B, n_out]`
+        check_tensor(x, 'x', dtype='float', ndim=3, layout='[T, B, n_in]')   # a [B, n_in] batch would run with B as time
+        if x.shape[0] == 0 or x.shape[-1] != self[0].in_features:
+            fail('x', f"a tensor [T, B, n_in] with T >= 1 and n_in = {self[0].in_features}", x)
+        return super().forward(x)
 
     def reset(self):
         "Forget the membrane state of every neuron (call between sequences)."
         for m in self.modules():
             if isinstance(m, MemoryModule): m.reset()
 
-# %% ../nbs/07_demo.ipynb #b55bd777
+# %% ../nbs/07_demo.ipynb #a27484ba
 class ProgressBar:
     "A minimal text progress bar for loops of known length (no dependency)."
     def __init__(self, total:int, desc:str='', width:int=30, file=None):
+        total, width = check_int(total, 'total', ge=0), check_int(width, 'width', ge=1)
+        if not isinstance(desc, str): fail('desc', 'a str', desc, TypeError)
+        if file is not None and not callable(getattr(file, 'write', None)): fail('file', 'a text stream (with `write`) or None', file, TypeError)
         self.total, self.desc, self.width, self.n = total, desc, width, 0
         self.file = file if file is not None else sys.stderr
         # a terminal or a Jupyter kernel redraws the line in place; a log file gets only the final line
@@ -65,19 +81,36 @@ class ProgressBar:
         self.start, self.postfix = time.time(), ''
 
     def update(self, n:int=1, postfix:str=''):
+        n = check_int(n, 'n', ge=0)
+        if not isinstance(postfix, str): fail('postfix', 'a str', postfix, TypeError)
         self.n += n; self.postfix = postfix
         if self.interactive or self.n == self.total: self._draw()
 
     def _draw(self):
-        filled = self.width * self.n // max(self.total, 1)
+        filled = min(self.width, self.width * self.n // max(self.total, 1))   # an overshoot draws a full bar
         bar = '█' * filled + '·' * (self.width - filled)
         end = '\n' if self.n >= self.total else ''
         print(f"\r{self.desc} |{bar}| {self.n}/{self.total} {time.time() - self.start:5.1f}s {self.postfix}",
               end=end, file=self.file, flush=True)
 
-# %% ../nbs/07_demo.ipynb #a85a31ae
+# %% ../nbs/07_demo.ipynb #484f5d9c
+def _check_data(net, x, x_name, y, y_name):
+    "A `SpikingMLP` (or any module with `reset()`), intensities `[N, n_in]` with N >= 1 and class labels `[N]` in range."
+    check_module(net, 'net')
+    if not callable(getattr(net, 'reset', None)): fail('net', 'a SpikingMLP (a module with `reset()`)', net, TypeError)
+    check_tensor(x, x_name, dtype='float', ndim=2, nonempty=True, layout='[N, n_in]')
+    check_tensor(y, y_name, dtype='int', ndim=1, layout='[N]')
+    if len(y) != len(x): fail(y_name, f"a tensor [N] of class labels with N = len({x_name}) = {len(x)}", y)
+    check_values(x, x_name, ge=0, le=1, expected='intensities in [0, 1] (spike probabilities)')
+    n_out = net[-2].out_features if isinstance(net, SpikingMLP) else None
+    if n_out and x.dtype != net[0].weight.dtype: fail(x_name, f"a {net[0].weight.dtype} tensor, as the network's weights", x)
+    check_values(y, y_name, ge=0, le=n_out - 1 if n_out else None,
+                 expected=f"class labels in [0, {n_out})" if n_out else 'class labels >= 0')
+
 def evaluate(net:SpikingMLP, x:Tensor, y:Tensor, T:int, batch_size:int=512, generator=None) -> float:
     "Accuracy of `net` on `(x, y)`: the predicted class is the output neuron with the most spikes."
+    _check_data(net, x, 'x', y, 'y')
+    T, batch_size = check_int(T, 'T', ge=1), check_int(batch_size, 'batch_size', ge=1)
     was_training = net.training
     net.eval()
     correct = 0
@@ -93,6 +126,11 @@ def evaluate(net:SpikingMLP, x:Tensor, y:Tensor, T:int, batch_size:int=512, gene
 def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int=16, batch_size:int=32,
           lr:float=3e-3, rate_scale:float=10.0, seed:int=0, progress:bool=True) -> list:
     "Train `net` with Adam and a cosine schedule; return the test accuracy after each epoch."
+    _check_data(net, x_train, 'x_train', y_train, 'y_train')
+    _check_data(net, x_test, 'x_test', y_test, 'y_test')
+    epochs, T, batch_size = (check_int(v, name, ge=1) for v, name in ((epochs, 'epochs'), (T, 'T'), (batch_size, 'batch_size')))
+    lr, rate_scale = float(check_real(lr, 'lr', gt=0)), float(check_real(rate_scale, 'rate_scale', gt=0))
+    seed, progress = check_int(seed, 'seed', ge=0), check_bool(progress, 'progress')
     generator = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
@@ -116,23 +154,32 @@ def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int
         if bar: print(f'             test accuracy {history[-1]:.4f}', file=bar.file)
     return history
 
-# %% ../nbs/07_demo.ipynb #1fb150b9
+# %% ../nbs/07_demo.ipynb #30c4d965
+def _flag(convert, expected:str, ok):
+    "An argparse `type`: a bad value becomes a usage error naming the flag (exit status 2), not a traceback later."
+    def parse(text):
+        try: value = convert(text)
+        except ValueError: value = None
+        if value is None or not ok(value): raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
+        return value
+    return parse
+
+_positive_int = _flag(int, 'an integer >= 1', lambda v: v >= 1)
+_positive_float = _flag(float, 'a finite number > 0', lambda v: math.isfinite(v) and v > 0)
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog='python -m snnlit.demo',
         description='Train a spiking MLP (LIF neurons, surrogate gradients, rate-coded input) on scikit-learn\'s '
                     'bundled handwritten digits and print its test accuracy.')
-    p.add_argument('--epochs', type=int, default=30, help='passes over the 1438 training images (default: 30)')
-    p.add_argument('--T', type=int, default=16, help='time steps per image (default: 16)')
-    p.add_argument('--hidden', type=int, default=512, help='hidden LIF neurons (default: 512)')
+    p.add_argument('--epochs', type=_positive_int, default=30, help='passes over the 1438 training images (default: 30)')
+    p.add_argument('--T', type=_positive_int, default=16, help='time steps per image (default: 16)')
+    p.add_argument('--hidden', type=_positive_int, default=512, help='hidden LIF neurons (default: 512)')
     p.add_argument('--surrogate', default='atan', choices=sorted(SURROGATES), help='surrogate spike function (default: atan)')
-    p.add_argument('--lr', type=float, default=3e-3, help='Adam learning rate (default: 3e-3)')
-    p.add_argument('--batch-size', type=int, default=32, help='images per batch (default: 32)')
-    p.add_argument('--seed', type=int, default=0, help='seed for weights, data split and spike trains (default: 0)')
+    p.add_argument('--lr', type=_positive_float, default=3e-3, help='Adam learning rate (default: 3e-3)')
+    p.add_argument('--batch-size', type=_positive_int, default=32, help='images per batch (default: 32)')
+    p.add_argument('--seed', type=_flag(int, 'an integer >= 0', lambda v: v >= 0), default=0, help='seed for weights, data split and spike trains (default: 0)')
     p.add_argument('--no-progress', action='store_true', help='do not draw progress bars')
-    args = p.parse_args(argv)
-    for name in ('epochs', 'T', 'hidden', 'batch_size'):
-        if getattr(args, name) < 1: p.error(f'--{name.replace("_", "-")} must be >= 1')
-    return args
+    return p.parse_args(argv)
 
 def main(argv=None) -> float:
     "Run the demo; print and return the final test accuracy."
@@ -149,6 +196,6 @@ def main(argv=None) -> float:
     print(f'test accuracy: {history[-1]:.4f}')
     return history[-1]
 
-# %% ../nbs/07_demo.ipynb #85ce5208
+# %% ../nbs/07_demo.ipynb #372203af
 #| eval: false
 if __name__ == '__main__': main()

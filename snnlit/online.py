@@ -6,43 +6,69 @@
 __all__ = ['fptt_online_training_init_w_ra', 'fptt_online_training', 'OTTTLIFNode', 'SLTTLIFNode', 'OTTTSequential',
            'ottt_online_training']
 
-# %% ../nbs/06_online.ipynb #e5a3a998
+# %% ../nbs/06_online.ipynb #b22ab8bc
 import copy
-from numbers import Real
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
-from .base import MemoryModule
+from ._checks import (fail, check_real, check_bool, check_option, check_tensor, check_values, check_same_device,
+                            check_module, check_callable)
+from .base import StepModule, MemoryModule
 from .neuron import LIFNode
 
-# %% ../nbs/06_online.ipynb #3169689b
-def _optimizer_params(optimizer) -> list:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"`optimizer` must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    return [p for group in optimizer.param_groups for p in group['params']]
+# %% ../nbs/06_online.ipynb #1ed6918d
+def _optimizer_params(optimizer, model:nn.Module=None) -> list:
+    "The optimizer's parameters, in `param_groups` order; with `model`, at least one must be a trainable one of the model's."
+    if not isinstance(optimizer, torch.optim.Optimizer): fail('optimizer', 'a torch.optim.Optimizer', optimizer, TypeError)
+    params = [p for group in optimizer.param_groups for p in group['params']]
+    if model is not None:
+        own = {id(p) for p in model.parameters()}
+        if not any(id(p) in own for p in params):
+            raise ValueError("`optimizer` must hold parameters of `model`, got none of them (an optimizer made for another network?)")
+        if not any(id(p) in own and p.requires_grad for p in params):
+            raise ValueError("`optimizer` must hold trainable parameters of `model`, got only frozen ones (requires_grad=False)")
+    return params
 
 def fptt_online_training_init_w_ra(optimizer:torch.optim.Optimizer # the optimizer that will train the network
                                   ) -> list: # one detached copy per parameter, in `param_groups` order
     "The running-average weights $\\bar w$ for `fptt_online_training`: copies of the optimizer's parameters, never aliases."
     return [p.detach().clone() for p in _optimizer_params(optimizer)]
 
-# %% ../nbs/06_online.ipynb #3cc6bfbc
-def _check_callable(f, name):
-    if not callable(f): raise TypeError(f"`{name}` must be callable, got {type(f).__name__}")
-
-def _check_sequences(x_seq, target_seq, layout:str, lead:str):
-    "Both tensors, with the same leading dimensions (`lead`: 'T' or 'B, T')."
-    n = lead.count(',') + 1
+# %% ../nbs/06_online.ipynb #0fbdc9fc
+def _check_sequences(x_seq, target_seq, layout:str, batch_first:bool):
+    "Real tensors sharing their leading `[T, B]` (`[B, T]` if `batch_first`), T >= 1, B >= 1, floating-point values finite."
+    for name, x in (('x_seq', x_seq), ('target_seq', target_seq)): check_tensor(x, name, dtype='real', min_ndim=2, layout=layout)
+    lead = '[B, T]' if batch_first else '[T, B]'
+    if x_seq.shape[:2] != target_seq.shape[:2]:
+        raise ValueError(f"`target_seq` must have the same {lead} as `x_seq` {list(x_seq.shape[:2])}, "
+                         f"got {list(target_seq.shape[:2])} (layout {layout})")
+    check_same_device({'x_seq': x_seq, 'target_seq': target_seq})
+    B, T = x_seq.shape[:2] if batch_first else x_seq.shape[1::-1]
+    if T == 0: fail('x_seq', f"a tensor {layout} with at least one time step", x_seq)
+    if B == 0: fail('x_seq', f"a tensor {layout} with at least one sample", x_seq)
     for name, x in (('x_seq', x_seq), ('target_seq', target_seq)):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"`{name}` must be a tensor {layout}, got {type(x).__name__}")
-        if x.dim() < n:
-            raise ValueError(f"`{name}` must be a tensor {layout} with at least {n} dimension(s), got shape {tuple(x.shape)}")
-    if x_seq.shape[:n] != target_seq.shape[:n]:
-        raise ValueError(f"`target_seq` must have the same [{lead}] as `x_seq` {list(x_seq.shape[:n])}, "
-                         f"got {list(target_seq.shape[:n])} (layout {layout})")
-    if x_seq.shape[n - 1] == 0: raise ValueError(f"`x_seq` must have at least one time step, got shape {tuple(x_seq.shape)} (layout {layout})")
+        if x.is_floating_point():   # a NaN or inf would be trained into every weight
+            big = torch.finfo(x.dtype).max
+            check_values(x, name, ge=-big, le=big, expected='finite values (no NaN or inf)')
+
+def _check_single_step(model:nn.Module):
+    "The training loops feed one time step per call: a module in multi-step mode would take the batch for time."
+    for name, m in model.named_modules():
+        if isinstance(m, StepModule) and m.step_mode != 's':
+            raise ValueError(f"`model` must run in single-step mode (one time step per call), but its module "
+                             f"{name or '(the model itself)'} ({type(m).__name__}) has step_mode={m.step_mode!r}: "
+                             "call `snnlit.functional.set_step_mode(model, 's')` first")
+
+def _check_loss(loss, t:int):
+    "What `f_loss_t` returned at step `t`: a scalar tensor with a gradient."
+    if not isinstance(loss, Tensor): fail('f_loss_t', 'a function returning a scalar tensor', loss, TypeError)
+    if loss.numel() != 1: fail('f_loss_t', 'a function returning a scalar tensor (one number)', loss)
+    if not loss.requires_grad:
+        raise ValueError(f"`f_loss_t` returned a loss without gradient at step {t}: it must be computed from the model's "
+                         "output (and the call must not run under `torch.no_grad()`)")
+
+def _memory_modules(model:nn.Module) -> list: return [m for m in model.modules() if isinstance(m, MemoryModule)]
 
 def _save_memories(modules) -> list:
     # clones, so that a module that updates its memories in place cannot change the saved copy
@@ -53,12 +79,16 @@ def _restore_memories(modules, saved):
         m._memories.clear(); m._memories.update(memories)
 
 def _check_w_ra(w_ra, params):
-    if not isinstance(w_ra, list):
-        raise TypeError(f"`w_ra` must be the list made by `fptt_online_training_init_w_ra`, got {type(w_ra).__name__}")
+    "One detached copy per optimizer parameter: same shape, dtype and device, no shared memory."
+    if not isinstance(w_ra, list): fail('w_ra', 'the list made by `fptt_online_training_init_w_ra`', w_ra, TypeError)
     if len(w_ra) != len(params) or any(not isinstance(w, Tensor) or w.shape != p.shape for w, p in zip(w_ra, params)):
         raise ValueError(f"`w_ra` must hold one tensor per optimizer parameter, shaped {[tuple(p.shape) for p in params]}, "
                          f"got {[tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__ for w in w_ra]}")
     for i, (w, p) in enumerate(zip(w_ra, params)):
+        if w.dtype != p.dtype or w.device != p.device:
+            fail(f'w_ra[{i}]', f'a {p.dtype} tensor on {p.device}, as its parameter', w)
+        if w.requires_grad:   # a w_ra that is a graph node would send the regulariser's gradient elsewhere
+            fail(f'w_ra[{i}]', 'a detached tensor (not requiring grad)', w)
         if p.numel() and w.untyped_storage().data_ptr() == p.untyped_storage().data_ptr():
             raise ValueError(f"`w_ra[{i}]` shares memory with its parameter: `w_ra` must hold copies "
                              "(make it with `fptt_online_training_init_w_ra`)")
@@ -73,20 +103,26 @@ def fptt_online_training(model:nn.Module, # single-step network; its `MemoryModu
                         ) -> Tensor: # `[T]` the instantaneous losses $\ell_t$, detached (spikingjelly returns nothing)
     "Train `model` on one sequence with FPTT: an optimizer step at every time step on $\\ell_t$ plus the dynamic regulariser."
     from snnlit.functional import detach_net   # here, not at the top: snnlit.functional re-exports this module's functions
-    if not isinstance(model, nn.Module): raise TypeError(f"`model` must be an nn.Module, got {type(model).__name__}")
-    params = _optimizer_params(optimizer)
-    _check_sequences(x_seq, target_seq, '[T, B, ...]', 'T')
-    _check_callable(f_loss_t, 'f_loss_t')
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not alpha > 0:
-        raise ValueError(f"`alpha` must be a positive number, got {alpha!r}")
+    check_module(model, 'model')
+    params = _optimizer_params(optimizer, model)
+    _check_sequences(x_seq, target_seq, '[T, B, ...]', batch_first=False)
+    check_callable(f_loss_t, 'f_loss_t')
+    alpha = float(check_real(alpha, 'alpha', gt=0))
     _check_w_ra(w_ra, params)
-    memory_modules = [m for m in model.modules() if isinstance(m, MemoryModule)]
+    _check_single_step(model)
+    memory_modules = _memory_modules(model)
     trainable = [p for p in params if p.requires_grad]
     g_prev, losses, T = [0.] * len(params), None, x_seq.shape[0]
+    saved = _save_memories(memory_modules)   # an error before the first optimizer step leaves the model as it was
     for t in range(T):
         # 1.-2. the instantaneous loss plus the regulariser; one optimizer step; cut the state's graph
         optimizer.zero_grad()
-        loss_t = f_loss_t(model(x_seq[t]), target_seq[t])
+        try:
+            loss_t = f_loss_t(model(x_seq[t]), target_seq[t])
+            _check_loss(loss_t, t)
+        except Exception:
+            if t == 0: _restore_memories(memory_modules, saved)
+            raise
         regulariser = sum(F.mse_loss(p, w + g / (2. * alpha)) for p, w, g in zip(params, w_ra, g_prev))
         (loss_t + (alpha / 2.) * regulariser).backward()
         optimizer.step()
@@ -107,10 +143,19 @@ def fptt_online_training(model:nn.Module, # single-step network; its `MemoryModu
     optimizer.zero_grad()
     return losses
 
-# %% ../nbs/06_online.ipynb #0fc13994
-def _check_online_step_mode(node, step_mode):
-    if step_mode != 's':
-        raise ValueError(f"`step_mode` must be 's' for {type(node).__name__} (online training runs one step per call), got {step_mode!r}")
+# %% ../nbs/06_online.ipynb #781c7d34
+def _online_node_args(node, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode, backend, store_v_seq):
+    "Validated before anything is set; hyper-parameters given as 0-d tensors become Python floats."
+    if not isinstance(step_mode, str) or step_mode != 's':
+        fail('step_mode', f"'s' for {type(node).__name__} (online training runs one step per call)", step_mode,
+             ValueError if isinstance(step_mode, str) else TypeError)
+    check_option(backend, 'backend', ('torch',))
+    for value, name in ((decay_input, 'decay_input'), (detach_reset, 'detach_reset'), (store_v_seq, 'store_v_seq')):
+        check_bool(value, name)
+    tau = float(check_real(tau, 'tau', gt=1, finite=False))   # tau = inf: no leak, the trace sums the spikes
+    v_threshold = float(check_real(v_threshold, 'v_threshold'))
+    v_reset = None if v_reset is None else float(check_real(v_reset, 'v_reset'))
+    return tau, v_threshold, v_reset
 
 class _OnlineLIFNode(LIFNode):
     "A LIF neuron whose membrane is detached from the previous step before each update."
@@ -121,6 +166,9 @@ class _OnlineLIFNode(LIFNode):
         if self.store_v_seq: self.register_memory('v_seq', None)
 
     def single_step_forward(self, x:Tensor) -> Tensor:
+        if isinstance(x, (list, tuple)):
+            fail('x', f"a tensor [B, ...] (a {type(self).__name__} after an OTTTLIFNode, which returns [spike, trace] "
+                 "in training mode, must sit in an `OTTTSequential`)", x, TypeError)
         self._init_v(x)
         self.v = self.v.detach()   # no graph reaches step t-1: this is what makes the training online
         spike = super().single_step_forward(x)
@@ -135,7 +183,8 @@ class OTTTLIFNode(_OnlineLIFNode):
                  decay_input:bool=False, # default `False` (as spikingjelly's OTTT node): the trace then gives the exact membrane gradient
                  v_threshold:float=1.0, v_reset:float=None, # soft reset by default
                  surrogate_function=None, detach_reset:bool=True, step_mode:str='s', backend:str='torch', store_v_seq:bool=False):
-        _check_online_step_mode(self, step_mode)
+        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode,
+                                                      backend, store_v_seq)
         super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
         self.register_memory('trace', 0.)
 
@@ -150,10 +199,11 @@ class SLTTLIFNode(_OnlineLIFNode):
     "LIF neuron for SLTT: no backprop through time, no trace — each step's gradient flows through the layers at that step only."
     def __init__(self, tau:float=2.0, decay_input:bool=True, v_threshold:float=1.0, v_reset:float=0.0,
                  surrogate_function=None, detach_reset:bool=True, step_mode:str='s', backend:str='torch', store_v_seq:bool=False):
-        _check_online_step_mode(self, step_mode)
+        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode,
+                                                      backend, store_v_seq)
         super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
 
-# %% ../nbs/06_online.ipynb #913d2acd
+# %% ../nbs/06_online.ipynb #cf74f7d6
 class _ValueWithGradOf(torch.autograd.Function):
     @staticmethod
     def forward(ctx, value, grad_target): return value.clone()
@@ -165,7 +215,7 @@ def _value_with_grad_of(value:Tensor, grad_target:Tensor) -> Tensor:
     "`value`'s numbers, `grad_target`'s gradient path."
     return _ValueWithGradOf.apply(value, grad_target)
 
-# %% ../nbs/06_online.ipynb #5643c7ad
+# %% ../nbs/06_online.ipynb #d6f8f97e
 class _TraceLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, spike, trace, weight, bias):
@@ -186,7 +236,7 @@ def _trace_linear(linear:nn.Linear, spike:Tensor, trace:Tensor) -> Tensor:
     "`linear(spike)`, with the weight gradient taken from `trace`."
     return _TraceLinear.apply(spike, trace, linear.weight, linear.bias)
 
-# %% ../nbs/06_online.ipynb #6de196f4
+# %% ../nbs/06_online.ipynb #471a4c8b
 def _has_parameters(module): return next(module.parameters(), None) is not None
 
 def _ottt_apply(module:nn.Module, spike:Tensor, trace:Tensor):
@@ -213,10 +263,13 @@ class OTTTSequential(nn.Sequential):
     "`nn.Sequential` for OTTT: after an `OTTTLIFNode`, layers give values from the spikes and weight gradients from the trace."
     def forward(self, x): # `[B, ...]` tensor, or a `[spike, trace]` pair
         for module in self:
-            x = _ottt_apply(module, *x) if isinstance(x, (list, tuple)) else module(x)
+            if isinstance(x, (list, tuple)):
+                if len(x) != 2: fail('x', 'a tensor [B, ...] or a [spike, trace] pair', x)
+                x = _ottt_apply(module, *x)
+            else: x = module(x)
         return x
 
-# %% ../nbs/06_online.ipynb #fb13b58c
+# %% ../nbs/06_online.ipynb #570a8c41
 def ottt_online_training(model:nn.Module, # single-step network (e.g. an `OTTTSequential`, or layers with `SLTTLIFNode`s)
                          optimizer:torch.optim.Optimizer,
                          x_seq:Tensor, # **`[B, T, ...]` — BATCH FIRST**, as spikingjelly
@@ -226,18 +279,26 @@ def ottt_online_training(model:nn.Module, # single-step network (e.g. an `OTTTSe
                         ) -> tuple: # `(batch_loss, y_all)`: sum of the step losses (detached), outputs `[B, T, ...]` (detached)
     "Train `model` on one BATCH-FIRST `[B, T, ...]` sequence with OTTT/SLTT: forward, backward and graph cut at every step."
     from snnlit.functional import detach_net   # here, not at the top: snnlit.functional re-exports this module's functions
-    if not isinstance(model, nn.Module): raise TypeError(f"`model` must be an nn.Module, got {type(model).__name__}")
-    _optimizer_params(optimizer)
-    _check_sequences(x_seq, target_seq, '[B, T, ...] (batch first)', 'B, T')
-    _check_callable(f_loss_t, 'f_loss_t')
-    if not isinstance(online, bool): raise TypeError(f"`online` must be a bool, got {type(online).__name__}")
+    check_module(model, 'model')
+    _optimizer_params(optimizer, model)
+    _check_sequences(x_seq, target_seq, '[B, T, ...] (batch first)', batch_first=True)
+    check_callable(f_loss_t, 'f_loss_t')
+    check_bool(online, 'online')
+    _check_single_step(model)
+    memory_modules = _memory_modules(model)
+    saved = _save_memories(memory_modules)   # an error before the first optimizer step leaves the model as it was
     batch_loss, outputs, T = None, None, x_seq.shape[1]
     if not online: optimizer.zero_grad()
     for t in range(T):
         if online: optimizer.zero_grad()
-        y_t = model(x_seq[:, t])
-        if isinstance(y_t, (list, tuple)): y_t = y_t[0]   # an OTTT node at the output returns [spike, trace]
-        loss = f_loss_t(y_t, target_seq[:, t].contiguous())
+        try:
+            y_t = model(x_seq[:, t])
+            if isinstance(y_t, (list, tuple)): y_t = y_t[0]   # an OTTT node at the output returns [spike, trace]
+            loss = f_loss_t(y_t, target_seq[:, t].contiguous())
+            _check_loss(loss, t)
+        except Exception:
+            if t == 0: _restore_memories(memory_modules, saved)
+            raise
         loss.backward()
         if online: optimizer.step()
         detach_net(model)

@@ -3,6 +3,8 @@
 Not the only tests of these functions: tests/test_online.py and the notebook check them against naive
 re-implementations and hand-computed gradients. Parity is only asserted where spikingjelly is right: its
 independent dropout masks for spike and trace in OTTTSequential are not compared (snnlit shares one mask).
+Two libraries' kernels are never compared exactly: spikes too go through `assert_close` (float64, so that a spike
+flipped by rounding at the threshold is not expected on these inputs, but would be reported rather than hidden).
 """
 import copy
 import pytest, torch
@@ -11,6 +13,7 @@ import torch.nn.functional as F
 from snnlit import online as ol
 from snnlit.neuron import LIFNode, IFNode
 from snnlit.functional import reset_net
+from helpers import assert_close
 
 sj = pytest.importorskip('spikingjelly.activation_based')
 # spikingjelly's learning package imports tensorboard; without it these tests skip rather than error
@@ -74,7 +77,7 @@ def test_ottt_sltt_match_spikingjelly(kind, online):
         loss_o, y_o = ol.ottt_online_training(ours, opt_o, x, target, F.mse_loss, online)
         loss_r, y_r = sjo.ottt_online_training(ref, opt_r, x, target, F.mse_loss, online)
         torch.testing.assert_close(loss_o, loss_r)
-        assert torch.equal(y_o, y_r)
+        assert_close(y_o, y_r)
         spikes_seen = spikes_seen + y_o.sum().item()
         if kind == 'ottt': torch.testing.assert_close(ours[1].trace, ref[1].trace)
         reset_net(ours); sjf.reset_net(ref)
@@ -89,4 +92,5 @@ def test_ottt_eval_matches_spikingjelly():
     with torch.no_grad():
         out_o = torch.stack([ours(x_t) for x_t in x])
         out_r = torch.stack([ref(x_t) for x_t in x])
-    assert torch.equal(out_o, out_r) and out_o.sum() > 0
+    assert_close(out_o, out_r)
+    assert out_o.sum() > 0
