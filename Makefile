@@ -37,9 +37,10 @@ test: $(READY)
 # kernels instead of AVX-512/AVX2, one thread. Users' CPUs pick other kernels than this machine does (Intel or
 # AMD, AVX-512 or AVX2, MKL's per-vendor paths, any thread count), and a result that differs in the last bit
 # between kernels is legitimate; a test that compares such results exactly is not, and fails here first.
-# (inductor would reuse C++ headers precompiled for this machine's vector ISA in the first run: build them anew)
+# (inductor's cache key ignores ATEN_CPU_CAPABILITY: code and headers compiled for this machine's vector ISA in
+# the first run would be reused and fail to build, so this run compiles into a cache of its own)
 PORTABLE_ENV := MKL_ENABLE_INSTRUCTIONS=SSE4_2 ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 \
-                TORCHINDUCTOR_CPP_CACHE_PRECOMPILE_HEADERS=0
+                TORCHINDUCTOR_CACHE_DIR=$(CURDIR)/_build/inductor-portable TORCHINDUCTOR_CPP_CACHE_PRECOMPILE_HEADERS=0
 NOT_NUMERIC := tests/test_docs.py tests/test_lab.py tests/test_sync.py tests/test_wheel.py tests/test_triton_compile.py
 test-portable: $(READY)
 	$(PORTABLE_ENV) MPLBACKEND=Agg $(BIN)/python -m pytest $(addprefix --ignore=,$(NOT_NUMERIC))
