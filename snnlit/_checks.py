@@ -123,8 +123,7 @@ def check_same_device(tensors:dict):
         raise ValueError('arguments must lie on one device, got ' + ', '.join(f"`{n}` on {d}" for n, d in devices.items()))
 
 # %% ../nbs/00_checks.ipynb #b1ef2341
-def _in_graph_assert(condition:Tensor, message:str):
-    torch._assert_async(condition, message)   # private but stable since torch 1.13; the compiled form of a check
+from ._compat import assert_in_graph
 
 # %% ../nbs/00_checks.ipynb #503fd699
 def check_values(x:Tensor, name:str, *, ge=None, le=None, expected:str=None):
@@ -136,7 +135,7 @@ def check_values(x:Tensor, name:str, *, ge=None, le=None, expected:str=None):
         ok = torch.ones((), dtype=torch.bool, device=x.device)
         if ge is not None: ok = ok & (lo >= ge)
         if le is not None: ok = ok & (hi <= le)
-        _in_graph_assert(ok, f"`{name}` must hold {expected}")
+        assert_in_graph(ok, f"`{name}` must hold {expected}")
         return x
     lo, hi = torch.stack(torch.aminmax(x)).tolist()
     if math.isnan(lo) or math.isnan(hi) or (ge is not None and lo < ge) or (le is not None and hi > le):
