@@ -14,7 +14,7 @@ from torch import nn, Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 from ._checks import (fail, check_real, check_bool, check_option, check_tensor, check_values, check_same_device,
                             check_module, check_callable)
-from .base import StepModule, MemoryModule
+from .base import StepModule, MemoryModule, detach_net
 from .neuron import LIFNode
 
 # %% ../nbs/06_online.ipynb #1ed6918d
@@ -102,7 +102,6 @@ def fptt_online_training(model:nn.Module, # single-step network; its `MemoryModu
                          w_ra:list # running averages $\bar w$ from `fptt_online_training_init_w_ra`; updated (items replaced)
                         ) -> Tensor: # `[T]` the instantaneous losses $\ell_t$, detached (spikingjelly returns nothing)
     "Train `model` on one sequence with FPTT: an optimizer step at every time step on $\\ell_t$ plus the dynamic regulariser."
-    from snnlit.functional import detach_net   # here, not at the top: snnlit.functional re-exports this module's functions
     check_module(model, 'model')
     params = _optimizer_params(optimizer, model)
     _check_sequences(x_seq, target_seq, '[T, B, ...]', batch_first=False)
@@ -278,7 +277,6 @@ def ottt_online_training(model:nn.Module, # single-step network (e.g. an `OTTTSe
                          online:bool # step the optimizer every time step (`True`) or once after the sequence (`False`)
                         ) -> tuple: # `(batch_loss, y_all)`: sum of the step losses (detached), outputs `[B, T, ...]` (detached)
     "Train `model` on one BATCH-FIRST `[B, T, ...]` sequence with OTTT/SLTT: forward, backward and graph cut at every step."
-    from snnlit.functional import detach_net   # here, not at the top: snnlit.functional re-exports this module's functions
     check_module(model, 'model')
     _optimizer_params(optimizer, model)
     _check_sequences(x_seq, target_seq, '[B, T, ...] (batch first)', batch_first=True)

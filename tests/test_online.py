@@ -261,7 +261,7 @@ def test_online_neurons_are_single_step_only():
     for cls in (OTTTLIFNode, SLTTLIFNode):
         with pytest.raises(ValueError, match=f"`step_mode` must be 's' for {cls.__name__}"): cls(step_mode='m')
         with pytest.raises(ValueError, match=r"`step_mode` must be one of \('s',\)"): setattr(cls(), 'step_mode', 'm')
-    with pytest.raises(ValueError, match="`tau` must be a real number > 1, got 1.0"): OTTTLIFNode(tau=1.)
+    with pytest.raises(ValueError, match="`tau` must be a finite real number > 1, got 1.0"): OTTTLIFNode(tau=1.)
 
 
 def test_ottt_sequential_dropout_shares_one_mask_and_eval_is_plain():
