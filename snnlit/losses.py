@@ -93,16 +93,16 @@ def kernel_dot_product(x:Tensor, # [N, M]: N vectors of size M
 _SIMILAR_KERNELS = ('linear', 'sigmoid', 'gaussian')
 _SIMILAR_LOSSES = {'mse': F.mse_loss, 'l1': F.l1_loss, 'bce': F.binary_cross_entropy}
 
-# %% ../nbs/03_losses.ipynb #1d3b7d27
+# %% ../nbs/03_losses.ipynb #52f8b75c
 def _predicted_similarity(s:Tensor, kernel_type:str, loss_type:str, args) -> Tensor:
-    "The kernel similarities `[N, N]` of the rows of `s`, cosines for `'linear'`, clamped for the loss."
+    "Kernel similarities `[N, N]` of the rows of `s` (cosines for 'linear'), clamped for the loss."
     sim_p = kernel_dot_product(s, s, kernel_type, *args)
     if kernel_type == 'linear':
         norm = torch.linalg.vector_norm(s, dim=1)
         sim_p = sim_p / (norm[:, None] * norm + 1e-8)
     return sim_p.clamp(0, 1) if loss_type == 'bce' else sim_p.clamp_max(1)
 
-# %% ../nbs/03_losses.ipynb #367369d5
+# %% ../nbs/03_losses.ipynb #891b6633
 def _similarity_loss(s:Tensor, labels:Tensor, kernel_type:str, loss_type:str, args) -> Tensor:
     "The loss between the similarities of the rows of `s` `[N, M·T]` and of `labels` `[N, C]`."
     sim_p = _predicted_similarity(s, kernel_type, loss_type, args)
@@ -110,7 +110,8 @@ def _similarity_loss(s:Tensor, labels:Tensor, kernel_type:str, loss_type:str, ar
     sim = (labels @ labels.T).clamp_max(1)
     if loss_type == 'bce':   # NaN in, NaN out, where F.binary_cross_entropy would raise
         nan = sim_p.isnan()
-        return torch.where(nan.any(), torch.nan, F.binary_cross_entropy(sim_p.masked_fill(nan, 0.5), sim))
+        bce = F.binary_cross_entropy(sim_p.masked_fill(nan, 0.5), sim)
+        return torch.where(nan.any(), torch.nan, bce)
     return _SIMILAR_LOSSES[loss_type](sim_p, sim)
 
 # %% ../nbs/03_losses.ipynb #20a46812
@@ -147,7 +148,7 @@ def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output 
     else: loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
     return loss.to(spikes.dtype) if low else loss
 
-# %% ../nbs/03_losses.ipynb #cacc88d0
+# %% ../nbs/03_losses.ipynb #76fa23c7
 def _cross_entropy_over_time(x_seq:Tensor, # [T, N, C, *] logits
                              target:Tensor, # [N, *] int64 class indices, the same at every step
                              weight=None, reduction:str='mean') -> Tensor: # 'none': [T, N, *]
@@ -157,7 +158,8 @@ def _cross_entropy_over_time(x_seq:Tensor, # [T, N, C, *] logits
     if x_seq.device.type == 'cpu' and x_seq.shape[2] < 16:
         # the CPU log-softmax over a short contiguous last dimension is slow: as a strided view
         # [T, C, N, *], with the classes off the end, it takes a kernel 5-10× faster
-        return F.cross_entropy(x_seq.transpose(1, 2), target_seq, weight=weight, reduction=reduction)
+        return F.cross_entropy(x_seq.transpose(1, 2), target_seq, weight=weight,
+                               reduction=reduction)
     loss = F.cross_entropy(x_seq.flatten(0, 1), target_seq.flatten(0, 1), weight=weight,
                            reduction=reduction)
     return loss.unflatten(0, (T, -1)) if reduction == 'none' else loss
@@ -171,20 +173,20 @@ def _check_tet(x_seq, target) -> Tensor:
     check_same_device({'x_seq': x_seq, 'target': target})
     return target
 
-# %% ../nbs/03_losses.ipynb #25ffa0c4
+# %% ../nbs/03_losses.ipynb #5f3e772f
 def temporal_efficient_training_cross_entropy(x_seq:Tensor, # [T, N, C, *]: logits at every step
                                               target:Tensor # [N, *]: class indices in [0, C)
-                                             ) -> Tensor: # scalar, the mean over t of CE(x_seq[t], target)
+                                             ) -> Tensor: # scalar: the mean of the steps' CE
     "The TET loss: the cross-entropy of every time step, averaged over time."
     return _cross_entropy_over_time(x_seq, _check_tet(x_seq, target))
 
-# %% ../nbs/03_losses.ipynb #3b62275f
+# %% ../nbs/03_losses.ipynb #ab006770
 def tet_loss(x_seq:Tensor, # [T, N, C, *]: logits at every time step
              target:Tensor, # [N, *]: class indices in [0, C)
              lamb:float=1e-3, # λ, the weight of the MSE regulariser, in [0, 1]
              means:float=1.0 # φ, the value the regulariser pulls every output towards
             ) -> Tensor: # scalar
-    "The full TET objective, (1 - λ) times the TET loss plus λ times the MSE of the outputs to φ."
+    "The full TET objective: (1 - λ) times the TET loss plus λ times the MSE of the outputs to φ."
     _check_number(lamb, 'lamb', ge=0, le=1); _check_number(means, 'means')
     tet = temporal_efficient_training_cross_entropy(x_seq, target)
     if isinstance(lamb, Tensor):   # checked above; a Python number keeps x_seq's dtype
@@ -196,20 +198,22 @@ def tet_loss(x_seq:Tensor, # [T, N, C, *]: logits at every time step
 # %% ../nbs/03_losses.ipynb #ed4dfebd
 _REDUCTIONS = ('mean', 'sum', 'none')
 
-# %% ../nbs/03_losses.ipynb #637d7c40
+# %% ../nbs/03_losses.ipynb #ebc9d5d6
 def _class_weight(weight) -> Tensor:
     "`weight` (a tensor or a sequence) as a tensor `[C]` of finite weights >= 0."
     if isinstance(weight, (list, tuple)): weight = torch.as_tensor(weight)
-    check_tensor(weight, 'weight', dtype='real', ndim=1, nonempty=True, layout='[C] of per-class weights')
+    check_tensor(weight, 'weight', dtype='real', ndim=1, nonempty=True,
+                 layout='[C] of per-class weights')
     top = torch.finfo(weight.dtype).max if weight.is_floating_point() else None
     return check_values(weight, 'weight', ge=0, le=top, expected='finite per-class weights >= 0')
 
-# %% ../nbs/03_losses.ipynb #d96f68de
+# %% ../nbs/03_losses.ipynb #bf6001e6
 def _weight_like(weight, C:int, like:Tensor):
     "The class weights `[C]` (or None) on `like`'s device and in its dtype."
     if weight is None: return None
     if weight.shape[0] != C:
-        raise ValueError(f"`weight` must have one entry per class, C={C}, got shape {tuple(weight.shape)}")
+        raise ValueError(f"`weight` must have one entry per class, C={C}, "
+                         f"got shape {tuple(weight.shape)}")
     return weight.to(device=like.device, dtype=like.dtype)
 
 # %% ../nbs/03_losses.ipynb #f4bf97b6
@@ -219,11 +223,12 @@ def _reduce_samples(per_sample:Tensor, reduction:str, sample_weight=None) -> Ten
     if reduction == 'none': return per_sample
     return per_sample.sum() if reduction == 'sum' else per_sample.mean()
 
-# %% ../nbs/03_losses.ipynb #cd0c6a42
+# %% ../nbs/03_losses.ipynb #bca2a793
 def _check_num_classes(num_classes, population_code:bool):
     "`num_classes` as given: an int >= 1, or False/None (as many classes as outputs)."
     if num_classes is False or num_classes is None:
-        if population_code: fail('num_classes', 'an int >= 1 when `population_code=True`', num_classes)
+        if population_code:
+            fail('num_classes', 'an int >= 1 when `population_code=True`', num_classes)
         return num_classes
     return check_int(num_classes, 'num_classes', ge=1)
 
@@ -240,7 +245,7 @@ def _classes_of(N:int, population_code:bool, num_classes) -> int:
                          "set `population_code=True` to group the outputs")
     return N
 
-# %% ../nbs/03_losses.ipynb #d2871111
+# %% ../nbs/03_losses.ipynb #ce5a98a4
 class SpikeLossBase:
     "Shared options of the snntorch-style losses: reduction, class weights and the population code."
     def __init__(self, reduction:str='mean', # 'mean', 'sum' or 'none' (one loss per sample, [B])
@@ -254,7 +259,7 @@ class SpikeLossBase:
         self.__name__ = type(self).__name__
 
     def _check(self, out:Tensor, targets:Tensor, name:str, time_var:bool=False):
-        "Check `out [T, B, N]` and `targets [B]` (`[T, B]` if `time_var`); return (targets, C, weights)."
+        "Check `out [T, B, N]` and `targets [B]` (`[T, B]` if `time_var`); return them, C, weights."
         check_tensor(out, name, dtype='float', ndim=3, nonempty=True, layout='[T, B, N]')
         C = _classes_of(out.shape[-1], self.population_code, self.num_classes)
         if time_var: shape, layout = tuple(out.shape[:2]), '[T, B] (time_var_targets=True)'
@@ -264,12 +269,14 @@ class SpikeLossBase:
         return targets, C, _weight_like(self.weight, C, out)
 
     def _class_scores(self, x:Tensor, C:int) -> Tensor:
-        "`x [..., N]` summed over consecutive groups into `[..., C]` (a no-op without a population code)."
+        "`x [..., N]` summed over consecutive groups into `[..., C]` (with a population code)."
         return x.unflatten(-1, (C, -1)).sum(-1) if self.population_code else x
 
     def __repr__(self):
-        opts = [f'reduction={self.reduction!r}'] + (['weight=...'] if self.weight is not None else [])
-        if self.population_code: opts.append(f'population_code=True, num_classes={self.num_classes}')
+        opts = [f'reduction={self.reduction!r}']
+        if self.weight is not None: opts.append('weight=...')
+        if self.population_code:
+            opts.append(f'population_code=True, num_classes={self.num_classes}')
         return f"{type(self).__name__}({', '.join(opts)})"
 
 # %% ../nbs/03_losses.ipynb #49a95712
@@ -281,14 +288,15 @@ class _PopulationCodedLoss(SpikeLossBase):
                  weight=None): # per-class weights [C], or None
         super().__init__(reduction, weight, population_code, num_classes)
 
-# %% ../nbs/03_losses.ipynb #0f9f78e6
+# %% ../nbs/03_losses.ipynb #e659c84f
 class ce_rate_loss(_PopulationCodedLoss):
     "Cross-entropy of the output spikes at every time step, averaged over time."
     def __call__(self, spk_out:Tensor, # [T, B, N] output spikes
                  targets:Tensor # [B] class indices
                 ) -> Tensor:
         targets, C, weight = self._check(spk_out, targets, 'spk_out')
-        loss = _cross_entropy_over_time(self._class_scores(spk_out, C), targets, weight, self.reduction)
+        scores = self._class_scores(spk_out, C)
+        loss = _cross_entropy_over_time(scores, targets, weight, self.reduction)
         if self.reduction == 'none': return loss.mean(0)
         return loss / spk_out.shape[0] if self.reduction == 'sum' else loss
 
@@ -302,7 +310,7 @@ class ce_count_loss(_PopulationCodedLoss):
         counts = self._class_scores(spk_out.sum(0), C)
         return F.cross_entropy(counts, targets, weight=weight, reduction=self.reduction)
 
-# %% ../nbs/03_losses.ipynb #50aa2f48
+# %% ../nbs/03_losses.ipynb #b24215c2
 class ce_max_membrane_loss(SpikeLossBase):
     "Cross-entropy of each output's maximum membrane potential over time."
     def __init__(self, reduction:str='mean', weight=None): super().__init__(reduction, weight)
@@ -311,20 +319,22 @@ class ce_max_membrane_loss(SpikeLossBase):
                  targets:Tensor # [B] class indices
                 ) -> Tensor:
         targets, C, weight = self._check(mem_out, targets, 'mem_out')
-        return F.cross_entropy(mem_out.max(0).values, targets, weight=weight, reduction=self.reduction)
+        peaks = mem_out.max(0).values
+        return F.cross_entropy(peaks, targets, weight=weight, reduction=self.reduction)
 
-# %% ../nbs/03_losses.ipynb #c15eb7c8
+# %% ../nbs/03_losses.ipynb #9a3670ad
 def _one_hot_targets(targets:Tensor, C:int, on:float, off:float, like:Tensor) -> Tensor:
-    "`on` at each target class and `off` elsewhere: `[*targets.shape, C]` in `like`'s dtype and device."
+    "`on` at each target class, `off` elsewhere: `[*targets.shape, C]`, `like`'s dtype and device."
     out = torch.full((*targets.shape, C), off, dtype=like.dtype, device=like.device)
     return out.scatter_(-1, targets.unsqueeze(-1), on)
 
-# %% ../nbs/03_losses.ipynb #68fbed02
+# %% ../nbs/03_losses.ipynb #7a44de84
 class mse_count_loss(_PopulationCodedLoss):
     "Mean squared error between output spike counts and target counts, divided by T."
     def __init__(self, correct_rate:float=1, # firing rate asked of the labelled output
                  incorrect_rate:float=0, # firing rate asked of the others
-                 population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
+                 population_code:bool=False, num_classes:int=False, reduction:str='mean',
+                 weight=None):
         super().__init__(population_code, num_classes, reduction, weight)
         # a rate is >= 0; above 1 it asks for more spikes than steps, as snntorch allows
         self.correct_rate = float(check_real(correct_rate, 'correct_rate', ge=0))
@@ -344,11 +354,12 @@ class mse_count_loss(_PopulationCodedLoss):
             loss = F.mse_loss(counts, target_counts, reduction=self.reduction)
             return loss / (T * C) if self.reduction == 'sum' else loss / T
         per_sample = F.mse_loss(counts, target_counts, reduction='none').mean(-1) / T
-        return _reduce_samples(per_sample, self.reduction, None if weight is None else weight[targets])
+        sample_weight = None if weight is None else weight[targets]
+        return _reduce_samples(per_sample, self.reduction, sample_weight)
 
-# %% ../nbs/03_losses.ipynb #4bbf576c
+# %% ../nbs/03_losses.ipynb #b7aef825
 class mse_membrane_loss(SpikeLossBase):
-    "Mean squared error between the output membrane and on/off target potentials, averaged over time."
+    "Mean squared error between the output membrane and on/off target potentials, over time."
     def __init__(self, time_var_targets:bool=False, # targets is [T, B], a label per step
                  on_target:float=1, # potential asked of the labelled output
                  off_target:float=0, # potential asked of the others
@@ -370,5 +381,6 @@ class mse_membrane_loss(SpikeLossBase):
             return loss / (T * N) if self.reduction == 'sum' else loss
         sq = F.mse_loss(mem_out, target_mem, reduction='none').mean(-1)   # [T, B]
         if weight is None: return _reduce_samples(sq.mean(0), self.reduction)
-        if self.time_var_targets: return _reduce_samples((sq * weight[targets]).mean(0), self.reduction)
+        if self.time_var_targets:   # each step weighted by its own label
+            return _reduce_samples((sq * weight[targets]).mean(0), self.reduction)
         return _reduce_samples(sq.mean(0), self.reduction, weight[targets])
