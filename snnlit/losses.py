@@ -6,40 +6,49 @@
 __all__ = ['kernel_dot_product', 'spike_similar_loss', 'temporal_efficient_training_cross_entropy', 'tet_loss', 'SpikeLossBase',
            'ce_rate_loss', 'ce_count_loss', 'ce_max_membrane_loss', 'mse_count_loss', 'mse_membrane_loss']
 
-# %% ../nbs/03_losses.ipynb #6d78667f
+# %% ../nbs/03_losses.ipynb #fc70f0ca
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from ._checks import (fail, check_tensor, check_labels, check_real, check_int, check_bool, check_option,
-                            check_values, check_same_device)
+from ._compat import assert_in_graph
+from ._checks import (fail, check_tensor, check_labels, check_real, check_int, check_bool,
+                            check_option, check_values, check_same_device)
 
-# %% ../nbs/03_losses.ipynb #d3286e45
+# %% ../nbs/03_losses.ipynb #4b5ad16a
 def _check_number(value, name:str, **bounds):
-    "`check_real`, except that a 0-d tensor traced by `torch.compile` is checked by an assertion in the graph."
-    # candidate for _checks
-    if not (isinstance(value, Tensor) and torch.compiler.is_compiling()): return check_real(value, name, **bounds)
+    "`check_real`, except that a 0-d tensor traced by `torch.compile` is checked in the graph."
+    if not (isinstance(value, Tensor) and torch.compiler.is_compiling()):
+        return check_real(value, name, **bounds)
     if value.dim() != 0 or value.dtype == torch.bool or value.is_complex():
-        raise TypeError(f"`{name}` must be a finite real number, got a {value.dtype} tensor of shape {tuple(value.shape)}")
+        raise TypeError(f"`{name}` must be a finite real number, got a {value.dtype} tensor "
+                        f"of shape {tuple(value.shape)}")
     ok = torch.isfinite(value)
     for op, bound in bounds.items(): ok = ok & getattr(torch, op)(value, bound)   # gt, ge, lt, le
-    text = ' and '.join(f"{dict(gt='>', ge='>=', lt='<', le='<=')[op]} {b}" for op, b in bounds.items())
-    torch._assert_async(ok, f"`{name}` must be a finite real number{' ' + text if text else ''}")
+    signs = dict(gt='>', ge='>=', lt='<', le='<=')
+    text = ' and '.join(f"{signs[op]} {b}" for op, b in bounds.items())
+    assert_in_graph(ok, f"`{name}` must be a finite real number{' ' + text if text else ''}")
     return value
 
-# %% ../nbs/03_losses.ipynb #2ecd5450
+# %% ../nbs/03_losses.ipynb #48a9c6b3
 def _squared_distances(x:Tensor, y:Tensor) -> Tensor:
-    "$\\lVert x_i - y_j\\rVert^2$ `[N, K]` from the differences themselves: never negative, exactly 0 for equal rows."
-    low = x.dtype in (torch.float16, torch.bfloat16)   # cdist has no half-precision kernels: work in float32
-    d = torch.cdist(x.float() if low else x, y.float() if low else y, compute_mode='donot_use_mm_for_euclid_dist')
+    "Squared distances `[N, K]` of the rows of `x` and `y`, from the differences themselves."
+    low = x.dtype in (torch.float16, torch.bfloat16)   # cdist has no half-precision kernels
+    d = torch.cdist(x.float() if low else x, y.float() if low else y,
+                    compute_mode='donot_use_mm_for_euclid_dist')
     return d.square().to(x.dtype)
 
+# %% ../nbs/03_losses.ipynb #4465faf7
 _KERNEL_PARAMS = {'linear': (), 'polynomial': ('d',), 'sigmoid': ('alpha',), 'gaussian': ('sigma',)}
 
-def _kernel_list(kernels):
-    return ', '.join(f"{k!r}" + (f" ({_KERNEL_PARAMS[k][0]})" if _KERNEL_PARAMS[k] else '') for k in kernels)
+# %% ../nbs/03_losses.ipynb #70970410
+def _kernel_list(kernels) -> str:
+    "The kernels with their parameter, for error messages: `'linear', 'polynomial' (d), ...`."
+    return ', '.join(f"{k!r}" + (f" ({_KERNEL_PARAMS[k][0]})" if _KERNEL_PARAMS[k] else '')
+                     for k in kernels)
 
+# %% ../nbs/03_losses.ipynb #ea397c31
 def _kernel_params(kernel, args, name='kernel', kernels=tuple(_KERNEL_PARAMS)):
-    "Check `kernel` and its extra arguments (finite real numbers or 0-d tensors; `sigma > 0`); return them."
+    "Check `kernel` and its parameters (finite real numbers or 0-d tensors; `sigma > 0`)."
     if not isinstance(kernel, str): fail(name, 'one of ' + _kernel_list(kernels), kernel, TypeError)
     if kernel not in kernels:
         raise ValueError(f"`{name}` must be one of {_kernel_list(kernels)}, got {kernel!r}")
@@ -52,44 +61,74 @@ def _kernel_params(kernel, args, name='kernel', kernels=tuple(_KERNEL_PARAMS)):
         _check_number(value, pname, **(dict(gt=0) if pname == 'sigma' else {}))
     return args
 
-# %% ../nbs/03_losses.ipynb #a0a7383f
+# %% ../nbs/03_losses.ipynb #50e5309d
+def _check_rows(x, y):
+    "Check that `x [N, M]` and `y [K, M]` are float matrices with one M, dtype and device."
+    check_tensor(x, 'x', dtype='float', ndim=2, nonempty=True, layout='[N, M]')
+    check_tensor(y, 'y', dtype='float', ndim=2, nonempty=True, layout='[K, M]')
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"`x` [N, M] and `y` [K, M] must have the same M, "
+                         f"got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    if x.dtype != y.dtype:
+        raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype} and {y.dtype}")
+    check_same_device({'x': x, 'y': y})
+
+# %% ../nbs/03_losses.ipynb #dba7d882
 def kernel_dot_product(x:Tensor, # [N, M]: N vectors of size M
                        y:Tensor, # [K, M]: K vectors of size M
                        kernel:str='linear', # 'linear', 'polynomial', 'sigmoid' or 'gaussian'
                        *args # the kernel's parameter: d, alpha or sigma
-                      ) -> Tensor: # [N, K], `ret[i, j]` = κ(x[i], y[j])
+                      ) -> Tensor: # [N, K], entry i, j the kernel of x[i] and y[j]
     "Inner products of the rows of `x` with the rows of `y` in a kernel space."
-    check_tensor(x, 'x', dtype='float', ndim=2, nonempty=True, layout='[N, M]')
-    check_tensor(y, 'y', dtype='float', ndim=2, nonempty=True, layout='[K, M]')
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"`x` [N, M] and `y` [K, M] must have the same M, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
-    if x.dtype != y.dtype: raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype} and {y.dtype}")
-    check_same_device({'x': x, 'y': y})
+    _check_rows(x, y)
     args = _kernel_params(kernel, args)
-    if kernel == 'gaussian': return torch.exp(_squared_distances(x, y) / (-2 * args[0] * args[0])).to(x.dtype)
+    if kernel == 'gaussian':
+        return torch.exp(_squared_distances(x, y) / (-2 * args[0] * args[0])).to(x.dtype)
     xy = x @ y.T
     if kernel == 'linear': return xy
     if kernel == 'polynomial': return xy.pow(args[0]).to(x.dtype)
     return torch.sigmoid(xy * args[0]).to(x.dtype)
 
-# %% ../nbs/03_losses.ipynb #91eb1181
+# %% ../nbs/03_losses.ipynb #190c728e
 _SIMILAR_KERNELS = ('linear', 'sigmoid', 'gaussian')
 _SIMILAR_LOSSES = {'mse': F.mse_loss, 'l1': F.l1_loss, 'bce': F.binary_cross_entropy}
 
-def _similarity_loss(s:Tensor, labels:Tensor, kernel_type:str, loss_type:str, args) -> Tensor:
-    "The loss between the kernel similarities of the rows of `s` `[N, M·T]` and those of `labels` `[N, C]`."
+# %% ../nbs/03_losses.ipynb #52f8b75c
+def _predicted_similarity(s:Tensor, kernel_type:str, loss_type:str, args) -> Tensor:
+    "Kernel similarities `[N, N]` of the rows of `s` (cosines for 'linear'), clamped for the loss."
     sim_p = kernel_dot_product(s, s, kernel_type, *args)
     if kernel_type == 'linear':
         norm = torch.linalg.vector_norm(s, dim=1)
         sim_p = sim_p / (norm[:, None] * norm + 1e-8)
-    sim_p = sim_p.clamp(0, 1) if loss_type == 'bce' else sim_p.clamp_max(1)
+    return sim_p.clamp(0, 1) if loss_type == 'bce' else sim_p.clamp_max(1)
+
+# %% ../nbs/03_losses.ipynb #891b6633
+def _similarity_loss(s:Tensor, labels:Tensor, kernel_type:str, loss_type:str, args) -> Tensor:
+    "The loss between the similarities of the rows of `s` `[N, M·T]` and of `labels` `[N, C]`."
+    sim_p = _predicted_similarity(s, kernel_type, loss_type, args)
     labels = labels.to(s.dtype)
     sim = (labels @ labels.T).clamp_max(1)
-    if loss_type == 'bce':   # F.binary_cross_entropy refuses NaN (a RuntimeError; a device assert on CUDA): NaN in, NaN out
+    if loss_type == 'bce':   # NaN in, NaN out, where F.binary_cross_entropy would raise
         nan = sim_p.isnan()
-        return torch.where(nan.any(), torch.nan, F.binary_cross_entropy(sim_p.masked_fill(nan, 0.5), sim))
+        bce = F.binary_cross_entropy(sim_p.masked_fill(nan, 0.5), sim)
+        return torch.where(nan.any(), torch.nan, bce)
     return _SIMILAR_LOSSES[loss_type](sim_p, sim)
 
+# %% ../nbs/03_losses.ipynb #20a46812
+def _check_similar_inputs(spikes, labels, kernel_type, loss_type, args):
+    "Check the arguments of `spike_similar_loss`."
+    check_tensor(spikes, 'spikes', dtype='float', min_ndim=2, nonempty=True, layout='[N, M, T]')
+    is_bool = isinstance(labels, Tensor) and labels.dtype == torch.bool
+    check_tensor(labels, 'labels', dtype=None if is_bool else 'real', layout='[N, C]')
+    if labels.dim() != 2 or labels.shape[0] != spikes.shape[0]:
+        fail('labels', f"a tensor [N, C] with N = {spikes.shape[0]} rows like `spikes`", labels)
+    check_same_device({'spikes': spikes, 'labels': labels})
+    check_option(loss_type, 'loss_type', tuple(_SIMILAR_LOSSES))
+    _kernel_params(kernel_type, args, 'kernel_type', _SIMILAR_KERNELS)
+    if not is_bool:   # anything but one-hot or multi-hot makes a "similarity" outside [0, 1]
+        check_values(labels, 'labels', ge=0, le=1, expected='one-hot or multi-hot values in [0, 1]')
+
+# %% ../nbs/03_losses.ipynb #8a480086
 def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output spikes of N samples
                        labels:Tensor, # [N, C]: one-hot or multi-hot labels
                        kernel_type:str='linear', # 'linear', 'sigmoid' or 'gaussian'
@@ -97,28 +136,19 @@ def spike_similar_loss(spikes:Tensor, # [N, M, T] (or any [N, ...]): the output 
                        *args # the kernel's parameter: alpha for 'sigmoid', sigma for 'gaussian'
                       ) -> Tensor: # scalar
     "Spike-train similarity loss: samples that share a label should fire alike."
-    check_tensor(spikes, 'spikes', dtype='float', min_ndim=2, nonempty=True, layout='[N, M, T]')
-    check_tensor(labels, 'labels', dtype=None if isinstance(labels, Tensor) and labels.dtype == torch.bool else 'real', layout='[N, C]')
-    if labels.dim() != 2 or labels.shape[0] != spikes.shape[0]:
-        fail('labels', f"a tensor [N, C] with N = {spikes.shape[0]} rows like `spikes`", labels)
-    check_same_device({'spikes': spikes, 'labels': labels})
-    check_option(loss_type, 'loss_type', tuple(_SIMILAR_LOSSES))
-    _kernel_params(kernel_type, args, 'kernel_type', _SIMILAR_KERNELS)
-    if labels.dtype != torch.bool:   # one-hot or multi-hot: anything else makes a "similarity" outside [0, 1]
-        check_values(labels, 'labels', ge=0, le=1, expected='one-hot or multi-hot values in [0, 1]')
-    # in half precision the 1e-8 underflows and the BCE gradient at a similarity of exactly 1 is 0/0:
-    # compute in float32, as autocast does for losses, and return the input's dtype
-    low = spikes.dtype in (torch.float16, torch.bfloat16)
+    _check_similar_inputs(spikes, labels, kernel_type, loss_type, args)
+    low = spikes.dtype in (torch.float16, torch.bfloat16)   # compute in float32, as autocast does
     s = spikes.reshape(spikes.shape[0], -1)
     if low: s = s.float()
     device = s.device.type
     if torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device):
-        # autocast would run the matrix products in half precision again (and refuses BCE on CUDA): switch it off
-        with torch.autocast(device, enabled=False): loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
+        # autocast would run the matrix products in half precision again (and refuses BCE on CUDA)
+        with torch.autocast(device, enabled=False):
+            loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
     else: loss = _similarity_loss(s, labels, kernel_type, loss_type, args)
     return loss.to(spikes.dtype) if low else loss
 
-# %% ../nbs/03_losses.ipynb #20cf746e
+# %% ../nbs/03_losses.ipynb #76fa23c7
 def _cross_entropy_over_time(x_seq:Tensor, # [T, N, C, *] logits
                              target:Tensor, # [N, *] int64 class indices, the same at every step
                              weight=None, reduction:str='mean') -> Tensor: # 'none': [T, N, *]
@@ -126,164 +156,187 @@ def _cross_entropy_over_time(x_seq:Tensor, # [T, N, C, *] logits
     T = x_seq.shape[0]
     target_seq = target.expand(T, *target.shape)
     if x_seq.device.type == 'cpu' and x_seq.shape[2] < 16:
-        # PyTorch's CPU log-softmax is slow over a short contiguous last dimension (C < 16): with the
-        # class dimension moved off the end, as a strided view [T, C, N, *], it takes a kernel 5-10× faster
-        return F.cross_entropy(x_seq.transpose(1, 2), target_seq, weight=weight, reduction=reduction)
-    loss = F.cross_entropy(x_seq.flatten(0, 1), target_seq.flatten(0, 1), weight=weight, reduction=reduction)
+        # the CPU log-softmax over a short contiguous last dimension is slow: as a strided view
+        # [T, C, N, *], with the classes off the end, it takes a kernel 5-10× faster
+        return F.cross_entropy(x_seq.transpose(1, 2), target_seq, weight=weight,
+                               reduction=reduction)
+    loss = F.cross_entropy(x_seq.flatten(0, 1), target_seq.flatten(0, 1), weight=weight,
+                           reduction=reduction)
     return loss.unflatten(0, (T, -1)) if reduction == 'none' else loss
 
-def _check_tet(x_seq, target):
+# %% ../nbs/03_losses.ipynb #4a420b25
+def _check_tet(x_seq, target) -> Tensor:
+    "Check `x_seq [T, N, C, *]` and `target [N, *]`; return `target` as int64."
     check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=3, nonempty=True, layout='[T, N, C, *]')
     T, N, C, *rest = x_seq.shape
     target = check_labels(target, 'target', (N, *rest), C, '[N, *]')
     check_same_device({'x_seq': x_seq, 'target': target})
     return target
 
-def temporal_efficient_training_cross_entropy(x_seq:Tensor, # [T, N, C, *]: logits at every time step
+# %% ../nbs/03_losses.ipynb #5f3e772f
+def temporal_efficient_training_cross_entropy(x_seq:Tensor, # [T, N, C, *]: logits at every step
                                               target:Tensor # [N, *]: class indices in [0, C)
-                                             ) -> Tensor: # scalar, $\frac1T\sum_t$ CE(x_seq[t], target)
+                                             ) -> Tensor: # scalar: the mean of the steps' CE
     "The TET loss: the cross-entropy of every time step, averaged over time."
     return _cross_entropy_over_time(x_seq, _check_tet(x_seq, target))
 
-# %% ../nbs/03_losses.ipynb #e16099e9
+# %% ../nbs/03_losses.ipynb #ab006770
 def tet_loss(x_seq:Tensor, # [T, N, C, *]: logits at every time step
              target:Tensor, # [N, *]: class indices in [0, C)
              lamb:float=1e-3, # λ, the weight of the MSE regulariser, in [0, 1]
              means:float=1.0 # φ, the value the regulariser pulls every output towards
             ) -> Tensor: # scalar
-    "The full TET objective $(1-\\lambda)\\,\\mathcal L_{TET} + \\lambda\\,\\mathrm{MSE}(X, \\phi)$."
+    "The full TET objective: (1 - λ) times the TET loss plus λ times the MSE of the outputs to φ."
     _check_number(lamb, 'lamb', ge=0, le=1); _check_number(means, 'means')
     tet = temporal_efficient_training_cross_entropy(x_seq, target)
-    if isinstance(lamb, Tensor):
-        if not torch.compiler.is_compiling(): lamb = lamb.item()   # checked above; a Python number keeps x_seq's dtype
-        else: lamb = lamb.to(x_seq.dtype)
+    if isinstance(lamb, Tensor):   # checked above; a Python number keeps x_seq's dtype
+        lamb = lamb.to(x_seq.dtype) if torch.compiler.is_compiling() else lamb.item()
     if isinstance(lamb, (int, float)) and lamb == 0: return tet
-    mse = F.mse_loss(x_seq, torch.as_tensor(means, dtype=x_seq.dtype, device=x_seq.device).expand_as(x_seq))
-    return (1 - lamb) * tet + lamb * mse
+    phi = torch.as_tensor(means, dtype=x_seq.dtype, device=x_seq.device).expand_as(x_seq)
+    return (1 - lamb) * tet + lamb * F.mse_loss(x_seq, phi)
 
-# %% ../nbs/03_losses.ipynb #13f580d2
+# %% ../nbs/03_losses.ipynb #ed4dfebd
 _REDUCTIONS = ('mean', 'sum', 'none')
 
+# %% ../nbs/03_losses.ipynb #ebc9d5d6
 def _class_weight(weight) -> Tensor:
     "`weight` (a tensor or a sequence) as a tensor `[C]` of finite weights >= 0."
     if isinstance(weight, (list, tuple)): weight = torch.as_tensor(weight)
-    check_tensor(weight, 'weight', dtype='real', ndim=1, nonempty=True, layout='[C] of per-class weights')
+    check_tensor(weight, 'weight', dtype='real', ndim=1, nonempty=True,
+                 layout='[C] of per-class weights')
     top = torch.finfo(weight.dtype).max if weight.is_floating_point() else None
     return check_values(weight, 'weight', ge=0, le=top, expected='finite per-class weights >= 0')
 
+# %% ../nbs/03_losses.ipynb #bf6001e6
+def _weight_like(weight, C:int, like:Tensor):
+    "The class weights `[C]` (or None) on `like`'s device and in its dtype."
+    if weight is None: return None
+    if weight.shape[0] != C:
+        raise ValueError(f"`weight` must have one entry per class, C={C}, "
+                         f"got shape {tuple(weight.shape)}")
+    return weight.to(device=like.device, dtype=like.dtype)
+
+# %% ../nbs/03_losses.ipynb #f4bf97b6
+def _reduce_samples(per_sample:Tensor, reduction:str, sample_weight=None) -> Tensor:
+    "Scale per-sample losses `[B]` by `sample_weight` (if given), then reduce over the batch."
+    if sample_weight is not None: per_sample = per_sample * sample_weight
+    if reduction == 'none': return per_sample
+    return per_sample.sum() if reduction == 'sum' else per_sample.mean()
+
+# %% ../nbs/03_losses.ipynb #bca2a793
+def _check_num_classes(num_classes, population_code:bool):
+    "`num_classes` as given: an int >= 1, or False/None (as many classes as outputs)."
+    if num_classes is False or num_classes is None:
+        if population_code:
+            fail('num_classes', 'an int >= 1 when `population_code=True`', num_classes)
+        return num_classes
+    return check_int(num_classes, 'num_classes', ge=1)
+
+# %% ../nbs/03_losses.ipynb #195f07a8
+def _classes_of(N:int, population_code:bool, num_classes) -> int:
+    "The number of classes C for `N` outputs; raise if the population code does not fit."
+    if population_code:
+        if N % num_classes:
+            raise ValueError(f"`num_classes`={num_classes} must divide the number of outputs N={N} "
+                             "for a population code")
+        return num_classes
+    if num_classes not in (False, None) and num_classes != N:
+        raise ValueError(f"`num_classes`={num_classes} differs from the number of outputs N={N}; "
+                         "set `population_code=True` to group the outputs")
+    return N
+
+# %% ../nbs/03_losses.ipynb #ce5a98a4
 class SpikeLossBase:
-    "Shared options of the snntorch-style losses: `reduction`, `weight` and the population code."
-    def __init__(self, reduction:str='mean', # 'mean', 'sum' or 'none' (per sample, `[B]`)
-                 weight=None, # per-class weights `[C]`, or `None`
-                 population_code:bool=False, # sum the outputs over `num_classes` equal groups
-                 num_classes:int=False): # number of classes when `population_code=True`
-        check_option(reduction, 'reduction', _REDUCTIONS)
-        if weight is not None: weight = _class_weight(weight)
-        check_bool(population_code, 'population_code')
-        if num_classes is False or num_classes is None:   # snntorch's default, False: as many classes as outputs
-            if population_code: fail('num_classes', 'an int >= 1 when `population_code=True`', num_classes)
-        else: num_classes = check_int(num_classes, 'num_classes', ge=1)
-        self.reduction, self.weight = reduction, weight
-        self.population_code, self.num_classes = population_code, num_classes
+    "Shared options of the snntorch-style losses: reduction, class weights and the population code."
+    def __init__(self, reduction:str='mean', # 'mean', 'sum' or 'none' (one loss per sample, [B])
+                 weight=None, # per-class weights [C], or None
+                 population_code:bool=False, # sum the outputs over num_classes equal groups
+                 num_classes:int=False): # number of classes when population_code=True
+        self.reduction = check_option(reduction, 'reduction', _REDUCTIONS)
+        self.weight = None if weight is None else _class_weight(weight)
+        self.population_code = check_bool(population_code, 'population_code')
+        self.num_classes = _check_num_classes(num_classes, population_code)
         self.__name__ = type(self).__name__
 
-    def _num_classes(self, N:int) -> int:
-        "The number of classes C for `N` outputs; raise if the population code does not fit."
-        if self.population_code:
-            if N % self.num_classes:
-                raise ValueError(f"`num_classes`={self.num_classes} must divide the number of outputs N={N} for a population code")
-            return self.num_classes
-        if self.num_classes not in (False, None) and self.num_classes != N:
-            raise ValueError(f"`num_classes`={self.num_classes} differs from the number of outputs N={N}; "
-                             "set `population_code=True` to group the outputs")
-        return N
+    def _check(self, out:Tensor, targets:Tensor, name:str, time_var:bool=False):
+        "Check `out [T, B, N]` and `targets [B]` (`[T, B]` if `time_var`); return them, C, weights."
+        check_tensor(out, name, dtype='float', ndim=3, nonempty=True, layout='[T, B, N]')
+        C = _classes_of(out.shape[-1], self.population_code, self.num_classes)
+        if time_var: shape, layout = tuple(out.shape[:2]), '[T, B] (time_var_targets=True)'
+        else: shape, layout = tuple(out.shape[1:2]), '[B]'
+        targets = check_labels(targets, 'targets', shape, C, layout)
+        check_same_device({name: out, 'targets': targets})
+        return targets, C, _weight_like(self.weight, C, out)
 
     def _class_scores(self, x:Tensor, C:int) -> Tensor:
-        "`x [..., N]` summed over consecutive groups into `[..., C]` (a no-op without a population code)."
+        "`x [..., N]` summed over consecutive groups into `[..., C]` (with a population code)."
         return x.unflatten(-1, (C, -1)).sum(-1) if self.population_code else x
 
-    def _weight(self, x:Tensor, C:int):
-        "The class weights on `x`'s device and in its dtype, checked against `C` classes."
-        if self.weight is None: return None
-        if self.weight.shape[0] != C:
-            raise ValueError(f"`weight` must have one entry per class, C={C}, got shape {tuple(self.weight.shape)}")
-        return self.weight.to(device=x.device, dtype=x.dtype)
-
-    def _check(self, out:Tensor, targets:Tensor, name:str):
-        "Check `out [T, B, N]` and `targets [B]`; return (targets as int64, C, class weights)."
-        check_tensor(out, name, dtype='float', ndim=3, nonempty=True, layout='[T, B, N]')
-        C = self._num_classes(out.shape[-1])
-        targets = check_labels(targets, 'targets', out.shape[1:2], C, '[B]')
-        check_same_device({name: out, 'targets': targets})
-        return targets, C, self._weight(out, C)
-
-    def _cross_entropy(self, logits:Tensor, targets:Tensor, weight) -> Tensor:
-        "`nn.CrossEntropyLoss` on `logits [B, C]`."
-        return F.cross_entropy(logits, targets, weight=weight, reduction=self.reduction)
-
-    def _reduce_scaled(self, per_sample:Tensor, targets:Tensor, weight) -> Tensor:
-        "Scale per-sample losses `[B]` by their target class's weight, then reduce over the batch."
-        if weight is not None: per_sample = per_sample * weight[targets]
-        if self.reduction == 'none': return per_sample
-        return per_sample.sum() if self.reduction == 'sum' else per_sample.mean()
-
     def __repr__(self):
-        opts = [f'reduction={self.reduction!r}'] + (['weight=...'] if self.weight is not None else [])
-        if self.population_code: opts.append(f'population_code=True, num_classes={self.num_classes}')
+        opts = [f'reduction={self.reduction!r}']
+        if self.weight is not None: opts.append('weight=...')
+        if self.population_code:
+            opts.append(f'population_code=True, num_classes={self.num_classes}')
         return f"{type(self).__name__}({', '.join(opts)})"
 
-# %% ../nbs/03_losses.ipynb #3f50cabf
-class ce_rate_loss(SpikeLossBase):
-    "Cross-entropy of the output spikes at every time step, averaged over time."
-    def __init__(self, population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
+# %% ../nbs/03_losses.ipynb #49a95712
+class _PopulationCodedLoss(SpikeLossBase):
+    "A loss whose constructor takes snntorch's `(population_code, num_classes, reduction, weight)`."
+    def __init__(self, population_code:bool=False, # sum the outputs over num_classes equal groups
+                 num_classes:int=False, # number of classes when population_code=True
+                 reduction:str='mean', # 'mean', 'sum' or 'none' (one loss per sample, [B])
+                 weight=None): # per-class weights [C], or None
         super().__init__(reduction, weight, population_code, num_classes)
 
+# %% ../nbs/03_losses.ipynb #e659c84f
+class ce_rate_loss(_PopulationCodedLoss):
+    "Cross-entropy of the output spikes at every time step, averaged over time."
     def __call__(self, spk_out:Tensor, # [T, B, N] output spikes
                  targets:Tensor # [B] class indices
                 ) -> Tensor:
         targets, C, weight = self._check(spk_out, targets, 'spk_out')
-        loss = _cross_entropy_over_time(self._class_scores(spk_out, C), targets, weight, self.reduction)
+        scores = self._class_scores(spk_out, C)
+        loss = _cross_entropy_over_time(scores, targets, weight, self.reduction)
         if self.reduction == 'none': return loss.mean(0)
         return loss / spk_out.shape[0] if self.reduction == 'sum' else loss
 
-# %% ../nbs/03_losses.ipynb #763a449c
-class ce_count_loss(SpikeLossBase):
+# %% ../nbs/03_losses.ipynb #b3b723bc
+class ce_count_loss(_PopulationCodedLoss):
     "Cross-entropy of the output spike counts."
-    def __init__(self, population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
-        super().__init__(reduction, weight, population_code, num_classes)
-
     def __call__(self, spk_out:Tensor, # [T, B, N] output spikes
                  targets:Tensor # [B] class indices
                 ) -> Tensor:
         targets, C, weight = self._check(spk_out, targets, 'spk_out')
         counts = self._class_scores(spk_out.sum(0), C)
-        return self._cross_entropy(counts, targets, weight)
+        return F.cross_entropy(counts, targets, weight=weight, reduction=self.reduction)
 
-# %% ../nbs/03_losses.ipynb #1bd434b8
+# %% ../nbs/03_losses.ipynb #b24215c2
 class ce_max_membrane_loss(SpikeLossBase):
     "Cross-entropy of each output's maximum membrane potential over time."
-    def __init__(self, reduction:str='mean', weight=None):
-        super().__init__(reduction, weight)
+    def __init__(self, reduction:str='mean', weight=None): super().__init__(reduction, weight)
 
     def __call__(self, mem_out:Tensor, # [T, B, N] output membrane potentials
                  targets:Tensor # [B] class indices
                 ) -> Tensor:
         targets, C, weight = self._check(mem_out, targets, 'mem_out')
-        return self._cross_entropy(mem_out.max(0).values, targets, weight)
+        peaks = mem_out.max(0).values
+        return F.cross_entropy(peaks, targets, weight=weight, reduction=self.reduction)
 
-# %% ../nbs/03_losses.ipynb #57fb1f72
+# %% ../nbs/03_losses.ipynb #9a3670ad
 def _one_hot_targets(targets:Tensor, C:int, on:float, off:float, like:Tensor) -> Tensor:
-    "`on` at each target class and `off` elsewhere: `[*targets.shape, C]` in `like`'s dtype and device."
+    "`on` at each target class, `off` elsewhere: `[*targets.shape, C]`, `like`'s dtype and device."
     out = torch.full((*targets.shape, C), off, dtype=like.dtype, device=like.device)
     return out.scatter_(-1, targets.unsqueeze(-1), on)
 
-class mse_count_loss(SpikeLossBase):
+# %% ../nbs/03_losses.ipynb #7a44de84
+class mse_count_loss(_PopulationCodedLoss):
     "Mean squared error between output spike counts and target counts, divided by T."
     def __init__(self, correct_rate:float=1, # firing rate asked of the labelled output
                  incorrect_rate:float=0, # firing rate asked of the others
-                 population_code:bool=False, num_classes:int=False, reduction:str='mean', weight=None):
-        super().__init__(reduction, weight, population_code, num_classes)
-        # a firing rate (a fraction of the T steps) is >= 0; above 1 it asks for more spikes than steps, as snntorch allows
+                 population_code:bool=False, num_classes:int=False, reduction:str='mean',
+                 weight=None):
+        super().__init__(population_code, num_classes, reduction, weight)
+        # a rate is >= 0; above 1 it asks for more spikes than steps, as snntorch allows
         self.correct_rate = float(check_real(correct_rate, 'correct_rate', ge=0))
         self.incorrect_rate = float(check_real(incorrect_rate, 'incorrect_rate', ge=0))
 
@@ -297,39 +350,37 @@ class mse_count_loss(SpikeLossBase):
         on, off = int(T * self.correct_rate * group), int(T * self.incorrect_rate * group)
         counts = self._class_scores(spk_out.sum(0), C)
         target_counts = _one_hot_targets(targets, C, on, off, counts)
-        if weight is None and self.reduction != 'none':
+        if weight is None and self.reduction != 'none':   # one fused mse_loss
             loss = F.mse_loss(counts, target_counts, reduction=self.reduction)
             return loss / (T * C) if self.reduction == 'sum' else loss / T
         per_sample = F.mse_loss(counts, target_counts, reduction='none').mean(-1) / T
-        return self._reduce_scaled(per_sample, targets, weight)
+        sample_weight = None if weight is None else weight[targets]
+        return _reduce_samples(per_sample, self.reduction, sample_weight)
 
-# %% ../nbs/03_losses.ipynb #b2a0d44a
+# %% ../nbs/03_losses.ipynb #b7aef825
 class mse_membrane_loss(SpikeLossBase):
-    "Mean squared error between the output membrane and on/off target potentials, averaged over time."
-    def __init__(self, time_var_targets:bool=False, # `targets` is `[T, B]`, a label per step
+    "Mean squared error between the output membrane and on/off target potentials, over time."
+    def __init__(self, time_var_targets:bool=False, # targets is [T, B], a label per step
                  on_target:float=1, # potential asked of the labelled output
                  off_target:float=0, # potential asked of the others
                  reduction:str='mean', weight=None):
         super().__init__(reduction, weight)
         self.time_var_targets = check_bool(time_var_targets, 'time_var_targets')
-        self.on_target, self.off_target = float(check_real(on_target, 'on_target')), float(check_real(off_target, 'off_target'))
+        self.on_target = float(check_real(on_target, 'on_target'))
+        self.off_target = float(check_real(off_target, 'off_target'))
 
     def __call__(self, mem_out:Tensor, # [T, B, N] output membrane potentials
-                 targets:Tensor # [B] class indices, or [T, B] with `time_var_targets=True`
+                 targets:Tensor # [B] class indices, or [T, B] with time_var_targets=True
                 ) -> Tensor:
-        check_tensor(mem_out, 'mem_out', dtype='float', ndim=3, nonempty=True, layout='[T, B, N]')
+        targets, C, weight = self._check(mem_out, targets, 'mem_out', self.time_var_targets)
         T, B, N = mem_out.shape
-        C = self._num_classes(N)
-        if self.time_var_targets: targets = check_labels(targets, 'targets', (T, B), C, '[T, B] (time_var_targets=True)')
-        else: targets = check_labels(targets, 'targets', (B,), C, '[B]')
-        check_same_device({'mem_out': mem_out, 'targets': targets})
-        weight = self._weight(mem_out, C)
-        target_mem = _one_hot_targets(targets, C, self.on_target, self.off_target, mem_out).expand_as(mem_out)
-        if weight is None and self.reduction != 'none':
+        target_mem = _one_hot_targets(targets, C, self.on_target, self.off_target, mem_out)
+        target_mem = target_mem.expand_as(mem_out)
+        if weight is None and self.reduction != 'none':   # one fused mse_loss
             loss = F.mse_loss(mem_out, target_mem, reduction=self.reduction)
             return loss / (T * N) if self.reduction == 'sum' else loss
         sq = F.mse_loss(mem_out, target_mem, reduction='none').mean(-1)   # [T, B]
-        if self.time_var_targets:
-            if weight is not None: sq = sq * weight[targets]
-            return self._reduce_scaled(sq.mean(0), targets, None)
-        return self._reduce_scaled(sq.mean(0), targets, weight)
+        if weight is None: return _reduce_samples(sq.mean(0), self.reduction)
+        if self.time_var_targets:   # each step weighted by its own label
+            return _reduce_samples((sq * weight[targets]).mean(0), self.reduction)
+        return _reduce_samples(sq.mean(0), self.reduction, weight[targets])

@@ -1,6 +1,6 @@
 """Bad inputs for snnlit.losses: every public name, each case with its one right outcome.
 
-Success cases are checked against the naive loops of tests/test_losses.py (Python floats, float64), on the
+Success cases are checked against the naive loops of tests/oracles_losses.py (Python floats, float64), on the
 same (possibly half-precision) inputs; half-precision results must keep their dtype and lie within a few
 roundings of float64.
 """
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from badinputs import err, terr, ok, close, all_of, finite, dtype_is, zero_d
 from helpers import generator
-from test_losses import naive_kernel, naive_spike_similar, naive_tet, naive_family
+from oracles_losses import naive_kernel, naive_spike_similar, naive_tet, naive_family
 from snnlit import losses as L
 
 g = generator('losses')
