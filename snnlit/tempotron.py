@@ -20,9 +20,9 @@ def _time_constant(value, name) -> float:
     "A time constant as a Python float: finite and > 0, given as a number or a 0-d tensor."
     return float(check_real(value, name, gt=0))
 
-# %% ../nbs/05_tempotron.ipynb #cc02500a
+# %% ../nbs/05_tempotron.ipynb #dbc66e48
 def _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=True):
-    "(tau, tau_s, v_threshold) as floats, each finite and > 0, with tau > tau_s or (event model) tau != tau_s."
+    "(tau, tau_s, v_threshold) as floats, each finite and > 0; tau > tau_s, or just tau != tau_s."
     tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
     v_threshold = float(check_real(v_threshold, 'v_threshold', gt=0))
     if tau_above_tau_s and not tau > tau_s:
@@ -35,8 +35,8 @@ def _compute_dtype(dtype):
     "The dtype a computation on `dtype` runs in: float32 for half precision, else `dtype` itself."
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
-# %% ../nbs/05_tempotron.ipynb #146e4824
-def psp_kernel(t:Tensor, # time since the input spike, any shape (integer times give the default float dtype)
+# %% ../nbs/05_tempotron.ipynb #1112793f
+def psp_kernel(t:Tensor, # time since the input spike, any shape (integers give the default dtype)
                tau:float, # membrane time constant, finite and > 0
                tau_s:float # synaptic time constant, finite and > 0
               ) -> Tensor: # e^(-t/tau) - e^(-t/tau_s) where t >= 0, else 0 (also for NaN)
@@ -49,20 +49,20 @@ def psp_kernel(t:Tensor, # time since the input spike, any shape (integer times 
     t = torch.where(causal, t, 0.)
     return torch.where(causal, (-t / tau).exp() - (-t / tau_s).exp(), 0.).to(dtype)
 
-# %% ../nbs/05_tempotron.ipynb #d411046e
+# %% ../nbs/05_tempotron.ipynb #ff3e14a7
 def psp_peak_time(tau:float, tau_s:float) -> float:
-    "Time tau tau_s ln(tau/tau_s) / (tau - tau_s) of the kernel's peak (symmetric; tau when they are equal)."
+    "Time tau tau_s ln(tau/tau_s) / (tau - tau_s) of the kernel's peak (symmetric; tau when equal)."
     tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
     a, b = max(tau, tau_s), min(tau, tau_s)
     if a == b: return a                                         # the limit tau_s -> tau
-    x = (a - b) / b                                             # a - b is exact when x <= 1 (Sterbenz)
-    if x < 1: return a * math.log1p(x) / x                      # = a ln(a/b) / (a/b - 1), no cancellation
+    x = (a - b) / b  # a - b is exact when x <= 1 (Sterbenz)
+    if x < 1: return a * math.log1p(x) / x  # = a ln(a/b) / (a/b - 1), no cancellation
     r = a / b
     return b * (math.log(r) if math.isfinite(r) else math.log(a) - math.log(b)) / (1 - b / a)
 
-# %% ../nbs/05_tempotron.ipynb #efac7ac7
+# %% ../nbs/05_tempotron.ipynb #c10bd694
 def _unit_peak_scale(tau, tau_s):
-    "1 / K(t_max): the factor that gives the kernel a peak of +1 (negative when tau_s > tau); tau != tau_s."
+    "1 / K(t_max): the factor that gives the kernel a peak of +1 (negative when tau_s > tau)."
     t_max = psp_peak_time(tau, tau_s)
     return -1.0 / (math.exp(-t_max / tau) * math.expm1(t_max * ((tau_s - tau) / tau) / tau_s))
 
@@ -71,7 +71,7 @@ def _decay_matrix(gaps:Tensor, tau:Tensor, dtype) -> Tensor:
     "[C, n, n]: e^(-gap/tau) where the float64 `gaps` [n, n] are >= 0, else 0; `tau` is [C, 1, 1]."
     return torch.where(gaps >= 0, (-gaps.clamp_min(0) / tau).exp(), 0.).to(dtype)
 
-# %% ../nbs/05_tempotron.ipynb #1798fa25
+# %% ../nbs/05_tempotron.ipynb #117a265c
 def _add_block_carry(out:Tensor, # [C, N, blocks, L] each block filtered from a zero state
                      tau:Tensor # [C, 1, 1] time constants (float64)
                     ) -> Tensor: # [C, N, blocks, L] with the state carried in from earlier blocks
@@ -81,7 +81,7 @@ def _add_block_carry(out:Tensor, # [C, N, blocks, L] each block filtered from a 
     across = _decay_matrix(L * (blocks[None, :] - 1 - blocks[:, None]), tau, out.dtype)   # [i, j]
     last = out[..., L - 1]
     last_finite = last.nan_to_num(0., 0., 0.)
-    carry = torch.bmm(last_finite, across)                     # the state at the step before each block
+    carry = torch.bmm(last_finite, across)  # the state at the step before each block
     carry = carry + F.pad((last - last_finite).detach().cumsum(-1)[..., :-1], (1, 0))
     lag = torch.arange(L, dtype=torch.float64, device=out.device)
     decay_in_block = (-(lag + 1) / tau).exp().to(out.dtype)    # [C, 1, L]
@@ -110,11 +110,11 @@ def _filter_time_constants(taus, C:int, shape) -> list:
     if len(taus) != C: fail('taus', f'{C} time constants, one per channel of `drive` {shape}', taus)
     return [_time_constant(tau, f'taus[{c}]') for c, tau in enumerate(taus)]
 
-# %% ../nbs/05_tempotron.ipynb #280e8f67
+# %% ../nbs/05_tempotron.ipynb #2c26624e
 def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per channel c and series n
-               taus:tuple, # C time constants, in steps (each finite and > 0; numbers or 0-d tensors)
+               taus:tuple, # C time constants, in steps, finite and > 0 (numbers or 0-d tensors)
                block:int=64 # steps per block of the Toeplitz product
-              ) -> Tensor: # [C, N, T]: y[c, n, t] = sum over t' <= t of x[c, n, t'] e^(-(t - t')/tau_c)
+              ) -> Tensor: # [C, N, T]: y[c, n, t] = sum of x[c, n, t'] e^(-(t - t')/tau_c), t' <= t
     "Causal exponential filter of each row, by blocked matrix products (no loop over time)."
     check_tensor(drive, 'drive', dtype='float', ndim=3, layout='[C, N, T]')
     C, N, T = drive.shape
@@ -127,17 +127,18 @@ def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per chan
         return _blocked_filter(drive, tau, min(T, block)).to(dtype)
     finite = drive.nan_to_num(0., 0., 0.)                      # NaN, inf, -inf -> 0
     out = _blocked_filter(finite, tau, min(T, block))
-    return (out + (drive - finite).detach().cumsum(-1)).to(dtype)   # NaN / ±inf from where they are on
+    return (out + (drive - finite).detach().cumsum(-1)).to(dtype)  # NaN / ±inf from there on
 
-# %% ../nbs/05_tempotron.ipynb #ef01058f
+# %% ../nbs/05_tempotron.ipynb #be89493d
 def _check_spikes(in_spikes, in_features):
     "Raise unless `in_spikes` is a floating-point [B, in_features] or [B, in_features, K] tensor."
-    check_tensor(in_spikes, 'in_spikes', dtype='float', layout='[B, in] or [B, in, K] of spike times')
+    check_tensor(in_spikes, 'in_spikes', dtype='float',
+                 layout='[B, in] or [B, in, K] of spike times')
     if in_spikes.dim() not in (2, 3) or in_spikes.shape[1] != in_features:
-        raise ValueError(f"`in_spikes` must have shape [B, {in_features}] or [B, {in_features}, K], "
-                         f"got {tuple(in_spikes.shape)}")
+        raise ValueError(f"`in_spikes` must have shape [B, {in_features}] or "
+                         f"[B, {in_features}, K], got {tuple(in_spikes.shape)}")
 
-# %% ../nbs/05_tempotron.ipynb #cbccf9c3
+# %% ../nbs/05_tempotron.ipynb #99928451
 def _spike_drives(in_spikes:Tensor, # [B, in] or [B, in, K] spike times
                   weight:Tensor, # [out, in]
                   T:int, tau:float, tau_s:float
@@ -148,11 +149,11 @@ def _spike_drives(in_spikes:Tensor, # [B, in] or [B, in, K] spike times
     B, n_in = in_spikes.shape[:2]
     per_afferent = in_spikes.shape[2] if in_spikes.dim() == 3 else 1
     s = in_spikes.reshape(B, n_in * per_afferent).to(tdtype)   # [B, in*K] (B = 0 and K = 0 too)
-    valid = (s >= 0) & (s <= T - 1)                             # NaN, padding and late spikes: False
+    valid = (s >= 0) & (s <= T - 1)  # NaN, padding and late spikes: False
     s = torch.where(valid, s, 0.)
-    step = s.ceil()                                             # first grid step at or after the spike
+    step = s.ceil()  # first grid step at or after the spike
     lag = step - s                                              # in [0, 1)
-    factors = torch.stack([(-lag / tau).exp(), (-lag / tau_s).exp()]).to(cdtype) * valid   # [2, B, in*K]
+    factors = torch.stack([(-lag / tau).exp(), (-lag / tau_s).exp()]).to(cdtype) * valid
     bins = torch.where(valid, step.long(), T)                   # bin T collects nothing that counts
     w = weight.to(cdtype)
     if per_afferent != 1: w = w.repeat_interleave(per_afferent, dim=1)
@@ -160,8 +161,8 @@ def _spike_drives(in_spikes:Tensor, # [B, in] or [B, in, K] spike times
     drive = torch.zeros(2, B, w.shape[0], T + 1, dtype=cdtype, device=weight.device)
     return drive.scatter_add(3, bins[None, :, None, :].expand_as(vals), vals)[..., :T]
 
-# %% ../nbs/05_tempotron.ipynb #e3800b67
-def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; negative or NaN = no spike
+# %% ../nbs/05_tempotron.ipynb #2d83c51e
+def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; < 0 or NaN = no spike
                       weight:Tensor, # [out, in] synaptic weights
                       T:int, # number of time steps, >= 1
                       tau:float, tau_s:float, # time constants, in steps (finite, > 0)
@@ -194,23 +195,24 @@ def _signed_peak_times(v_out:Tensor, # [B, out, T] membrane
     # hard + (soft - soft) is exactly `hard` in the forward pass, and carries soft's gradient
     return sign * (hard.to(v_out.dtype) + (soft - soft.detach()))
 
-# %% ../nbs/05_tempotron.ipynb #037d8e54
+# %% ../nbs/05_tempotron.ipynb #b3725b05
 def _mse_loss(v_max, v_threshold, label, num_classes):
-    "The body of `Tempotron.mse_loss`: arguments checked, then the squared errors of the wrong decisions."
+    "Tempotron.mse_loss: arguments checked, then the squared errors of the wrong decisions."
     num_classes = check_int(num_classes, 'num_classes', ge=1)
     check_tensor(v_max, 'v_max', dtype='float', ndim=2, layout='[B, num_classes]')
     if v_max.shape[1] != num_classes:
         fail('v_max', f'of shape [B, {num_classes}] (num_classes={num_classes})', v_max)
     if v_max.shape[0] == 0:
-        fail('v_max', 'a non-empty batch [B, num_classes], B >= 1 (the loss is a mean over B)', v_max)
+        fail('v_max', 'a non-empty batch [B, num_classes], B >= 1 (the loss is a mean over B)',
+             v_max)
     check_real(v_threshold, 'v_threshold')
     label = check_labels(label, 'label', (v_max.shape[0],), num_classes, '[B]')
     wrong = (v_max >= v_threshold) != F.one_hot(label, num_classes).bool()
     return ((v_max - v_threshold) * wrong).square().sum() / label.shape[0]
 
-# %% ../nbs/05_tempotron.ipynb #2c433316
+# %% ../nbs/05_tempotron.ipynb #8fec9866
 class Tempotron(nn.Module):
-    "Tempotron on the time grid t = 0 ... T-1: weighted PSPs of spike times, read out as voltage, peak or spike time."
+    "Tempotron on the time grid 0 ... T-1: PSPs of spike times, read out as voltage, peak or spike."
     def __init__(self, in_features:int, # afferents
                  out_features:int, # output neurons
                  T:int, # number of time steps in a trial
@@ -234,47 +236,48 @@ class Tempotron(nn.Module):
                  v_threshold:float, # threshold
                  label:Tensor, # [B] int64 class of each sample
                  num_classes:int) -> Tensor: # scalar
-        "Squared distance to threshold of the outputs whose decision disagrees with the label, summed, over B."
+        "Squared distance to threshold of the outputs whose decision is wrong, summed, over B."
         return _mse_loss(v_max, v_threshold, label, num_classes)
-
-    def forward(self, in_spikes:Tensor, # [B, in] or [B, in, K] spike times in steps; negative or NaN = no spike
-                ret_type:str # 'v' ([B, out, T]), 'v_max' ([B, out]) or 'spikes' ([B, out] signed times)
+    def forward(self, in_spikes:Tensor, # [B, in] or [B, in, K] spike times (steps); < 0, NaN: none
+                ret_type:str # 'v' ([B, out, T]), 'v_max' ([B, out]) or 'spikes' ([B, out])
                ) -> Tensor:
         check_option(ret_type, 'ret_type', _RET_TYPES)
         v_out = tempotron_voltage(in_spikes, self.fc.weight, self.T, self.tau, self.tau_s, self.v0)
         if ret_type == 'v': return v_out
         if ret_type == 'v_max': return v_out.max(-1)[0]
         return _signed_peak_times(v_out, self.v_threshold)
-
     def extra_repr(self):
         return (f'in_features={self.in_features}, out_features={self.out_features}, T={self.T}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #8954f4a0
+# %% ../nbs/05_tempotron.ipynb #8de89cd1
 def _check_event_tensors(spike_times, input_indices, batch_offsets, device):
-    "Raise unless the three event tensors have the right kinds, int64 indices, no grad and `device`."
+    "Raise unless the event tensors have the right kinds, int64 indices, no grad and `device`."
     check_tensor(spike_times, 'spike_times', dtype='float', layout='[E] of event times')
     check_tensor(input_indices, 'input_indices', dtype='int', layout='[E] (int64)')
     check_tensor(batch_offsets, 'batch_offsets', dtype='int', layout='[B+1] (int64)')
-    named = {'spike_times': spike_times, 'input_indices': input_indices, 'batch_offsets': batch_offsets}
+    named = dict(spike_times=spike_times, input_indices=input_indices, batch_offsets=batch_offsets)
     for name, x in named.items():
-        if x.device != device: raise ValueError(f"`{name}` is on {x.device} but the weights are on {device}")
+        if x.device != device:
+            raise ValueError(f"`{name}` is on {x.device} but the weights are on {device}")
     if spike_times.requires_grad:
-        raise ValueError("`spike_times` requires grad, but EventTempotron differentiates w.r.t. its weights "
-                         "only: pass `spike_times.detach()`")
+        raise ValueError("`spike_times` requires grad, but EventTempotron differentiates w.r.t. "
+                         "its weights only: pass `spike_times.detach()`")
     for name in ('input_indices', 'batch_offsets'):
-        if named[name].dtype != torch.int64: raise TypeError(f"`{name}` must be int64, got {named[name].dtype}")
+        if named[name].dtype != torch.int64:
+            raise TypeError(f"`{name}` must be int64, got {named[name].dtype}")
 
-# %% ../nbs/05_tempotron.ipynb #02990be3
+# %% ../nbs/05_tempotron.ipynb #7adc228a
 def _check_event_layout(spike_times, input_indices, batch_offsets, in_features):
-    "Raise unless the events are [E], the offsets [B+1] from 0 to E, the afferents in range and times finite."
+    "Raise unless events are [E], offsets [B+1] from 0 to E, afferents in range and times finite."
     if spike_times.dim() != 1 or input_indices.shape != spike_times.shape:
         raise ValueError(f"`spike_times` and `input_indices` must both have shape [E], got "
                          f"{tuple(spike_times.shape)} and {tuple(input_indices.shape)}")
     if batch_offsets.dim() != 1 or batch_offsets.numel() < 1:
         raise ValueError(f"`batch_offsets` must have shape [B+1], got {tuple(batch_offsets.shape)}")
     E = spike_times.numel()
-    if int(batch_offsets[0]) != 0 or int(batch_offsets[-1]) != E or bool((batch_offsets.diff() < 0).any()):
+    ends = int(batch_offsets[0]), int(batch_offsets[-1])
+    if ends != (0, E) or bool((batch_offsets.diff() < 0).any()):
         raise ValueError(f"`batch_offsets` must start at 0, never decrease and end at E={E}, "
                          f"got {batch_offsets.tolist()[:8]}...")
     if E and bool(((input_indices < 0) | (input_indices >= in_features)).any()):
@@ -289,12 +292,13 @@ class _Events(NamedTuple):
     inputs: Tensor   # [B, E] int64 afferent of each event, padding = 0
     mask: Tensor     # [B, E] bool, True for real events
 
-# %% ../nbs/05_tempotron.ipynb #ad77daab
+# %% ../nbs/05_tempotron.ipynb #ffa509c0
 def _pad_events(spike_times, input_indices, batch_offsets, duration) -> _Events:
     "The events of each sample inside [0, duration], sorted by time, in a [B, E_max] rectangle."
     device, B = spike_times.device, batch_offsets.numel() - 1
     t = spike_times.double()
-    sample = torch.repeat_interleave(torch.arange(B, device=device), batch_offsets.diff(), output_size=t.numel())
+    sample = torch.repeat_interleave(torch.arange(B, device=device), batch_offsets.diff(),
+                                     output_size=t.numel())
     keep = (t >= 0) & (t <= duration)
     t, idx, sample = t[keep], input_indices[keep], sample[keep]
     order = torch.argsort(t, stable=True)
@@ -309,15 +313,15 @@ def _pad_events(spike_times, input_indices, batch_offsets, duration) -> _Events:
     times[sample, pos], inputs[sample, pos], mask[sample, pos] = t, idx, True
     return _Events(times, inputs, mask)
 
-# %% ../nbs/05_tempotron.ipynb #b9ee1a93
+# %% ../nbs/05_tempotron.ipynb #686b2134
 def _decayed_sums(times, w, tau, duration):
-    "a[b, o, k] = sum over j <= k of w[b, o, j] e^(-(t_k - t_j)/tau), by cumulative sums of w e^(t/tau)."
+    "a[b, o, k] = sum over j <= k of w[b, o, j] e^(-(t_k - t_j)/tau), by cumulative sums."
     seg_len = 500.0 * tau
     rel = times - times[:, :1]                                  # a lone first event gives exactly w
     segment = (rel / seg_len).floor()
     out, carry = torch.zeros_like(w), torch.zeros_like(w[..., :1])
     previous = None
-    for s in torch.unique(segment).tolist():                   # one pass unless events lie > 500 tau apart
+    for s in torch.unique(segment).tolist():  # one pass unless events lie > 500 tau apart
         if previous is not None: carry = carry * math.exp(-(s - previous) * seg_len / tau)
         here = (segment == s)[:, None, :]
         r = (rel - s * seg_len)[:, None, :]
@@ -326,12 +330,13 @@ def _decayed_sums(times, w, tau, duration):
         carry, previous = carry + cs[..., -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #2fa1457b
+# %% ../nbs/05_tempotron.ipynb #32459c96
 def _interval_coefficients(ev:_Events, weight:Tensor, duration, tau, tau_s, scale):
-    "(a, b) [B, out, E] of V(t_k + d) = a e^(-d/tau) - b e^(-d/tau_s) after each event, and the widths [B, 1, E]."
+    "a, b [B, out, E] of V(t_k + d) = a e^(-d/tau) - b e^(-d/tau_s) per event; width [B, 1, E]."
     times, mask = ev.times, ev.mask
     B, E = times.shape
-    w = weight.double().index_select(1, ev.inputs.flatten()).view(weight.shape[0], B, E).transpose(0, 1)
+    w = weight.double().index_select(1, ev.inputs.flatten())
+    w = w.view(weight.shape[0], B, E).transpose(0, 1)
     w = torch.where(mask[:, None, :], w, 0.)                    # [B, out, E]
     a = _decayed_sums(times, w, tau, duration).mul_(scale)
     b = _decayed_sums(times, w, tau_s, duration).mul_(scale)
@@ -355,46 +360,47 @@ def _stationary_point(a, b, tau, tau_s):
     crit = torch.where(ratio > 0, ratio.log() / (1.0 / tau_s - 1.0 / tau), math.inf)
     return torch.where(torch.isfinite(crit), crit, math.inf)
 
-# %% ../nbs/05_tempotron.ipynb #2d1594e4
+# %% ../nbs/05_tempotron.ipynb #9d817254
 def _interval_values(a, b, crit, width, tau, tau_s):
-    "(interior, v_start, v_crit, v_end): V at each interval's start, its stationary point (-inf if not inside), end."
+    "(interior, v_start, v_crit, v_end): V at start, stationary point (-inf if outside), end."
     interior = (crit > 0) & (crit < width)
     d_crit = torch.where(interior, crit, 0.)
     v_crit = torch.where(interior, _membrane(a, b, d_crit, tau, tau_s), -math.inf)
     return interior, a - b, v_crit, _membrane(a, b, width, tau, tau_s)
 
-# %% ../nbs/05_tempotron.ipynb #e0019cbb
+# %% ../nbs/05_tempotron.ipynb #6f5ba35b
 class _Intervals(NamedTuple):
-    "The membrane on each interval after an event: V(t + d) = a e^(-d/tau) - b e^(-d/tau_s), 0 <= d <= width."
+    "The membrane on each interval after an event: V(t + d) = a e^(-d/tau) - b e^(-d/tau_s)."
     a: Tensor; b: Tensor; t: Tensor; width: Tensor
-    crit: Tensor; interior: Tensor                   # stationary point d*, and whether it lies inside
+    crit: Tensor; interior: Tensor                   # stationary point d*; whether it is inside
     v_start: Tensor; v_crit: Tensor; v_end: Tensor   # V at d = 0, d* (-inf if outside), width
 
-# %% ../nbs/05_tempotron.ipynb #4a28e10d
+# %% ../nbs/05_tempotron.ipynb #8d4d6a03
 def _intervals(ev:_Events, weight:Tensor, duration, tau, tau_s, scale) -> _Intervals:
     "Coefficients, stationary point and bounding values of every interval of a batch."
     a, b, width = _interval_coefficients(ev, weight, duration, tau, tau_s, scale)
     crit = _stationary_point(a, b, tau, tau_s)
-    return _Intervals(a, b, ev.times[:, None, :], width, crit, *_interval_values(a, b, crit, width, tau, tau_s))
+    values = _interval_values(a, b, crit, width, tau, tau_s)
+    return _Intervals(a, b, ev.times[:, None, :], width, crit, *values)
 
-# %% ../nbs/05_tempotron.ipynb #ea2319ea
+# %% ../nbs/05_tempotron.ipynb #4a2bdaa7
 def _first_crossing_interval(iv:_Intervals, valid:Tensor, v_threshold):
-    "(fired [B, out], the first interval that crosses the threshold, each field [B, out]; interval 0 if none)."
+    "(fired [B, out], the first interval that crosses the threshold, each field [B, out])."
     crosses = valid & (torch.maximum(torch.maximum(iv.v_start, iv.v_end), iv.v_crit) > v_threshold)
     k = crosses.to(torch.uint8).argmax(-1, keepdim=True)       # first interval that crosses
     return crosses.any(-1), _Intervals(*(x.expand_as(iv.a).gather(-1, k).squeeze(-1) for x in iv))
 
-# %% ../nbs/05_tempotron.ipynb #01017048
+# %% ../nbs/05_tempotron.ipynb #506f3242
 def _crossing_bracket(k:_Intervals, fired, v_threshold):
-    "[lo, hi] inside interval k on which V is monotone and crosses the threshold ([0, 0] where silent)."
+    "[lo, hi] in interval k on which V is monotone and crosses the threshold ([0, 0] if silent)."
     rises_through_crit = k.interior & (k.v_crit > v_threshold)
     lo = torch.where(fired & k.interior & ~rises_through_crit, k.crit, 0.)
     hi = torch.where(fired, torch.where(rises_through_crit, k.crit, k.width), 0.)
     return lo, hi
 
-# %% ../nbs/05_tempotron.ipynb #58299d97
+# %% ../nbs/05_tempotron.ipynb #8eb46d7a
 def _newton_crossing(k:_Intervals, fired, lo, hi, tau, tau_s, v_threshold):
-    "Offset d in [lo, hi] where V(t_k + d) = v_threshold, by Newton's method kept in the bracket by bisection."
+    "Offset d in [lo, hi] where V(t_k + d) = v_threshold: Newton, or bisection where it leaves."
     x = (lo + hi) / 2
     for _ in range(200):
         g = _membrane(k.a, k.b, x, tau, tau_s) - v_threshold
@@ -403,22 +409,24 @@ def _newton_crossing(k:_Intervals, fired, lo, hi, tau, tau_s, v_threshold):
         newton = x - g / _membrane_slope(k.a, k.b, x, tau, tau_s)
         x_new = torch.where((newton > lo) & (newton < hi), newton, lo + (hi - lo) / 2)
         x_new = torch.where(fired, x_new, 0.)
-        done = bool(((x_new - x).abs() <= 4 * torch.finfo(torch.float64).eps * (x.abs() + k.t.abs())).all())
+        tol = 4 * torch.finfo(torch.float64).eps * (x.abs() + k.t.abs())
+        done = bool(((x_new - x).abs() <= tol).all())
         x = x_new
         if done: break
     return torch.where(k.v_start >= v_threshold, 0., x)
 
-# %% ../nbs/05_tempotron.ipynb #dee89388
+# %% ../nbs/05_tempotron.ipynb #f6595a5c
 def _shunted_peak(k:_Intervals, x, duration):
-    "(offset of the peak from t_k, whether it is stationary) of V after a spike at t_k + x; input shunted."
+    "(offset of the peak from t_k, whether stationary) after a spike at t_k + x; input shunted."
     tail_end = duration - k.t
     tail_stationary = torch.isfinite(k.crit) & (k.crit > x) & (k.crit < tail_end)
     return torch.where(tail_stationary, k.crit, tail_end), tail_stationary
 
-# %% ../nbs/05_tempotron.ipynb #de97067f
+# %% ../nbs/05_tempotron.ipynb #377befd9
 def _silent_peak(iv:_Intervals, valid:Tensor):
-    "(v, t, whether stationary), each [B, out], of the highest of 0 at t = 0 and every interval's candidates."
-    cand = torch.stack([iv.v_start, iv.v_crit, iv.v_end], -1).masked_fill_(~valid[..., None], -math.inf)
+    "(v, t, whether stationary) [B, out] of the highest of 0 at t = 0 and the candidates."
+    cand = torch.stack([iv.v_start, iv.v_crit, iv.v_end], -1)
+    cand = cand.masked_fill_(~valid[..., None], -math.inf)
     best, j = cand.flatten(2).max(-1)                           # the first of equal maxima
     later = best > 0                                            # else V = 0 at t = 0 comes first
     e, phase = (j // 3)[..., None], j % 3
@@ -428,13 +436,14 @@ def _silent_peak(iv:_Intervals, valid:Tensor):
     t = torch.where(later, t_e + offset.gather(-1, phase[..., None]).squeeze(-1), 0.)
     return torch.where(later, best, 0.), t, later & (phase == 1)
 
-# %% ../nbs/05_tempotron.ipynb #ed873a0d
+# %% ../nbs/05_tempotron.ipynb #83bd5f21
 def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
     "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
     iv = _intervals(ev, weight, duration, tau, tau_s, scale)
     valid = ev.mask[:, None, :]
     fired, k = _first_crossing_interval(iv, valid, v_threshold)
-    x = _newton_crossing(k, fired, *_crossing_bracket(k, fired, v_threshold), tau, tau_s, v_threshold)
+    lo, hi = _crossing_bracket(k, fired, v_threshold)
+    x = _newton_crossing(k, fired, lo, hi, tau, tau_s, v_threshold)
     d_peak, tail_stationary = _shunted_peak(k, x, duration)
     silent_v, silent_t, silent_stationary = _silent_peak(iv, valid)
     v_max = torch.where(fired, _membrane(k.a, k.b, d_peak, tau, tau_s), silent_v)
@@ -442,9 +451,9 @@ def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, 
     t_spike = torch.where(fired, k.t + x, math.inf)
     return v_max, t_peak, t_spike, torch.where(fired, tail_stationary, silent_stationary)
 
-# %% ../nbs/05_tempotron.ipynb #98917457
+# %% ../nbs/05_tempotron.ipynb #4dd19fa2
 def _afferent_psp_sums(at, times, accepted, index, n_in, tau, tau_s, scale, orders):
-    "Per afferent [B, O, n_in], the sum over its accepted events of the PSP's derivative of each order at `at` [B, O]."
+    "Per order: [B, O, n_in] sums over each afferent's accepted events of that PSP derivative."
     with torch.no_grad():
         B, O = at.shape
         d = at[..., None] - times
@@ -455,7 +464,7 @@ def _afferent_psp_sums(at, times, accepted, index, n_in, tau, tau_s, scale, orde
         zeros = lambda: torch.zeros(B, O, n_in, dtype=torch.float64, device=at.device)
         return [scale * zeros().scatter_add_(2, index, kernels[n]) for n in orders]
 
-# %% ../nbs/05_tempotron.ipynb #9cf615b7
+# %% ../nbs/05_tempotron.ipynb #b50d733c
 def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
     "Give the exact solution the weights' gradients (envelope / implicit-function theorem)."
     v_max, t_peak, t_spike, stationary = solution
@@ -464,12 +473,14 @@ def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
     accepted = ev.mask[:, None, :] & (times < t_spike[..., None])
     index = ev.inputs[:, None, :].expand(B, O, -1)
     w = weight.double()                                         # [O, in], differentiable
-    sums = lambda at, orders: _afferent_psp_sums(at, times, accepted, index, w.shape[1], tau, tau_s, scale, orders)
+    sums = lambda at, orders: _afferent_psp_sums(at, times, accepted, index, w.shape[1], tau, tau_s,
+                                                 scale, orders)
     k, dk, ddk = sums(t_peak, (0, 1, 2))
-    v, dv = (k * w).sum(-1), (dk * w).sum(-1)                   # V and V' at the peak, as functions of w
+    v, dv = (k * w).sum(-1), (dk * w).sum(-1)  # V and V' at the peak, as functions of w
     v_max = v_max + (v - v.detach())
     curvature = (ddk * w.detach()).sum(-1)
-    t_peak = t_peak - torch.where(stationary, (dv - dv.detach()) / torch.where(stationary, curvature, 1.), 0.)
+    t_peak_shift = (dv - dv.detach()) / torch.where(stationary, curvature, 1.)
+    t_peak = t_peak - torch.where(stationary, t_peak_shift, 0.)
     fired = torch.isfinite(t_spike)
     if bool(fired.any()):
         k, dk = sums(torch.where(fired, t_spike, 0.), (0, 1))
@@ -484,7 +495,7 @@ class EventOutput(NamedTuple):
     t_peak: Tensor   # its time (the earliest, on ties)
     t_spike: Tensor  # first upward threshold crossing, inf when silent
 
-# %% ../nbs/05_tempotron.ipynb #e7962cd3
+# %% ../nbs/05_tempotron.ipynb #6871a2b0
 class EventTempotron(nn.Module):
     "Exact continuous-time Tempotron on ragged input events, with shunting after the first spike."
     def __init__(self, in_features:int, # afferents
@@ -497,7 +508,8 @@ class EventTempotron(nn.Module):
         in_features = check_int(in_features, 'in_features', ge=1)
         out_features = check_int(out_features, 'out_features', ge=1)
         duration = float(check_real(duration, 'duration', gt=0))
-        self.tau, self.tau_s, self.v_threshold = _check_time_constants(tau, tau_s, v_threshold, False)
+        hyper = _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=False)
+        self.tau, self.tau_s, self.v_threshold = hyper
         self.in_features, self.out_features, self.duration = in_features, out_features, duration
         self.scale = _unit_peak_scale(self.tau, self.tau_s)
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
@@ -510,17 +522,19 @@ class EventTempotron(nn.Module):
         _check_event_tensors(spike_times, input_indices, batch_offsets, self.weight.device)
         _check_event_layout(spike_times, input_indices, batch_offsets, self.in_features)
         ev = _pad_events(spike_times, input_indices, batch_offsets, self.duration)
-        hyper = self.tau, self.tau_s
+        taus = self.tau, self.tau_s
         with torch.no_grad():
-            solution = _solve_events(ev, self.weight, self.duration, *hyper, self.v_threshold, self.scale)
+            solution = _solve_events(ev, self.weight, self.duration, *taus, self.v_threshold,
+                                     self.scale)
         if torch.is_grad_enabled() and self.weight.requires_grad:
-            outs = _attach_gradients(ev, self.weight, solution, *hyper, self.scale)
+            outs = _attach_gradients(ev, self.weight, solution, *taus, self.scale)
         else: outs = solution[:3]
         return EventOutput(*(o.to(self.weight.dtype) for o in outs))
 
     def extra_repr(self):
         return (f'in_features={self.in_features}, out_features={self.out_features}, '
-                f'duration={self.duration}, tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
+                f'duration={self.duration}, tau={self.tau}, tau_s={self.tau_s}, '
+                f'v_threshold={self.v_threshold}')
 
 # %% ../nbs/05_tempotron.ipynb #73896faa
 def _weight_of(model):
@@ -529,35 +543,41 @@ def _weight_of(model):
     if isinstance(model, EventTempotron): return model.weight
     raise TypeError(f"`model` must be a Tempotron or an EventTempotron, got {type(model).__name__}")
 
-# %% ../nbs/05_tempotron.ipynb #0b15c503
+# %% ../nbs/05_tempotron.ipynb #26788581
 def _targets(target, B, out):
-    "`target` as a [B, out] bool tensor: from [B] class labels (one-hot) or a [B, out] tensor of 0s and 1s."
+    "`target` as a [B, out] bool tensor, from [B] class labels (one-hot) or [B, out] 0s and 1s."
     if target.dim() == 1:                                       # [B] class labels
         if target.is_floating_point() or target.dtype == torch.bool:
-            fail('target', f'[B] integer class labels (or [B, out] = [{B}, {out}] of 0s and 1s)', target, TypeError)
+            fail('target', f'[B] integer class labels (or [B, out] = [{B}, {out}] of 0s and 1s)',
+                 target, TypeError)
         return F.one_hot(check_labels(target, 'target', (B,), out, '[B]'), out).bool()
     if target.shape != (B, out):
-        raise ValueError(f"`target` must have shape [{B}, {out}] or [{B}], got {tuple(target.shape)}")
+        raise ValueError(f"`target` must have shape [{B}, {out}] or [{B}], "
+                         f"got {tuple(target.shape)}")
     if target.numel() and not bool(((target == 0) | (target == 1)).all()):
-        fail('target', f'[B, out] = [{B}, {out}] of 0s and 1s (1 = should fire), or [B] integer class labels', target)
+        fail('target', f'[B, out] = [{B}, {out}] of 0s and 1s (1 = should fire), '
+                       'or [B] integer class labels', target)
     return target.bool()
 
-# %% ../nbs/05_tempotron.ipynb #adb6303d
+# %% ../nbs/05_tempotron.ipynb #6126ba4b
 def _check_rule_args(model, weight, inputs, target, lr, mu, momentum):
-    "`(lr, mu)` as floats, after checking the rule's arguments (the target's values are checked later)."
+    "(lr, mu) as floats, after checking the rule's arguments (the target's values come later)."
     lr, mu = float(check_real(lr, 'lr', gt=0)), float(check_real(mu, 'mu', ge=0))
     check_tensor(target, 'target', layout='[B, out] or [B]')
     if momentum is not None:
         check_tensor(momentum, 'momentum', dtype='float', layout="like the weight")
-        if momentum.shape != weight.shape: fail('momentum', f"a tensor of the weight's shape {tuple(weight.shape)}", momentum)
+        if momentum.shape != weight.shape:
+            fail('momentum', f"a tensor of the weight's shape {tuple(weight.shape)}", momentum)
         check_same_device({'momentum': momentum, 'weight': weight})
-    if not isinstance(model, Tempotron) and (not isinstance(inputs, (tuple, list)) or len(inputs) != 3):
-        fail('inputs', 'a tuple (spike_times, input_indices, batch_offsets) for an EventTempotron', inputs, TypeError)
+    events = isinstance(inputs, (tuple, list)) and len(inputs) == 3
+    if not isinstance(model, Tempotron) and not events:
+        fail('inputs', 'a tuple (spike_times, input_indices, batch_offsets) for an EventTempotron',
+             inputs, TypeError)
     return lr, mu
 
-# %% ../nbs/05_tempotron.ipynb #9015bf07
+# %% ../nbs/05_tempotron.ipynb #e8431da1
 def _rule_direction(model, weight, inputs, target):
-    "(errors [B, out], the gradient w.r.t. the weight of the erring outputs' v_max, signed by the target)."
+    "(errors [B, out], the gradient w.r.t. the weight of the erring outputs' v_max, signed)."
     w = weight.detach().requires_grad_()
     with torch.enable_grad():
         if isinstance(model, Tempotron):
@@ -572,15 +592,15 @@ def _rule_direction(model, weight, inputs, target):
         (grad,) = torch.autograd.grad((v_max * direction).sum(), w)
     return errors, grad
 
-# %% ../nbs/05_tempotron.ipynb #53342f47
+# %% ../nbs/05_tempotron.ipynb #f70a89a0
 def tempotron_rule_step(model:nn.Module, # a Tempotron or an EventTempotron
-                        inputs, # in_spikes for a Tempotron; (spike_times, input_indices, batch_offsets) for an EventTempotron
+                        inputs, # in_spikes, or (spike_times, input_indices, batch_offsets)
                         target:Tensor, # [B, out] 1 = should fire, or [B] int class labels
                         lr:float=1e-3, # learning rate lambda
-                        momentum:Tensor=None, # optional buffer like the weight: step <- mu step + lr * rule
+                        momentum:Tensor=None, # optional buffer like the weight, for momentum
                         mu:float=0.0 # momentum coefficient
                        ) -> Tensor: # [B, out] bool: which outputs erred on which samples
-    "One step of Gütig & Sompolinsky's tempotron rule, without an optimizer; updates the weights in place."
+    "One step of Gütig & Sompolinsky's tempotron rule, without an optimizer; updates the weights."
     weight = _weight_of(model)
     lr, mu = _check_rule_args(model, weight, inputs, target, lr, mu, momentum)
     errors, grad = _rule_direction(model, weight, inputs, target)
