@@ -6,21 +6,23 @@
 __all__ = ['psp_kernel', 'psp_peak_time', 'exp_filter', 'tempotron_voltage', 'Tempotron', 'EventOutput', 'EventTempotron',
            'tempotron_rule_step']
 
-# %% ../nbs/05_tempotron.ipynb #27b518dd
+# %% ../nbs/05_tempotron.ipynb #a4f89472
 import math
 from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from ._checks import check_real, check_int, check_option, check_tensor, check_same_device, check_labels, fail
+from ._checks import (check_real, check_int, check_option, check_tensor, check_same_device,
+                            check_labels, fail)
 
-# %% ../nbs/05_tempotron.ipynb #a76c783e
+# %% ../nbs/05_tempotron.ipynb #c24f9e82
 def _time_constant(value, name) -> float:
-    "A time constant as a Python float: a finite real number > 0, given as a number or a 0-d tensor."
+    "A time constant as a Python float: finite and > 0, given as a number or a 0-d tensor."
     return float(check_real(value, name, gt=0))
 
+# %% ../nbs/05_tempotron.ipynb #dbc66e48
 def _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=True):
-    "`(tau, tau_s, v_threshold)` as floats, each finite and > 0; `tau > tau_s` (grid model) or `tau != tau_s` (event model)."
+    "(tau, tau_s, v_threshold) as floats, each finite and > 0; tau > tau_s, or just tau != tau_s."
     tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
     v_threshold = float(check_real(v_threshold, 'v_threshold', gt=0))
     if tau_above_tau_s and not tau > tau_s:
@@ -28,15 +30,17 @@ def _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=True):
     if tau == tau_s: raise ValueError(f"`tau` and `tau_s` must differ, got tau = tau_s = {tau}")
     return tau, tau_s, v_threshold
 
+# %% ../nbs/05_tempotron.ipynb #f1b3af3a
 def _compute_dtype(dtype):
-    "Half-precision inputs are computed in float32 (CPU matmuls and exp in half lose too much)."
+    "The dtype a computation on `dtype` runs in: float32 for half precision, else `dtype` itself."
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
-def psp_kernel(t:Tensor, # time since the input spike, any shape (integer times give the default float dtype)
+# %% ../nbs/05_tempotron.ipynb #1112793f
+def psp_kernel(t:Tensor, # time since the input spike, any shape (integers give the default dtype)
                tau:float, # membrane time constant, finite and > 0
                tau_s:float # synaptic time constant, finite and > 0
-              ) -> Tensor: # $e^{-t/\tau} - e^{-t/\tau_s}$ where `t >= 0`, else 0 (also for NaN)
-    "The unnormalised PSP kernel; never evaluates an exponential at `t < 0`."
+              ) -> Tensor: # e^(-t/tau) - e^(-t/tau_s) where t >= 0, else 0 (also for NaN)
+    "The unnormalised PSP kernel; never evaluates an exponential at t < 0."
     check_tensor(t, 't', dtype='real')
     tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
     dtype = t.dtype if t.is_floating_point() else torch.get_default_dtype()
@@ -45,128 +49,186 @@ def psp_kernel(t:Tensor, # time since the input spike, any shape (integer times 
     t = torch.where(causal, t, 0.)
     return torch.where(causal, (-t / tau).exp() - (-t / tau_s).exp(), 0.).to(dtype)
 
+# %% ../nbs/05_tempotron.ipynb #ff3e14a7
 def psp_peak_time(tau:float, tau_s:float) -> float:
-    "Time $t_{\\max} = \\tau\\tau_s\\ln(\\tau/\\tau_s)/(\\tau-\\tau_s)$ of the kernel's peak (symmetric in the two; $\\tau$ when they are equal)."
+    "Time tau tau_s ln(tau/tau_s) / (tau - tau_s) of the kernel's peak (symmetric; tau when equal)."
     tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
     a, b = max(tau, tau_s), min(tau, tau_s)
-    if a == b: return a                                                     # the limit tau_s -> tau
-    x = (a - b) / b                                                         # a - b is exact when x <= 1 (Sterbenz)
-    if x < 1: return a * math.log1p(x) / x                                  # = a ln(a/b) / (a/b - 1), no cancellation
+    if a == b: return a                                         # the limit tau_s -> tau
+    x = (a - b) / b  # a - b is exact when x <= 1 (Sterbenz)
+    if x < 1: return a * math.log1p(x) / x  # = a ln(a/b) / (a/b - 1), no cancellation
     r = a / b
     return b * (math.log(r) if math.isfinite(r) else math.log(a) - math.log(b)) / (1 - b / a)
 
+# %% ../nbs/05_tempotron.ipynb #c10bd694
 def _unit_peak_scale(tau, tau_s):
-    "$1/K(t_{\\max})$: the factor that gives the kernel a peak of +1 (negative when tau_s > tau); needs tau != tau_s."
+    "1 / K(t_max): the factor that gives the kernel a peak of +1 (negative when tau_s > tau)."
     t_max = psp_peak_time(tau, tau_s)
-    # e^{-t/tau} - e^{-t/tau_s} = -e^{-t/tau} expm1(t/tau - t/tau_s): no cancellation when tau is close to tau_s
     return -1.0 / (math.exp(-t_max / tau) * math.expm1(t_max * ((tau_s - tau) / tau) / tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #ddf7d3e5
+# %% ../nbs/05_tempotron.ipynb #0d1f4656
+def _decay_matrix(gaps:Tensor, tau:Tensor, dtype) -> Tensor:
+    "[C, n, n]: e^(-gap/tau) where the float64 `gaps` [n, n] are >= 0, else 0; `tau` is [C, 1, 1]."
+    return torch.where(gaps >= 0, (-gaps.clamp_min(0) / tau).exp(), 0.).to(dtype)
+
+# %% ../nbs/05_tempotron.ipynb #117a265c
+def _add_block_carry(out:Tensor, # [C, N, blocks, L] each block filtered from a zero state
+                     tau:Tensor # [C, 1, 1] time constants (float64)
+                    ) -> Tensor: # [C, N, blocks, L] with the state carried in from earlier blocks
+    "Add to each block the decayed final states of the blocks before it."
+    n_blocks, L = out.shape[-2:]
+    blocks = torch.arange(n_blocks, dtype=torch.float64, device=out.device)
+    across = _decay_matrix(L * (blocks[None, :] - 1 - blocks[:, None]), tau, out.dtype)   # [i, j]
+    last = out[..., L - 1]
+    last_finite = last.nan_to_num(0., 0., 0.)
+    carry = torch.bmm(last_finite, across)  # the state at the step before each block
+    carry = carry + F.pad((last - last_finite).detach().cumsum(-1)[..., :-1], (1, 0))
+    lag = torch.arange(L, dtype=torch.float64, device=out.device)
+    decay_in_block = (-(lag + 1) / tau).exp().to(out.dtype)    # [C, 1, L]
+    return out + carry[..., None] * decay_in_block[:, None]
+
+# %% ../nbs/05_tempotron.ipynb #59f4c67e
+def _blocked_filter(x:Tensor, # [C, N, T] finite input
+                    tau:Tensor, # [C, 1, 1] time constants (float64)
+                    L:int # steps per block
+                   ) -> Tensor: # [C, N, T] filtered, in `x`'s dtype
+    "The causal exponential filter of finite input: one matrix product within blocks, one across."
+    C, N, T = x.shape
+    n_blocks = -(-T // L)
+    x = F.pad(x, (0, n_blocks * L - T)).reshape(C, N * n_blocks, L)
+    lag = torch.arange(L, dtype=torch.float64, device=x.device)
+    within = _decay_matrix(lag[None, :] - lag[:, None], tau, x.dtype)            # [from, to]
+    out = torch.bmm(x, within).reshape(C, N, n_blocks, L)
+    if n_blocks > 1: out = _add_block_carry(out, tau)
+    return out.reshape(C, N, n_blocks * L)[..., :T]
+
+# %% ../nbs/05_tempotron.ipynb #eb3903b1
+def _filter_time_constants(taus, C:int, shape) -> list:
+    "`taus` as C floats, one per channel of a drive of shape `shape`, each finite and > 0."
+    if not isinstance(taus, (tuple, list)):
+        fail('taus', f'a tuple or list of {C} time constants', taus, TypeError)
+    if len(taus) != C: fail('taus', f'{C} time constants, one per channel of `drive` {shape}', taus)
+    return [_time_constant(tau, f'taus[{c}]') for c, tau in enumerate(taus)]
+
+# %% ../nbs/05_tempotron.ipynb #2c26624e
 def exp_filter(drive:Tensor, # [C, N, T] floating-point inputs, one row per channel c and series n
-               taus:tuple, # C time constants, in steps (each finite and > 0; numbers or 0-d tensors)
+               taus:tuple, # C time constants, in steps, finite and > 0 (numbers or 0-d tensors)
                block:int=64 # steps per block of the Toeplitz product
-              ) -> Tensor: # [C, N, T]: $y[c, n, t] = \sum_{t' \le t} x[c, n, t']\, e^{-(t - t')/\tau_c}$
+              ) -> Tensor: # [C, N, T]: y[c, n, t] = sum of x[c, n, t'] e^(-(t - t')/tau_c), t' <= t
     "Causal exponential filter of each row, by blocked matrix products (no loop over time)."
     check_tensor(drive, 'drive', dtype='float', ndim=3, layout='[C, N, T]')
     C, N, T = drive.shape
-    if not isinstance(taus, (tuple, list)): fail('taus', f'a tuple or list of {C} time constants', taus, TypeError)
-    if len(taus) != C: fail('taus', f'{C} time constants, one per channel of `drive` {tuple(drive.shape)}', taus)
-    taus = [_time_constant(tau, f'taus[{c}]') for c, tau in enumerate(taus)]
+    taus = _filter_time_constants(taus, C, tuple(drive.shape))
     block = check_int(block, 'block', ge=1)
     if T == 0: return drive.clone()
-    dtype, cdtype = drive.dtype, _compute_dtype(drive.dtype)
-    # NaN and ±inf are filtered apart, by a cumulative sum that is exact for them: the products with the
-    # decay matrices' zeros (non-causal entries) would otherwise turn them into NaN at earlier steps too.
-    # They are rare: eager mode looks for them with one reduction (a sum is finite unless some input is not,
-    # or it overflows; on a GPU, one host sync) and skips the masks when there are none; compiled, always on.
-    x = drive = drive.to(cdtype)
-    screen = torch.compiler.is_compiling() or not math.isfinite(drive.sum().item())
-    if screen:
-        x = drive.nan_to_num(0., 0., 0.)                                    # NaN, inf, -inf -> 0
-        nonfinite = (drive - x).detach()                                    # NaN, inf or -inf where drive is, else 0
-    L = min(T, block); n_blocks = -(-T // L)
-    x = F.pad(x, (0, n_blocks * L - T)).reshape(C, N * n_blocks, L)
+    dtype, drive = drive.dtype, drive.to(_compute_dtype(drive.dtype))
     tau = torch.tensor(taus, dtype=torch.float64, device=drive.device).reshape(C, 1, 1)
-    lag = torch.arange(L, dtype=torch.float64, device=drive.device)
-    steps = lag[None, :] - lag[:, None]                                     # [from, to] = to - from
-    within = torch.where(steps >= 0, (-steps.clamp_min(0) / tau).exp(), 0.).to(cdtype)
-    out = torch.bmm(x, within).reshape(C, N, n_blocks, L)
-    if n_blocks > 1:
-        blocks = torch.arange(n_blocks, dtype=torch.float64, device=drive.device)
-        gaps = blocks[None, :] - 1 - blocks[:, None]                         # [i, j] = j - 1 - i
-        across = torch.where(gaps >= 0, (-L * gaps.clamp_min(0) / tau).exp(), 0.).to(cdtype)
-        # each block's final state, inf where it overflowed (finite inputs near the dtype's maximum): the
-        # overflow goes to the later blocks by the same exact cumulative sum ([C, N, blocks]: cheap, always on)
-        last = out[..., L - 1]
-        last_finite = last.nan_to_num(0., 0., 0.)
-        carry = torch.bmm(last_finite, across)                               # state at the step before each block
-        carry = carry + F.pad((last - last_finite).detach().cumsum(-1)[..., :-1], (1, 0))
-        decay_in_block = (-(lag + 1) / tau).exp().to(cdtype)                 # [C, 1, L]
-        out = out + carry[..., None] * decay_in_block[:, None]
-    out = out.reshape(C, N, n_blocks * L)[..., :T]
-    if screen: out = out + nonfinite.cumsum(-1)                             # NaN from the first NaN on, ±inf from the first ±inf on
-    return out.to(dtype)
+    if not torch.compiler.is_compiling() and math.isfinite(drive.sum().item()):
+        return _blocked_filter(drive, tau, min(T, block)).to(dtype)
+    finite = drive.nan_to_num(0., 0., 0.)                      # NaN, inf, -inf -> 0
+    out = _blocked_filter(finite, tau, min(T, block))
+    return (out + (drive - finite).detach().cumsum(-1)).to(dtype)  # NaN / ±inf from there on
 
-# %% ../nbs/05_tempotron.ipynb #05d0df2c
+# %% ../nbs/05_tempotron.ipynb #be89493d
 def _check_spikes(in_spikes, in_features):
-    check_tensor(in_spikes, 'in_spikes', dtype='float', layout='[B, in] or [B, in, K] of spike times')
+    "Raise unless `in_spikes` is a floating-point [B, in_features] or [B, in_features, K] tensor."
+    check_tensor(in_spikes, 'in_spikes', dtype='float',
+                 layout='[B, in] or [B, in, K] of spike times')
     if in_spikes.dim() not in (2, 3) or in_spikes.shape[1] != in_features:
-        raise ValueError(f"`in_spikes` must have shape [B, {in_features}] or [B, {in_features}, K], "
-                         f"got {tuple(in_spikes.shape)}")
+        raise ValueError(f"`in_spikes` must have shape [B, {in_features}] or "
+                         f"[B, {in_features}, K], got {tuple(in_spikes.shape)}")
 
-def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; negative or NaN = no spike
+# %% ../nbs/05_tempotron.ipynb #99928451
+def _spike_drives(in_spikes:Tensor, # [B, in] or [B, in, K] spike times
+                  weight:Tensor, # [out, in]
+                  T:int, tau:float, tau_s:float
+                 ) -> Tensor: # [2, B, out, T] drives for the tau and the tau_s filter
+    "Each spike's weight, decayed from its time to the next grid step, summed into that step's bin."
+    cdtype = _compute_dtype(weight.dtype)
+    tdtype = torch.promote_types(_compute_dtype(in_spikes.dtype), cdtype)
+    B, n_in = in_spikes.shape[:2]
+    per_afferent = in_spikes.shape[2] if in_spikes.dim() == 3 else 1
+    s = in_spikes.reshape(B, n_in * per_afferent).to(tdtype)   # [B, in*K] (B = 0 and K = 0 too)
+    valid = (s >= 0) & (s <= T - 1)  # NaN, padding and late spikes: False
+    s = torch.where(valid, s, 0.)
+    step = s.ceil()  # first grid step at or after the spike
+    lag = step - s                                              # in [0, 1)
+    factors = torch.stack([(-lag / tau).exp(), (-lag / tau_s).exp()]).to(cdtype) * valid
+    bins = torch.where(valid, step.long(), T)                   # bin T collects nothing that counts
+    w = weight.to(cdtype)
+    if per_afferent != 1: w = w.repeat_interleave(per_afferent, dim=1)
+    vals = factors[:, :, None, :] * w                           # [2, B, out, in*K]
+    drive = torch.zeros(2, B, w.shape[0], T + 1, dtype=cdtype, device=weight.device)
+    return drive.scatter_add(3, bins[None, :, None, :].expand_as(vals), vals)[..., :T]
+
+# %% ../nbs/05_tempotron.ipynb #2d83c51e
+def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; < 0 or NaN = no spike
                       weight:Tensor, # [out, in] synaptic weights
                       T:int, # number of time steps, >= 1
                       tau:float, tau_s:float, # time constants, in steps (finite, > 0)
-                      v0:float # PSP scale $V_0$ (finite)
-                     ) -> Tensor: # [B, out, T] membrane on the grid, in `weight`'s dtype
-    "The grid Tempotron's membrane $v_{out}$, via per-output drives and exponential filters."
+                      v0:float # PSP scale V_0 (finite)
+                     ) -> Tensor: # [B, out, T] membrane on the grid, in the weight's dtype
+    "The grid Tempotron's membrane v_out: per-output drives through two exponential filters."
     check_tensor(weight, 'weight', dtype='float', ndim=2, layout='[out, in]')
     _check_spikes(in_spikes, weight.shape[1])
     check_same_device({'in_spikes': in_spikes, 'weight': weight})
     T = check_int(T, 'T', ge=1)
     tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
     v0 = float(check_real(v0, 'v0'))
-    cdtype = _compute_dtype(weight.dtype)
-    tdtype = torch.promote_types(_compute_dtype(in_spikes.dtype), cdtype)   # spike times keep their precision
-    B, n_in = in_spikes.shape[:2]
-    per_afferent = in_spikes.shape[2] if in_spikes.dim() == 3 else 1
-    s = in_spikes.reshape(B, n_in * per_afferent).to(tdtype)                # [B, in*K] (B = 0 and K = 0 too)
-    valid = (s >= 0) & (s <= T - 1)                                         # NaN, padding and late spikes: False
-    s = torch.where(valid, s, 0.)
-    step = s.ceil()                                                         # first grid step at or after the spike
-    lag = step - s                                                          # in [0, 1)
-    factors = torch.stack([(-lag / tau).exp(), (-lag / tau_s).exp()]).to(cdtype) * valid   # [2, B, in*K]
-    bins = torch.where(valid, step.long(), T)                               # bin T collects nothing that counts
-    w = weight.to(cdtype)
-    if per_afferent != 1: w = w.repeat_interleave(per_afferent, dim=1)
-    vals = factors[:, :, None, :] * w                                       # [2, B, out, in*K]
-    drive = torch.zeros(2, B, w.shape[0], T + 1, dtype=cdtype, device=weight.device)
-    drive = drive.scatter_add(3, bins[None, :, None, :].expand_as(vals), vals)[..., :T]
-    traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(2, B, w.shape[0], T)
+    drive = _spike_drives(in_spikes, weight, T, tau, tau_s)
+    traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(drive.shape)
     return (v0 * (traces[0] - traces[1])).to(weight.dtype)
 
-# %% ../nbs/05_tempotron.ipynb #ce5535bf
+# %% ../nbs/05_tempotron.ipynb #c81daf7a
 _RET_TYPES = ('v', 'v_max', 'spikes')
 
+# %% ../nbs/05_tempotron.ipynb #f7b3e9b8
+def _signed_peak_times(v_out:Tensor, # [B, out, T] membrane
+                       v_threshold:float
+                      ) -> Tensor: # [B, out]: +step of the peak if it reaches threshold, else -step
+    "Signed step of each peak, with the soft argmax's gradient (straight-through)."
+    v_max, hard = v_out.max(-1)
+    T = v_out.shape[-1]
+    t = torch.arange(T, dtype=v_out.dtype, device=v_out.device)
+    soft = (torch.softmax(v_out * T, -1) * t).sum(-1)
+    sign = torch.where(v_max >= v_threshold, 1., -1.).to(v_out.dtype)
+    # hard + (soft - soft) is exactly `hard` in the forward pass, and carries soft's gradient
+    return sign * (hard.to(v_out.dtype) + (soft - soft.detach()))
+
+# %% ../nbs/05_tempotron.ipynb #b3725b05
+def _mse_loss(v_max, v_threshold, label, num_classes):
+    "Tempotron.mse_loss: arguments checked, then the squared errors of the wrong decisions."
+    num_classes = check_int(num_classes, 'num_classes', ge=1)
+    check_tensor(v_max, 'v_max', dtype='float', ndim=2, layout='[B, num_classes]')
+    if v_max.shape[1] != num_classes:
+        fail('v_max', f'of shape [B, {num_classes}] (num_classes={num_classes})', v_max)
+    if v_max.shape[0] == 0:
+        fail('v_max', 'a non-empty batch [B, num_classes], B >= 1 (the loss is a mean over B)',
+             v_max)
+    check_real(v_threshold, 'v_threshold')
+    label = check_labels(label, 'label', (v_max.shape[0],), num_classes, '[B]')
+    wrong = (v_max >= v_threshold) != F.one_hot(label, num_classes).bool()
+    return ((v_max - v_threshold) * wrong).square().sum() / label.shape[0]
+
+# %% ../nbs/05_tempotron.ipynb #8fec9866
 class Tempotron(nn.Module):
-    "Tempotron on the time grid $t = 0 \\dots T-1$: weighted PSPs of input spike times, read out as voltage, peak or spike time."
+    "Tempotron on the time grid 0 ... T-1: PSPs of spike times, read out as voltage, peak or spike."
     def __init__(self, in_features:int, # afferents
                  out_features:int, # output neurons
                  T:int, # number of time steps in a trial
-                 tau:float=15.0, # membrane time constant $\tau$, in steps
-                 tau_s:float=15.0 / 4, # synaptic time constant $\tau_s < \tau$, in steps
-                 v_threshold:float=1.0): # threshold; also the peak of a single PSP through a unit weight
+                 tau:float=15.0, # membrane time constant, in steps
+                 tau_s:float=15.0 / 4, # synaptic time constant (< tau), in steps
+                 v_threshold:float=1.0): # threshold; also the peak of one PSP through a unit weight
         super().__init__()
-        in_features, out_features, T = (check_int(v, n, ge=1) for v, n in ((in_features, 'in_features'), (out_features, 'out_features'), (T, 'T')))
+        self.in_features, self.out_features, self.T = (check_int(v, n, ge=1) for v, n in (
+            (in_features, 'in_features'), (out_features, 'out_features'), (T, 'T')))
         self.tau, self.tau_s, self.v_threshold = _check_time_constants(tau, tau_s, v_threshold)
-        self.in_features, self.out_features, self.T = in_features, out_features, T
-        self.fc = nn.Linear(in_features, out_features, bias=False)
+        self.fc = nn.Linear(self.in_features, self.out_features, bias=False)
         self.v0 = self.v_threshold * _unit_peak_scale(self.tau, self.tau_s)
 
     @staticmethod
     def psp_kernel(t:Tensor, tau:float, tau_s:float) -> Tensor:
-        "$e^{-t/\\tau} - e^{-t/\\tau_s}$ for `t >= 0`, else 0."
+        "e^(-t/tau) - e^(-t/tau_s) for t >= 0, else 0."
         return psp_kernel(t, tau, tau_s)
 
     @staticmethod
@@ -174,72 +236,73 @@ class Tempotron(nn.Module):
                  v_threshold:float, # threshold
                  label:Tensor, # [B] int64 class of each sample
                  num_classes:int) -> Tensor: # scalar
-        "Squared distance to threshold of the outputs whose decision disagrees with the one-hot label, summed, over B."
-        num_classes = check_int(num_classes, 'num_classes', ge=1)
-        check_tensor(v_max, 'v_max', dtype='float', ndim=2, layout='[B, num_classes]')
-        if v_max.shape[1] != num_classes: fail('v_max', f'of shape [B, {num_classes}] (num_classes={num_classes})', v_max)
-        if v_max.shape[0] == 0: fail('v_max', 'a non-empty batch [B, num_classes], B >= 1 (the loss is a mean over B)', v_max)
-        check_real(v_threshold, 'v_threshold')
-        label = check_labels(label, 'label', (v_max.shape[0],), num_classes, '[B]')
-        wrong = (v_max >= v_threshold) != F.one_hot(label, num_classes).bool()
-        return ((v_max - v_threshold) * wrong).square().sum() / label.shape[0]
-
-    def forward(self, in_spikes:Tensor, # [B, in] or [B, in, K] spike times in steps; negative or NaN = no spike
-                ret_type:str # 'v' ([B, out, T]), 'v_max' ([B, out]) or 'spikes' ([B, out] signed spike times)
+        "Squared distance to threshold of the outputs whose decision is wrong, summed, over B."
+        return _mse_loss(v_max, v_threshold, label, num_classes)
+    def forward(self, in_spikes:Tensor, # [B, in] or [B, in, K] spike times (steps); < 0, NaN: none
+                ret_type:str # 'v' ([B, out, T]), 'v_max' ([B, out]) or 'spikes' ([B, out])
                ) -> Tensor:
         check_option(ret_type, 'ret_type', _RET_TYPES)
         v_out = tempotron_voltage(in_spikes, self.fc.weight, self.T, self.tau, self.tau_s, self.v0)
         if ret_type == 'v': return v_out
-        v_max, hard = v_out.max(-1)
-        if ret_type == 'v_max': return v_max
-        t = torch.arange(self.T, dtype=v_out.dtype, device=v_out.device)
-        soft = (torch.softmax(v_out * self.T, -1) * t).sum(-1)
-        sign = torch.where(v_max >= self.v_threshold, 1., -1.).to(v_out.dtype)
-        # hard + (soft - soft) is exactly `hard` in the forward pass, and carries soft's gradient
-        return sign * (hard.to(v_out.dtype) + (soft - soft.detach()))
-
+        if ret_type == 'v_max': return v_out.max(-1)[0]
+        return _signed_peak_times(v_out, self.v_threshold)
     def extra_repr(self):
         return (f'in_features={self.in_features}, out_features={self.out_features}, T={self.T}, '
                 f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #b1f02075
-class _Events(NamedTuple):
-    "Each sample's in-window events sorted by time, padded to a rectangle."
-    times: Tensor    # [B, E] float64, padding = duration
-    inputs: Tensor   # [B, E] int64 afferent of each event, padding = 0
-    mask: Tensor     # [B, E] bool, True for real events
-
-def _check_events(spike_times, input_indices, batch_offsets, in_features, device):
+# %% ../nbs/05_tempotron.ipynb #8de89cd1
+def _check_event_tensors(spike_times, input_indices, batch_offsets, device):
+    "Raise unless the event tensors have the right kinds, int64 indices, no grad and `device`."
     check_tensor(spike_times, 'spike_times', dtype='float', layout='[E] of event times')
     check_tensor(input_indices, 'input_indices', dtype='int', layout='[E] (int64)')
     check_tensor(batch_offsets, 'batch_offsets', dtype='int', layout='[B+1] (int64)')
-    for x, name in ((spike_times, 'spike_times'), (input_indices, 'input_indices'), (batch_offsets, 'batch_offsets')):
-        if x.device != device: raise ValueError(f"`{name}` is on {x.device} but the weights are on {device}")
+    named = dict(spike_times=spike_times, input_indices=input_indices, batch_offsets=batch_offsets)
+    for name, x in named.items():
+        if x.device != device:
+            raise ValueError(f"`{name}` is on {x.device} but the weights are on {device}")
     if spike_times.requires_grad:
-        raise ValueError("`spike_times` requires grad, but EventTempotron differentiates w.r.t. its weights only: pass `spike_times.detach()`")
-    for x, name in ((input_indices, 'input_indices'), (batch_offsets, 'batch_offsets')):
-        if x.dtype != torch.int64: raise TypeError(f"`{name}` must be int64, got {x.dtype}")
+        raise ValueError("`spike_times` requires grad, but EventTempotron differentiates w.r.t. "
+                         "its weights only: pass `spike_times.detach()`")
+    for name in ('input_indices', 'batch_offsets'):
+        if named[name].dtype != torch.int64:
+            raise TypeError(f"`{name}` must be int64, got {named[name].dtype}")
+
+# %% ../nbs/05_tempotron.ipynb #7adc228a
+def _check_event_layout(spike_times, input_indices, batch_offsets, in_features):
+    "Raise unless events are [E], offsets [B+1] from 0 to E, afferents in range and times finite."
     if spike_times.dim() != 1 or input_indices.shape != spike_times.shape:
         raise ValueError(f"`spike_times` and `input_indices` must both have shape [E], got "
                          f"{tuple(spike_times.shape)} and {tuple(input_indices.shape)}")
     if batch_offsets.dim() != 1 or batch_offsets.numel() < 1:
         raise ValueError(f"`batch_offsets` must have shape [B+1], got {tuple(batch_offsets.shape)}")
     E = spike_times.numel()
-    if int(batch_offsets[0]) != 0 or int(batch_offsets[-1]) != E or bool((batch_offsets.diff() < 0).any()):
-        raise ValueError(f"`batch_offsets` must start at 0, never decrease and end at E={E}, got {batch_offsets.tolist()[:8]}...")
+    ends = int(batch_offsets[0]), int(batch_offsets[-1])
+    if ends != (0, E) or bool((batch_offsets.diff() < 0).any()):
+        raise ValueError(f"`batch_offsets` must start at 0, never decrease and end at E={E}, "
+                         f"got {batch_offsets.tolist()[:8]}...")
     if E and bool(((input_indices < 0) | (input_indices >= in_features)).any()):
         raise ValueError(f"`input_indices` must lie in [0, {in_features}), got values in "
                          f"[{int(input_indices.min())}, {int(input_indices.max())}]")
     if not bool(torch.isfinite(spike_times).all()): raise ValueError("`spike_times` must be finite")
 
+# %% ../nbs/05_tempotron.ipynb #eedc6233
+class _Events(NamedTuple):
+    "Each sample's in-window events sorted by time, padded to a rectangle."
+    times: Tensor    # [B, E] float64, padding = duration
+    inputs: Tensor   # [B, E] int64 afferent of each event, padding = 0
+    mask: Tensor     # [B, E] bool, True for real events
+
+# %% ../nbs/05_tempotron.ipynb #ffa509c0
 def _pad_events(spike_times, input_indices, batch_offsets, duration) -> _Events:
+    "The events of each sample inside [0, duration], sorted by time, in a [B, E_max] rectangle."
     device, B = spike_times.device, batch_offsets.numel() - 1
     t = spike_times.double()
-    sample = torch.repeat_interleave(torch.arange(B, device=device), batch_offsets.diff(), output_size=t.numel())
+    sample = torch.repeat_interleave(torch.arange(B, device=device), batch_offsets.diff(),
+                                     output_size=t.numel())
     keep = (t >= 0) & (t <= duration)
     t, idx, sample = t[keep], input_indices[keep], sample[keep]
     order = torch.argsort(t, stable=True)
-    order = order[torch.argsort(sample[order], stable=True)]                # by sample, then by time
+    order = order[torch.argsort(sample[order], stable=True)]   # by sample, then by time
     t, idx, sample = t[order], idx[order], sample[order]
     counts = torch.bincount(sample, minlength=B)
     E = max(int(counts.max()) if B else 0, 1)
@@ -250,17 +313,15 @@ def _pad_events(spike_times, input_indices, batch_offsets, duration) -> _Events:
     times[sample, pos], inputs[sample, pos], mask[sample, pos] = t, idx, True
     return _Events(times, inputs, mask)
 
+# %% ../nbs/05_tempotron.ipynb #686b2134
 def _decayed_sums(times, w, tau, duration):
-    "a[b, o, k] = sum_{j <= k} w[b, o, j] exp(-(t_k - t_j)/tau), as cumulative sums of w exp(t/tau)."
-    # from each sample's first event (a lone first event gives exactly w), in segments of 500 tau
+    "a[b, o, k] = sum over j <= k of w[b, o, j] e^(-(t_k - t_j)/tau), by cumulative sums."
     seg_len = 500.0 * tau
-    rel = times - times[:, :1]
+    rel = times - times[:, :1]                                  # a lone first event gives exactly w
     segment = (rel / seg_len).floor()
     out, carry = torch.zeros_like(w), torch.zeros_like(w[..., :1])
-    # one pass unless events lie more than 500 tau apart; only segments holding events are visited (a long
-    # `duration` with few events costs nothing: the carry decays over the empty segments in one factor)
     previous = None
-    for s in torch.unique(segment).tolist():
+    for s in torch.unique(segment).tolist():  # one pass unless events lie > 500 tau apart
         if previous is not None: carry = carry * math.exp(-(s - previous) * seg_len / tau)
         here = (segment == s)[:, None, :]
         r = (rel - s * seg_len)[:, None, :]
@@ -269,68 +330,141 @@ def _decayed_sums(times, w, tau, duration):
         carry, previous = carry + cs[..., -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #d7987b54
-def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
-    "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
+# %% ../nbs/05_tempotron.ipynb #32459c96
+def _interval_coefficients(ev:_Events, weight:Tensor, duration, tau, tau_s, scale):
+    "a, b [B, out, E] of V(t_k + d) = a e^(-d/tau) - b e^(-d/tau_s) per event; width [B, 1, E]."
     times, mask = ev.times, ev.mask
     B, E = times.shape
-    w = weight.double().index_select(1, ev.inputs.flatten()).view(weight.shape[0], B, E).transpose(0, 1)   # [B, O, E]
-    w = torch.where(mask[:, None, :], w, 0.)
+    w = weight.double().index_select(1, ev.inputs.flatten())
+    w = w.view(weight.shape[0], B, E).transpose(0, 1)
+    w = torch.where(mask[:, None, :], w, 0.)                    # [B, out, E]
     a = _decayed_sums(times, w, tau, duration).mul_(scale)
     b = _decayed_sums(times, w, tau_s, duration).mul_(scale)
-    del w
-    width = torch.where(mask, torch.cat([times[:, 1:], times.new_full((B, 1), duration)], 1) - times, 0.)[:, None, :]
+    next_time = torch.cat([times[:, 1:], times.new_full((B, 1), duration)], 1)
+    return a, b, torch.where(mask, next_time - times, 0.)[:, None, :]
+
+# %% ../nbs/05_tempotron.ipynb #49a0ae18
+def _membrane(a, b, d, tau, tau_s):
+    "V(t_k + d) = a e^(-d/tau) - b e^(-d/tau_s) on an interval."
+    return a * (-d / tau).exp() - b * (-d / tau_s).exp()
+
+# %% ../nbs/05_tempotron.ipynb #afc3877d
+def _membrane_slope(a, b, d, tau, tau_s):
+    "V'(t_k + d) on an interval."
+    return b / tau_s * (-d / tau_s).exp() - a / tau * (-d / tau).exp()
+
+# %% ../nbs/05_tempotron.ipynb #1df4dda8
+def _stationary_point(a, b, tau, tau_s):
+    "d* where V' = 0 on each interval; inf where there is none."
     ratio = (b * tau) / (a * tau_s)
-    crit = torch.where(ratio > 0, ratio.log() / (1.0 / tau_s - 1.0 / tau), math.inf)        # stationary point d*
-    crit = torch.where(torch.isfinite(crit), crit, math.inf)
+    crit = torch.where(ratio > 0, ratio.log() / (1.0 / tau_s - 1.0 / tau), math.inf)
+    return torch.where(torch.isfinite(crit), crit, math.inf)
+
+# %% ../nbs/05_tempotron.ipynb #9d817254
+def _interval_values(a, b, crit, width, tau, tau_s):
+    "(interior, v_start, v_crit, v_end): V at start, stationary point (-inf if outside), end."
     interior = (crit > 0) & (crit < width)
     d_crit = torch.where(interior, crit, 0.)
-    v_start = a - b
-    v_crit = torch.where(interior, a * (-d_crit / tau).exp() - b * (-d_crit / tau_s).exp(), -math.inf)
-    v_end = a * (-width / tau).exp() - b * (-width / tau_s).exp()
-    valid = mask[:, None, :]
-    crosses = valid & (torch.maximum(torch.maximum(v_start, v_end), v_crit) > v_threshold)
-    fired = crosses.any(-1)
-    k = crosses.to(torch.uint8).argmax(-1, keepdim=True)                    # first interval that crosses
-    at_k = lambda x: x.expand_as(a).gather(-1, k).squeeze(-1)
-    ak, bk, tk, wk = at_k(a), at_k(b), at_k(times[:, None, :]), at_k(width)
-    ck, ik, vck, v0k = at_k(crit), at_k(interior), at_k(v_crit), at_k(v_start)
-    f = lambda d: ak * (-d / tau).exp() - bk * (-d / tau_s).exp()
-    df = lambda d: bk / tau_s * (-d / tau_s).exp() - ak / tau * (-d / tau).exp()
-    # V is monotone on the bracket [lo, hi] holding the first crossing of interval k
-    rises_through_crit = ik & (vck > v_threshold)
-    lo = torch.where(fired & ik & ~rises_through_crit, ck, 0.)
-    hi = torch.where(fired, torch.where(rises_through_crit, ck, wk), 0.)
+    v_crit = torch.where(interior, _membrane(a, b, d_crit, tau, tau_s), -math.inf)
+    return interior, a - b, v_crit, _membrane(a, b, width, tau, tau_s)
+
+# %% ../nbs/05_tempotron.ipynb #6f5ba35b
+class _Intervals(NamedTuple):
+    "The membrane on each interval after an event: V(t + d) = a e^(-d/tau) - b e^(-d/tau_s)."
+    a: Tensor; b: Tensor; t: Tensor; width: Tensor
+    crit: Tensor; interior: Tensor                   # stationary point d*; whether it is inside
+    v_start: Tensor; v_crit: Tensor; v_end: Tensor   # V at d = 0, d* (-inf if outside), width
+
+# %% ../nbs/05_tempotron.ipynb #8d4d6a03
+def _intervals(ev:_Events, weight:Tensor, duration, tau, tau_s, scale) -> _Intervals:
+    "Coefficients, stationary point and bounding values of every interval of a batch."
+    a, b, width = _interval_coefficients(ev, weight, duration, tau, tau_s, scale)
+    crit = _stationary_point(a, b, tau, tau_s)
+    values = _interval_values(a, b, crit, width, tau, tau_s)
+    return _Intervals(a, b, ev.times[:, None, :], width, crit, *values)
+
+# %% ../nbs/05_tempotron.ipynb #4a2bdaa7
+def _first_crossing_interval(iv:_Intervals, valid:Tensor, v_threshold):
+    "(fired [B, out], the first interval that crosses the threshold, each field [B, out])."
+    crosses = valid & (torch.maximum(torch.maximum(iv.v_start, iv.v_end), iv.v_crit) > v_threshold)
+    k = crosses.to(torch.uint8).argmax(-1, keepdim=True)       # first interval that crosses
+    return crosses.any(-1), _Intervals(*(x.expand_as(iv.a).gather(-1, k).squeeze(-1) for x in iv))
+
+# %% ../nbs/05_tempotron.ipynb #506f3242
+def _crossing_bracket(k:_Intervals, fired, v_threshold):
+    "[lo, hi] in interval k on which V is monotone and crosses the threshold ([0, 0] if silent)."
+    rises_through_crit = k.interior & (k.v_crit > v_threshold)
+    lo = torch.where(fired & k.interior & ~rises_through_crit, k.crit, 0.)
+    hi = torch.where(fired, torch.where(rises_through_crit, k.crit, k.width), 0.)
+    return lo, hi
+
+# %% ../nbs/05_tempotron.ipynb #8eb46d7a
+def _newton_crossing(k:_Intervals, fired, lo, hi, tau, tau_s, v_threshold):
+    "Offset d in [lo, hi] where V(t_k + d) = v_threshold: Newton, or bisection where it leaves."
     x = (lo + hi) / 2
-    for _ in range(200):                                                    # safeguarded Newton; ~10 iterations
-        g = f(x) - v_threshold
+    for _ in range(200):
+        g = _membrane(k.a, k.b, x, tau, tau_s) - v_threshold
         below = g < 0
         lo, hi = torch.where(below, x, lo), torch.where(below, hi, x)
-        newton = x - g / df(x)
+        newton = x - g / _membrane_slope(k.a, k.b, x, tau, tau_s)
         x_new = torch.where((newton > lo) & (newton < hi), newton, lo + (hi - lo) / 2)
         x_new = torch.where(fired, x_new, 0.)
-        done = bool(((x_new - x).abs() <= 4 * torch.finfo(torch.float64).eps * (x.abs() + tk.abs())).all())
+        tol = 4 * torch.finfo(torch.float64).eps * (x.abs() + k.t.abs())
+        done = bool(((x_new - x).abs() <= tol).all())
         x = x_new
         if done: break
-    x = torch.where(v0k >= v_threshold, 0., x)                              # rounding put the crossing at the event
-    t_spike = torch.where(fired, tk + x, math.inf)
-    # after the spike no input is accepted: V follows interval k's curve to the end of the trial
-    tail_end = duration - tk
-    tail_stationary = torch.isfinite(ck) & (ck > x) & (ck < tail_end)
-    d_peak = torch.where(tail_stationary, ck, tail_end)
-    # silent outputs: the best of 0 at t = 0 and each interval's start, stationary point and end (time order)
-    cand = torch.stack([v_start, v_crit, v_end], -1).masked_fill_(~valid[..., None], -math.inf).flatten(2)
-    best, j = cand.max(-1)                                                  # the first of equal maxima
-    later = best > 0                                                        # else V = 0 at t = 0 comes first
-    e, phase = (j // 3)[..., None], j % 3
-    t_e = times[:, None, :].expand_as(a).gather(-1, e).squeeze(-1)
-    offset = torch.stack([torch.zeros_like(t_e), crit.gather(-1, e).squeeze(-1), width.expand_as(a).gather(-1, e).squeeze(-1)], -1)
-    silent_t = torch.where(later, t_e + offset.gather(-1, phase[..., None]).squeeze(-1), 0.)
-    v_max = torch.where(fired, f(d_peak), torch.where(later, best, 0.))
-    t_peak = torch.where(fired, tk + d_peak, silent_t)
-    stationary = torch.where(fired, tail_stationary, later & (phase == 1))
-    return v_max, t_peak, t_spike, stationary
+    return torch.where(k.v_start >= v_threshold, 0., x)
 
+# %% ../nbs/05_tempotron.ipynb #f6595a5c
+def _shunted_peak(k:_Intervals, x, duration):
+    "(offset of the peak from t_k, whether stationary) after a spike at t_k + x; input shunted."
+    tail_end = duration - k.t
+    tail_stationary = torch.isfinite(k.crit) & (k.crit > x) & (k.crit < tail_end)
+    return torch.where(tail_stationary, k.crit, tail_end), tail_stationary
+
+# %% ../nbs/05_tempotron.ipynb #377befd9
+def _silent_peak(iv:_Intervals, valid:Tensor):
+    "(v, t, whether stationary) [B, out] of the highest of 0 at t = 0 and the candidates."
+    cand = torch.stack([iv.v_start, iv.v_crit, iv.v_end], -1)
+    cand = cand.masked_fill_(~valid[..., None], -math.inf)
+    best, j = cand.flatten(2).max(-1)                           # the first of equal maxima
+    later = best > 0                                            # else V = 0 at t = 0 comes first
+    e, phase = (j // 3)[..., None], j % 3
+    at_e = lambda x: x.expand_as(iv.a).gather(-1, e).squeeze(-1)
+    t_e = at_e(iv.t)
+    offset = torch.stack([torch.zeros_like(t_e), at_e(iv.crit), at_e(iv.width)], -1)
+    t = torch.where(later, t_e + offset.gather(-1, phase[..., None]).squeeze(-1), 0.)
+    return torch.where(later, best, 0.), t, later & (phase == 1)
+
+# %% ../nbs/05_tempotron.ipynb #83bd5f21
+def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
+    "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
+    iv = _intervals(ev, weight, duration, tau, tau_s, scale)
+    valid = ev.mask[:, None, :]
+    fired, k = _first_crossing_interval(iv, valid, v_threshold)
+    lo, hi = _crossing_bracket(k, fired, v_threshold)
+    x = _newton_crossing(k, fired, lo, hi, tau, tau_s, v_threshold)
+    d_peak, tail_stationary = _shunted_peak(k, x, duration)
+    silent_v, silent_t, silent_stationary = _silent_peak(iv, valid)
+    v_max = torch.where(fired, _membrane(k.a, k.b, d_peak, tau, tau_s), silent_v)
+    t_peak = torch.where(fired, k.t + d_peak, silent_t)
+    t_spike = torch.where(fired, k.t + x, math.inf)
+    return v_max, t_peak, t_spike, torch.where(fired, tail_stationary, silent_stationary)
+
+# %% ../nbs/05_tempotron.ipynb #4dd19fa2
+def _afferent_psp_sums(at, times, accepted, index, n_in, tau, tau_s, scale, orders):
+    "Per order: [B, O, n_in] sums over each afferent's accepted events of that PSP derivative."
+    with torch.no_grad():
+        B, O = at.shape
+        d = at[..., None] - times
+        causal = accepted & (d > 0)
+        d = torch.where(causal, d, 0.)
+        e1, e2 = (-d / tau).exp() * causal, (-d / tau_s).exp() * causal
+        kernels = {0: e1 - e2, 1: e2 / tau_s - e1 / tau, 2: e1 / tau**2 - e2 / tau_s**2}
+        zeros = lambda: torch.zeros(B, O, n_in, dtype=torch.float64, device=at.device)
+        return [scale * zeros().scatter_add_(2, index, kernels[n]) for n in orders]
+
+# %% ../nbs/05_tempotron.ipynb #b50d733c
 def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
     "Give the exact solution the weights' gradients (envelope / implicit-function theorem)."
     v_max, t_peak, t_spike, stationary = solution
@@ -338,108 +472,115 @@ def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
     times = ev.times[:, None, :]
     accepted = ev.mask[:, None, :] & (times < t_spike[..., None])
     index = ev.inputs[:, None, :].expand(B, O, -1)
-    w = weight.double()                                                     # [O, in], differentiable
-    def per_afferent(at, orders):
-        "sum over each afferent's accepted events of the PSP's derivatives of the given orders at `at` [B, O]: [B, O, in] each"
-        with torch.no_grad():
-            d = at[..., None] - times
-            causal = accepted & (d > 0)
-            d = torch.where(causal, d, 0.)
-            e1, e2 = (-d / tau).exp() * causal, (-d / tau_s).exp() * causal
-            kernels = {0: e1 - e2, 1: e2 / tau_s - e1 / tau, 2: e1 / tau**2 - e2 / tau_s**2}
-            return [scale * torch.zeros(B, O, w.shape[1], dtype=torch.float64, device=w.device).scatter_add_(2, index, kernels[n])
-                    for n in orders]
-    k, dk, ddk = per_afferent(t_peak, (0, 1, 2))
-    v, dv = (k * w).sum(-1), (dk * w).sum(-1)                              # V and V' at the peak, as functions of w
+    w = weight.double()                                         # [O, in], differentiable
+    sums = lambda at, orders: _afferent_psp_sums(at, times, accepted, index, w.shape[1], tau, tau_s,
+                                                 scale, orders)
+    k, dk, ddk = sums(t_peak, (0, 1, 2))
+    v, dv = (k * w).sum(-1), (dk * w).sum(-1)  # V and V' at the peak, as functions of w
     v_max = v_max + (v - v.detach())
     curvature = (ddk * w.detach()).sum(-1)
-    t_peak = t_peak - torch.where(stationary, (dv - dv.detach()) / torch.where(stationary, curvature, 1.), 0.)
+    t_peak_shift = (dv - dv.detach()) / torch.where(stationary, curvature, 1.)
+    t_peak = t_peak - torch.where(stationary, t_peak_shift, 0.)
     fired = torch.isfinite(t_spike)
     if bool(fired.any()):
-        k, dk = per_afferent(torch.where(fired, t_spike, 0.), (0, 1))
+        k, dk = sums(torch.where(fired, t_spike, 0.), (0, 1))
         v, slope = (k * w).sum(-1), (dk * w.detach()).sum(-1)
         t_spike = t_spike - torch.where(fired, (v - v.detach()) / torch.where(fired, slope, 1.), 0.)
     return v_max, t_peak, t_spike
 
-# %% ../nbs/05_tempotron.ipynb #1eef5ef8
+# %% ../nbs/05_tempotron.ipynb #3a499874
 class EventOutput(NamedTuple):
     "What `EventTempotron` returns; each `[B, out]`."
     v_max: Tensor    # peak of the (shunted) membrane over [0, duration]
     t_peak: Tensor   # its time (the earliest, on ties)
     t_spike: Tensor  # first upward threshold crossing, inf when silent
 
+# %% ../nbs/05_tempotron.ipynb #6871a2b0
 class EventTempotron(nn.Module):
     "Exact continuous-time Tempotron on ragged input events, with shunting after the first spike."
     def __init__(self, in_features:int, # afferents
                  out_features:int, # output neurons
                  duration:float, # trial length; events outside [0, duration] are ignored
                  tau:float=15.0, # membrane time constant
-                 tau_s:float=3.75, # synaptic time constant (must differ from `tau`)
+                 tau_s:float=3.75, # synaptic time constant (must differ from tau)
                  v_threshold:float=1.0): # threshold; PSPs have unit peak whatever its value
         super().__init__()
-        in_features, out_features = check_int(in_features, 'in_features', ge=1), check_int(out_features, 'out_features', ge=1)
+        in_features = check_int(in_features, 'in_features', ge=1)
+        out_features = check_int(out_features, 'out_features', ge=1)
         duration = float(check_real(duration, 'duration', gt=0))
-        self.tau, self.tau_s, self.v_threshold = _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=False)
+        hyper = _check_time_constants(tau, tau_s, v_threshold, tau_above_tau_s=False)
+        self.tau, self.tau_s, self.v_threshold = hyper
         self.in_features, self.out_features, self.duration = in_features, out_features, duration
         self.scale = _unit_peak_scale(self.tau, self.tau_s)
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
-        nn.init.normal_(self.weight, 0.0, 0.001)                            # spikingjelly 2.0's initialisation
+        nn.init.normal_(self.weight, 0.0, 0.001)               # spikingjelly 2.0's initialisation
 
     def forward(self, spike_times:Tensor, # [E] event times (any float dtype; solved in float64)
                 input_indices:Tensor, # [E] int64 afferent of each event
                 batch_offsets:Tensor # [B+1] int64: sample b owns events offsets[b]:offsets[b+1]
                ) -> EventOutput: # (v_max, t_peak, t_spike), each [B, out] in the weights' dtype
-        _check_events(spike_times, input_indices, batch_offsets, self.in_features, self.weight.device)
+        _check_event_tensors(spike_times, input_indices, batch_offsets, self.weight.device)
+        _check_event_layout(spike_times, input_indices, batch_offsets, self.in_features)
         ev = _pad_events(spike_times, input_indices, batch_offsets, self.duration)
+        taus = self.tau, self.tau_s
         with torch.no_grad():
-            solution = _solve_events(ev, self.weight, self.duration, self.tau, self.tau_s, self.v_threshold, self.scale)
+            solution = _solve_events(ev, self.weight, self.duration, *taus, self.v_threshold,
+                                     self.scale)
         if torch.is_grad_enabled() and self.weight.requires_grad:
-            outs = _attach_gradients(ev, self.weight, solution, self.tau, self.tau_s, self.scale)
+            outs = _attach_gradients(ev, self.weight, solution, *taus, self.scale)
         else: outs = solution[:3]
         return EventOutput(*(o.to(self.weight.dtype) for o in outs))
 
     def extra_repr(self):
-        return (f'in_features={self.in_features}, out_features={self.out_features}, duration={self.duration}, '
-                f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
+        return (f'in_features={self.in_features}, out_features={self.out_features}, '
+                f'duration={self.duration}, tau={self.tau}, tau_s={self.tau_s}, '
+                f'v_threshold={self.v_threshold}')
 
-# %% ../nbs/05_tempotron.ipynb #27b6a2b7
+# %% ../nbs/05_tempotron.ipynb #73896faa
 def _weight_of(model):
+    "The weight the rule updates: `fc.weight` of a Tempotron, `weight` of an EventTempotron."
     if isinstance(model, Tempotron): return model.fc.weight
     if isinstance(model, EventTempotron): return model.weight
     raise TypeError(f"`model` must be a Tempotron or an EventTempotron, got {type(model).__name__}")
 
+# %% ../nbs/05_tempotron.ipynb #26788581
 def _targets(target, B, out):
-    "`target` as a [B, out] bool tensor: from [B] class labels (one-hot) or a [B, out] tensor of 0s and 1s."
-    if target.dim() == 1:                                                   # [B] class labels
+    "`target` as a [B, out] bool tensor, from [B] class labels (one-hot) or [B, out] 0s and 1s."
+    if target.dim() == 1:                                       # [B] class labels
         if target.is_floating_point() or target.dtype == torch.bool:
-            fail('target', f'[B] integer class labels (or [B, out] = [{B}, {out}] of 0s and 1s)', target, TypeError)
+            fail('target', f'[B] integer class labels (or [B, out] = [{B}, {out}] of 0s and 1s)',
+                 target, TypeError)
         return F.one_hot(check_labels(target, 'target', (B,), out, '[B]'), out).bool()
-    if target.shape != (B, out): raise ValueError(f"`target` must have shape [{B}, {out}] or [{B}], got {tuple(target.shape)}")
+    if target.shape != (B, out):
+        raise ValueError(f"`target` must have shape [{B}, {out}] or [{B}], "
+                         f"got {tuple(target.shape)}")
     if target.numel() and not bool(((target == 0) | (target == 1)).all()):
-        fail('target', f'[B, out] = [{B}, {out}] of 0s and 1s (1 = should fire), or [B] integer class labels', target)
+        fail('target', f'[B, out] = [{B}, {out}] of 0s and 1s (1 = should fire), '
+                       'or [B] integer class labels', target)
     return target.bool()
 
-def tempotron_rule_step(model:nn.Module, # a `Tempotron` or an `EventTempotron`
-                        inputs, # `in_spikes` for a Tempotron; `(spike_times, input_indices, batch_offsets)` for an EventTempotron
-                        target:Tensor, # [B, out] 1 = should fire, or [B] int class labels
-                        lr:float=1e-3, # learning rate $\lambda$
-                        momentum:Tensor=None, # optional buffer like the weight: $\Delta w \leftarrow \mu\Delta w + \lambda\dots$
-                        mu:float=0.0 # momentum coefficient $\mu$
-                       ) -> Tensor: # [B, out] bool: which outputs erred on which samples
-    "One step of Gütig & Sompolinsky's tempotron rule, without an optimizer; updates the weights in place."
-    weight = _weight_of(model)
+# %% ../nbs/05_tempotron.ipynb #6126ba4b
+def _check_rule_args(model, weight, inputs, target, lr, mu, momentum):
+    "(lr, mu) as floats, after checking the rule's arguments (the target's values come later)."
     lr, mu = float(check_real(lr, 'lr', gt=0)), float(check_real(mu, 'mu', ge=0))
     check_tensor(target, 'target', layout='[B, out] or [B]')
     if momentum is not None:
         check_tensor(momentum, 'momentum', dtype='float', layout="like the weight")
-        if momentum.shape != weight.shape: fail('momentum', f"a tensor of the weight's shape {tuple(weight.shape)}", momentum)
+        if momentum.shape != weight.shape:
+            fail('momentum', f"a tensor of the weight's shape {tuple(weight.shape)}", momentum)
         check_same_device({'momentum': momentum, 'weight': weight})
-    is_grid = isinstance(model, Tempotron)
-    if not is_grid and (not isinstance(inputs, (tuple, list)) or len(inputs) != 3):
-        fail('inputs', 'a tuple (spike_times, input_indices, batch_offsets) for an EventTempotron', inputs, TypeError)
-    w = weight.detach().requires_grad_()                                    # a frozen weight learns by the rule too
+    events = isinstance(inputs, (tuple, list)) and len(inputs) == 3
+    if not isinstance(model, Tempotron) and not events:
+        fail('inputs', 'a tuple (spike_times, input_indices, batch_offsets) for an EventTempotron',
+             inputs, TypeError)
+    return lr, mu
+
+# %% ../nbs/05_tempotron.ipynb #e8431da1
+def _rule_direction(model, weight, inputs, target):
+    "(errors [B, out], the gradient w.r.t. the weight of the erring outputs' v_max, signed)."
+    w = weight.detach().requires_grad_()
     with torch.enable_grad():
-        if is_grid:
+        if isinstance(model, Tempotron):
             v_max = torch.func.functional_call(model, {'fc.weight': w}, (inputs, 'v_max'))
             fired = v_max.detach() >= model.v_threshold
         else:
@@ -449,6 +590,20 @@ def tempotron_rule_step(model:nn.Module, # a `Tempotron` or an `EventTempotron`
         errors = fired != want
         direction = (want.to(v_max.dtype) * 2 - 1) * errors
         (grad,) = torch.autograd.grad((v_max * direction).sum(), w)
+    return errors, grad
+
+# %% ../nbs/05_tempotron.ipynb #f70a89a0
+def tempotron_rule_step(model:nn.Module, # a Tempotron or an EventTempotron
+                        inputs, # in_spikes, or (spike_times, input_indices, batch_offsets)
+                        target:Tensor, # [B, out] 1 = should fire, or [B] int class labels
+                        lr:float=1e-3, # learning rate lambda
+                        momentum:Tensor=None, # optional buffer like the weight, for momentum
+                        mu:float=0.0 # momentum coefficient
+                       ) -> Tensor: # [B, out] bool: which outputs erred on which samples
+    "One step of Gütig & Sompolinsky's tempotron rule, without an optimizer; updates the weights."
+    weight = _weight_of(model)
+    lr, mu = _check_rule_args(model, weight, inputs, target, lr, mu, momentum)
+    errors, grad = _rule_direction(model, weight, inputs, target)
     with torch.no_grad():
         step = lr * grad
         if momentum is not None:

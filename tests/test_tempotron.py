@@ -2,34 +2,13 @@
 import math
 import pytest, torch
 import torch.nn.functional as F
-from snnlit.tempotron import Tempotron, EventTempotron, tempotron_rule_step, psp_kernel, exp_filter
+from snnlit.tempotron import (Tempotron, EventTempotron, tempotron_rule_step, psp_kernel, psp_peak_time, exp_filter,
+                              tempotron_voltage)
 from helpers import assert_close
+from oracles_tempotron import (unit_scale, peak_time_50_digits, exp_filter_recursion, naive_grid,
+                               brute_force_events, event_voltage_at)
 
 TAU, TAU_S = 15.0, 3.75
-
-
-def unit_scale(tau, tau_s):
-    t_max = tau * tau_s * math.log(tau / tau_s) / (tau - tau_s)
-    return 1.0 / (math.exp(-t_max / tau) - math.exp(-t_max / tau_s))
-
-
-def naive_grid(spikes, weight, T, tau, tau_s, v_threshold):
-    "Spec: v_out[b, o, t] = sum_i W[o, i] sum_k v0 K(t - s_bik), K = 0 before the spike and for s < 0 / NaN."
-    v0 = v_threshold * unit_scale(tau, tau_s)
-    s = spikes.double().reshape(spikes.shape[0], spikes.shape[1], -1).tolist()
-    W = weight.double().tolist()
-    B, n_in, out = len(s), len(s[0]), len(W)
-    v = torch.zeros(B, out, T, dtype=torch.float64)
-    for b in range(B):
-        v_in = [[0.0] * T for _ in range(n_in)]
-        for i in range(n_in):
-            for sk in s[b][i]:
-                if not sk >= 0: continue                     # negative or NaN: no spike
-                for t in range(T):
-                    if t >= sk: v_in[i][t] += v0 * (math.exp(-(t - sk) / tau) - math.exp(-(t - sk) / tau_s))
-        v_in = torch.tensor(v_in, dtype=torch.float64)
-        v[b] = torch.tensor(W, dtype=torch.float64) @ v_in
-    return v
 
 
 @pytest.mark.parametrize('B,n_in,out,T,K', [(1, 8, 1, 60, 1), (3, 10, 4, 500, 1), (2, 6, 3, 130, 3), (1, 4, 2, 1, 1), (5, 9, 1, 65, 2)])
@@ -121,11 +100,7 @@ def test_exp_filter_equals_recursion():
     for T, block in [(1, 64), (63, 64), (64, 64), (65, 64), (300, 16)]:
         x = torch.randn(2, 3, T, dtype=torch.float64)
         y = exp_filter(x, (7.0, 1.5), block=block)
-        for c, tau in enumerate((7.0, 1.5)):
-            state = torch.zeros(3, dtype=torch.float64)
-            for t in range(T):
-                state = state * math.exp(-1 / tau) + x[c, :, t]
-                torch.testing.assert_close(y[c, :, t], state, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(y, exp_filter_recursion(x, (7.0, 1.5)), rtol=1e-12, atol=1e-12)
 
 
 def test_grid_gradcheck():
@@ -152,39 +127,6 @@ def random_events(B, n_in, duration, per=3, seed=0, out_of_window=True):
     return times, idx, offsets
 
 
-def brute_force(m, times, idx, offsets, dt):
-    "Dense grid: V as a sum of PSPs, spike at the first grid point >= threshold, input at/after it removed."
-    grid = torch.arange(0, m.duration + dt / 2, dt, dtype=torch.float64)
-    scale = unit_scale(m.tau, m.tau_s)
-    B, O = offsets.numel() - 1, m.out_features
-    res = torch.zeros(3, B, O, dtype=torch.float64)
-    for b in range(B):
-        t, i = times[offsets[b]:offsets[b + 1]], idx[offsets[b]:offsets[b + 1]]
-        inside = (t >= 0) & (t <= m.duration)
-        t, i = t[inside], i[inside]
-        for o in range(O):
-            d = grid[:, None] - t
-            psp = torch.where(d >= 0, scale * ((-d.clamp_min(0) / m.tau).exp() - (-d.clamp_min(0) / m.tau_s).exp()), 0.)
-            psp = psp * m.weight.detach().double()[o, i]
-            v = psp.sum(-1)
-            above = (v >= m.v_threshold).nonzero()
-            t_spike = grid[above[0, 0]].item() if len(above) else math.inf
-            if len(above): v = (psp * (t < t_spike)).sum(-1)
-            res[:, b, o] = torch.tensor([v.max().item(), grid[v.argmax()].item(), t_spike])
-    return res
-
-
-def voltage_at(m, times, idx, offsets, b, o, t, t_spike):
-    "V of output o in sample b at time t, summing the PSPs of the events before `t_spike`."
-    scale = unit_scale(m.tau, m.tau_s)
-    v = 0.0
-    for e in range(int(offsets[b]), int(offsets[b + 1])):
-        s = times[e].item()
-        if 0 <= s <= m.duration and s < t_spike and s <= t:
-            v += m.weight[o, idx[e]].item() * scale * (math.exp(-(t - s) / m.tau) - math.exp(-(t - s) / m.tau_s))
-    return v
-
-
 @pytest.mark.parametrize('seed,tau,tau_s,duration,dt', [(0, 15.0, 3.75, 150.0, 0.005), (1, 10.0, 2.0, 120.0, 0.005),
                                                         (2, 4.0, 9.0, 100.0, 0.005), (3, 2.0, 0.5, 600.0, 0.01)])
 def test_event_equals_brute_force(seed, tau, tau_s, duration, dt):
@@ -195,7 +137,7 @@ def test_event_equals_brute_force(seed, tau, tau_s, duration, dt):
     with torch.no_grad(): m.weight.normal_(0.3, 0.4)
     times, idx, offsets = random_events(5, n_in, duration, per=2 if duration < 500 else 4, seed=seed)
     out = m(times, idx, offsets)
-    ref = brute_force(m, times, idx, offsets, dt)
+    ref = brute_force_events(m, times, idx, offsets, dt)
     fired = torch.isfinite(out.t_spike)
     assert fired.any() and not fired.all()
     assert torch.equal(fired, torch.isfinite(ref[2]))
@@ -204,7 +146,7 @@ def test_event_equals_brute_force(seed, tau, tau_s, duration, dt):
     # t_peak: the grid's argmax, or (on exact ties, e.g. two lone PSPs of one afferent) another time with the same V
     far = (out.t_peak.detach() - ref[1]).abs() > max(20 * dt, 0.05)
     for b, o in far.nonzero().tolist():
-        v_there = voltage_at(m, times, idx, offsets, b, o, out.t_peak[b, o].item(), out.t_spike[b, o].item())
+        v_there = event_voltage_at(m, times, idx, offsets, b, o, out.t_peak[b, o].item(), out.t_spike[b, o].item())
         assert abs(v_there - out.v_max[b, o].item()) < 1e-12, (b, o)
     assert far.sum() <= 2
 
@@ -342,13 +284,197 @@ def test_exp_filter_nonfinite_causal_eager_and_compiled():
     "A late NaN / inf changes only the later steps; compiled, the masks are always on and give the same values."
     x = torch.randn(2, 3, 150, dtype=torch.float64, generator=torch.Generator().manual_seed(15))
     x[0, 1, 120], x[1, 2, 70], x[1, 0, 5], x[1, 0, 90] = math.nan, math.inf, -math.inf, math.inf
-    ref = torch.zeros_like(x)
-    for c, tau in enumerate((7.0, 1.5)):
-        state = torch.zeros(3, dtype=torch.float64)
-        for t in range(150):
-            state = state * math.exp(-1 / tau) + x[c, :, t]
-            ref[c, :, t] = state
+    ref = exp_filter_recursion(x, (7.0, 1.5))
     eager = exp_filter(x, (7.0, 1.5))
     assert_close(eager, ref, rtol=1e-12, atol=1e-12)
     compiled = torch.compile(lambda d: exp_filter(d, (7.0, 1.5)), fullgraph=True)(x)
     assert_close(compiled, ref, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- moved from nbs/05_tempotron.ipynb (edge cases and bad input)
+def fails(f, message, exc=(ValueError, TypeError)):
+    "`f()` raises `exc` with `message` in its text."
+    with pytest.raises(exc) as info: f()
+    assert message in str(info.value), str(info.value)
+
+
+def test_psp_peak_time_against_50_digits():
+    "tau log1p(x)/x without cancellation near tau = tau_s; symmetric; the limit tau at tau = tau_s."
+    assert psp_peak_time(15.0, 15.0) == 15.0
+    assert psp_peak_time(torch.tensor(15.0), torch.tensor(3.75)) == psp_peak_time(15.0, 3.75)
+    for tau_s in (15.0 * (1 - 1e-15), 15.0 * (1 - 1e-9), 15.0 * (1 + 1e-6), 14.0, 30.0, 3.75, 1e-6):
+        ref = peak_time_50_digits(15.0, tau_s)
+        assert abs(psp_peak_time(15.0, tau_s) - ref) <= 4e-16 * ref
+        assert psp_peak_time(tau_s, 15.0) == psp_peak_time(15.0, tau_s)
+
+
+def test_psp_kernel_edge_cases_and_bad_input():
+    t = torch.linspace(-700, 60, 7601, dtype=torch.float32)
+    fails(lambda: psp_kernel(t, 0., 3.75), "`tau` must be a finite real number > 0, got 0.0")
+    fails(lambda: psp_kernel(t, 15.0, torch.tensor(-1.0)),
+          "`tau_s` must be a finite real number > 0, got a 0-d torch.float32 tensor holding -1.0")
+    fails(lambda: psp_peak_time(15.0, math.inf), "`tau_s` must be a finite real number > 0, got inf")
+    fails(lambda: psp_kernel(t > 0, 15.0, 3.75), "`t` must be a real (not complex or bool) tensor")
+    assert torch.equal(psp_kernel(torch.arange(-2, 40), 15.0, 3.75), psp_kernel(torch.arange(-2, 40).float(), 15.0, 3.75))
+    half = psp_kernel(torch.arange(40.).half(), 15.0, 3.75)
+    assert half.dtype == torch.float16
+    torch.testing.assert_close(half.double(), psp_kernel(torch.arange(40.).double(), 15.0, 3.75), rtol=0, atol=1e-3)
+    assert psp_kernel(t, 15.0, 15.0).abs().max() == 0
+
+
+def test_exp_filter_edge_cases_and_bad_input():
+    x = torch.randn(2, 3, 150, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    ref = exp_filter_recursion(x, (15.0, 3.75))
+    torch.testing.assert_close(exp_filter(x, (15.0, 3.75), block=150), ref, rtol=1e-12, atol=1e-12)
+    assert torch.equal(exp_filter(x[..., :1], (15.0, 3.75)), x[..., :1])
+    x_bad = x.clone()
+    x_bad[0, 1, 100], x_bad[1, 2, 70], x_bad[1, 0, 5], x_bad[1, 0, 9] = math.nan, math.inf, -math.inf, math.inf
+    y = exp_filter(x_bad, (15.0, 3.75), block=64)
+    torch.testing.assert_close(y[0, 1, :100], ref[0, 1, :100], rtol=1e-12, atol=1e-12)
+    assert y[0, 1, 100:].isnan().all() and (y[1, 2, 70:] == math.inf).all()
+    torch.testing.assert_close(y[1, 2, :70], ref[1, 2, :70], rtol=1e-12, atol=1e-12)
+    assert (y[1, 0, 5:9] == -math.inf).all() and y[1, 0, 9:].isnan().all()
+    torch.testing.assert_close(y[0, 0], ref[0, 0], rtol=1e-12, atol=1e-12)          # other rows untouched
+    fails(lambda: exp_filter(torch.ones(1, 2, 5, dtype=torch.long), (3.0,)), "`drive` must be a floating-point tensor [C, N, T]")
+    fails(lambda: exp_filter(torch.ones(2, 5), (3.0,)), "`drive` must be a floating-point tensor [C, N, T] with 3 dimensions")
+    fails(lambda: exp_filter(x, (15.0,)), "`taus` must be 2 time constants")
+    fails(lambda: exp_filter(x, (15.0, 0.0)), "`taus[1]` must be a finite real number > 0, got 0.0")
+    fails(lambda: exp_filter(x, 15.0), "`taus` must be a tuple or list of 2 time constants")
+    fails(lambda: exp_filter(x, (15.0, 3.75), block=0), "`block` must be an int >= 1")
+    torch.testing.assert_close(exp_filter(x, (torch.tensor(15.0), torch.tensor(3.75))), ref, rtol=1e-12, atol=1e-12)
+    half = exp_filter(x.half(), (15.0, 3.75))
+    assert half.dtype == torch.float16
+    torch.testing.assert_close(half.double(), ref, rtol=0, atol=0.1)
+    assert exp_filter(x[..., :0], (15.0, 3.75)).shape == (2, 3, 0)
+    x_big = x.float().clone(); x_big[0, 0, 140:142] = 3e38                          # the float32 state overflows at 141
+    y = exp_filter(x_big, (15.0, 3.75))
+    torch.testing.assert_close(y[:, :, :140], ref[:, :, :140].float(), rtol=1e-4, atol=1e-4)
+    assert y[0, 0, 141].item() == math.inf
+
+
+def test_tempotron_voltage_edge_cases_and_bad_input():
+    v0 = unit_scale(15.0, 3.75)
+    s, w = torch.tensor([[10.3]], dtype=torch.float64), torch.tensor([[0.5]], dtype=torch.float64)
+    v = tempotron_voltage(s, w, 100, 15.0, 3.75, v0)
+    assert tempotron_voltage(s[:0], w, 100, 15.0, 3.75, v0).shape == (0, 1, 100)
+    assert tempotron_voltage(s, w, 100, 15.0, 15.0, v0).abs().max() < 1e-12      # the two filters: equal to rounding
+    torch.testing.assert_close(tempotron_voltage(s, w, 100, torch.tensor(15.0), torch.tensor(3.75),
+                                                 torch.tensor(v0, dtype=torch.float64)), v, rtol=1e-13, atol=1e-13)
+    fails(lambda: tempotron_voltage(s, w[0], 100, 15.0, 3.75, v0), "`weight` must be a floating-point tensor [out, in] with 2 dimensions")
+    fails(lambda: tempotron_voltage(s, w.long(), 100, 15.0, 3.75, v0), "`weight` must be a floating-point tensor")
+    fails(lambda: tempotron_voltage(s.long(), w, 100, 15.0, 3.75, v0), "`in_spikes` must be a floating-point tensor")
+    fails(lambda: tempotron_voltage(s[0], w, 100, 15.0, 3.75, v0), "`in_spikes` must have shape [B, 1] or [B, 1, K], got (1,)")
+    fails(lambda: tempotron_voltage(s, w, 0, 15.0, 3.75, v0), "`T` must be an int >= 1, got 0")
+    fails(lambda: tempotron_voltage(s, w, 100, 15.0, -3.75, v0), "`tau_s` must be a finite real number > 0")
+    fails(lambda: tempotron_voltage(s, w, 100, 15.0, 3.75, math.nan), "`v0` must be a finite real number, got nan")
+
+
+def test_grid_module_bad_input_and_empty_batch():
+    model = Tempotron(3, 1, 60).double()
+    spikes = torch.tensor([[5.0, 20.0, -1.0]], dtype=torch.float64)
+    fails(lambda: model(spikes[:, :2], 'v'), "`in_spikes` must have shape [B, 3] or [B, 3, K], got (1, 2)")
+    fails(lambda: model(torch.tensor([[1, 2, 3]]), 'v'),
+          "`in_spikes` must be a floating-point tensor [B, in] or [B, in, K] of spike times, got a torch.int64 tensor")
+    fails(lambda: Tempotron(3, 1, 60, tau=2.0, tau_s=2.0), "`tau` must be greater than `tau_s`, got tau=2.0, tau_s=2.0")
+    fails(lambda: Tempotron(3, 1, 0), "`T` must be an int >= 1, got 0")
+    fails(lambda: Tempotron(3, 1, 60, tau=torch.tensor(0.0)),
+          "`tau` must be a finite real number > 0, got a 0-d torch.float32 tensor holding 0.0")
+    assert Tempotron(3, 1, torch.tensor(60), tau=torch.tensor(15.0)).tau == 15.0   # 0-d tensors read once
+    assert [tuple(model(spikes[:0], r).shape) for r in ('v', 'v_max', 'spikes')] == [(0, 1, 60), (0, 1), (0, 1)]
+    assert torch.equal(Tempotron(20, 2, 100)(torch.zeros(3, 20, 0), 'v_max').detach(), torch.zeros(3, 2))  # K = 0
+    with torch.no_grad(): model.fc.weight.copy_(torch.tensor([[0.6, 0.2, 3.0]]))
+    out = model(spikes, 'spikes').detach()
+    assert out[0, 0] < 0 and -out[0, 0] == model(spikes, 'v')[0, 0].argmax()   # below threshold: negative
+
+
+def test_mse_loss_bad_input():
+    v_max = torch.tensor([[0.4, 1.3, 0.9], [1.2, 0.1, 1.0]], dtype=torch.float64)
+    label = torch.tensor([2, 0])
+    assert Tempotron.mse_loss(torch.tensor([[0.5, 1.5]]), 1.0, torch.tensor([1]), 2) == 0
+    fails(lambda: Tempotron.mse_loss(v_max, 1.0, label.float(), 3), "`label` must be an integer tensor")
+    fails(lambda: Tempotron.mse_loss(v_max, 1.0, torch.tensor([2, 3]), 3),
+          "`label` must hold class indices in [0, 3), got values from 2 to 3")
+    fails(lambda: Tempotron.mse_loss(v_max, 1.0, torch.tensor([-1, 0]), 3), "`label` must hold class indices in [0, 3)")
+    fails(lambda: Tempotron.mse_loss(v_max, 1.0, label[:1], 3),
+          "`label` must be an integer tensor of class indices with shape [B] = (2,)")
+    fails(lambda: Tempotron.mse_loss(v_max[:0], 1.0, label[:0], 3), "`v_max` must be a non-empty batch")
+    fails(lambda: Tempotron.mse_loss(v_max, 1.0, label, 4), "`v_max` must be of shape [B, 4]")
+
+
+def test_event_module_bad_input_empty_batch_and_long_trial():
+    m = EventTempotron(3, 2, 100.0).double()
+    with torch.no_grad(): m.weight.copy_(torch.tensor([[0.5, 0.7, -1.0], [2.0, 0.7, -1.0]]))
+    fails(lambda: m(torch.tensor([1.0]), torch.tensor([3]), torch.tensor([0, 1])),
+          "`input_indices` must lie in [0, 3), got values in [3, 3]")
+    fails(lambda: m(torch.tensor([1.0]), torch.tensor([0]), torch.tensor([0, 2])),
+          "`batch_offsets` must start at 0, never decrease and end at E=1")
+    fails(lambda: m(torch.tensor([1.0], requires_grad=True), torch.tensor([0]), torch.tensor([0, 1])),
+          "differentiates w.r.t. its weights only")
+    fails(lambda: EventTempotron(3, 1, 100.0, tau=5.0, tau_s=5.0), "`tau` and `tau_s` must differ")
+    fails(lambda: EventTempotron(3, 1, 100.0, tau_s=0.0), "`tau_s` must be a finite real number > 0, got 0.0")
+    fails(lambda: m(torch.tensor([1]), torch.tensor([0]), torch.tensor([0, 1])), "`spike_times` must be a floating-point tensor [E]")
+    empty = m(torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.long), torch.tensor([0]))
+    assert [tuple(o.shape) for o in empty] == [(0, 2)] * 3
+    # a trial of 1e12 ms with two events: only the segments holding events are visited (returns at once)
+    m_long = EventTempotron(3, 2, 1e12).double()
+    with torch.no_grad(): m_long.weight.copy_(m.weight)
+    short = m(torch.tensor([10.0], dtype=torch.float64), torch.tensor([0]), torch.tensor([0, 1]))
+    out = m_long(torch.tensor([10.0, 5e11], dtype=torch.float64), torch.tensor([0, 1]), torch.tensor([0, 2]))
+    t_max = psp_peak_time(15.0, 3.75)
+    torch.testing.assert_close(out.v_max, torch.stack([m.weight[0, 1], m.weight[1, 0]])[None], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(out.t_peak, torch.tensor([[5e11 + t_max, 10 + t_max]], dtype=torch.float64), rtol=0, atol=1e-3)
+    torch.testing.assert_close(out.t_spike[0, 1], short.t_spike[0, 1], rtol=1e-12, atol=1e-12)
+
+
+def test_rule_step_bad_input_leaves_weights_and_frozen_weight_learns():
+    model = Tempotron(2, 1, 100).double()
+    with torch.no_grad(): model.fc.weight.copy_(torch.tensor([[0.5, 0.3]]))
+    spikes = torch.tensor([[10.0, 60.0]], dtype=torch.float64)
+    w_before = model.fc.weight.detach().clone()
+    for bad, msg in [(torch.tensor([1]), "`target` must hold class indices in [0, 1), got values from 1 to 1"),
+                     (torch.tensor([[0.5]]), "`target` must be [B, out] = [1, 1] of 0s and 1s"),
+                     ([1], "`target` must be a tensor [B, out] or [B]"),
+                     (torch.tensor([[0, 1]]), "`target` must have shape [1, 1] or [1]")]:
+        fails(lambda: tempotron_rule_step(model, spikes, bad), msg)
+    fails(lambda: tempotron_rule_step(torch.nn.Linear(2, 1), spikes, torch.tensor([[0]])), "`model` must be a Tempotron or an EventTempotron")
+    fails(lambda: tempotron_rule_step(model, spikes, torch.tensor([0]), lr=0), "`lr` must be a finite real number > 0, got 0")
+    fails(lambda: tempotron_rule_step(model, spikes, torch.tensor([0]), momentum=torch.zeros(2)),
+          "`momentum` must be a tensor of the weight's shape (1, 2)")
+    assert torch.equal(model.fc.weight.detach(), w_before)
+    assert tempotron_rule_step(model, spikes[:0], torch.tensor([], dtype=torch.long)).shape == (0, 1)
+    assert torch.equal(model.fc.weight.detach(), w_before)
+    model.requires_grad_(False)
+    assert tempotron_rule_step(model, spikes, torch.tensor([[1]]), lr=0.1).tolist() == [[True]]
+    assert model.fc.weight[0, 0] > w_before[0, 0]
+
+
+
+def test_dtypes_batch_one_and_inputs_untouched():
+    torch.manual_seed(14)
+    spikes = torch.rand(1, 20) * 100
+    spikes_before = spikes.clone()
+    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        model = Tempotron(20, 2, 100).to(dtype)
+        for ret_type in ('v', 'v_max', 'spikes'):
+            y = model(spikes, ret_type)
+            assert y.dtype == dtype
+            y.float().sum().backward()
+            assert torch.isfinite(model.fc.weight.grad).all()
+        ref = naive_grid(spikes, model.fc.weight.detach(), 100, 15.0, 3.75, 1.0)
+        torch.testing.assert_close(model(spikes, 'v').detach().double(), ref, rtol=2e-2, atol=2e-2)
+    assert torch.equal(spikes, spikes_before)
+    times = torch.rand(30, dtype=torch.float64) * 100
+    idx = torch.randint(0, 20, (30,))
+    kept = times.clone(), idx.clone()
+    ref = None
+    for dtype in (torch.float64, torch.float32, torch.float16, torch.bfloat16):
+        m = EventTempotron(20, 2, 100.0)
+        with torch.no_grad(): m.weight.copy_(torch.linspace(-0.3, 1.2, 40).view(2, 20))
+        m = m.to(dtype)
+        out = m(times, idx, torch.tensor([0, 30]))
+        assert [o.dtype for o in out] == [dtype] * 3 and out.v_max.shape == (1, 2)
+        out.v_max.float().sum().backward()
+        assert torch.isfinite(m.weight.grad).all()
+        if ref is None: ref = out
+        torch.testing.assert_close(out.v_max.double(), ref.v_max.detach(), rtol=1e-2, atol=1e-2)
+    assert torch.equal(times, kept[0]) and torch.equal(idx, kept[1])
