@@ -6,15 +6,19 @@
 __all__ = ['FirstSpike', 'first_spike_time', 'MultiSpike', 'multi_spike_time', 'SpikeTime', 'mse_temporal_loss',
            'ce_temporal_loss']
 
-# %% ../nbs/04_spiketime.ipynb #1e0cd204
+# %% ../nbs/04_spiketime.ipynb #a5fbba25
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from ._checks import fail, check_tensor, check_labels, check_real, check_int, check_bool, check_option, check_values
+from ._checks import (fail, check_tensor, check_labels, check_real, check_int, check_bool,
+                            check_option, check_values)
+from ._compat import is_vmap_batched, apply_function
 
-# %% ../nbs/04_spiketime.ipynb #92ce35ae
-_EXACT_INTEGERS = {torch.bfloat16: 256, torch.float16: 2048, torch.float32: 2 ** 24, torch.float64: 2 ** 53}
+# %% ../nbs/04_spiketime.ipynb #b9d31519
+_EXACT_INTEGERS = {torch.bfloat16: 256, torch.float16: 2048,   # largest whole number held exactly
+                   torch.float32: 2 ** 24, torch.float64: 2 ** 53}
 
+# %% ../nbs/04_spiketime.ipynb #7618ad0e
 def _check_record(spk_rec, name='spk_rec', min_dim=1, nonempty=False):
     "Validate a spike record `[T, ...]` (T >= 1) whose time steps must be exact in its own dtype."
     layout = '[T, ...]' if min_dim == 1 else '[T, ..., N]'
@@ -22,70 +26,86 @@ def _check_record(spk_rec, name='spk_rec', min_dim=1, nonempty=False):
     if spk_rec.shape[0] < 1: fail(name, f"a spike record {layout} with T >= 1", spk_rec)
     T = spk_rec.shape[0]
     if T - 1 > _EXACT_INTEGERS.get(spk_rec.dtype, 2 ** 24):
-        raise ValueError(f"`{name}` has T={T} steps but {spk_rec.dtype} holds whole numbers exactly only up to "
-                         f"{_EXACT_INTEGERS[spk_rec.dtype]}: convert the record with `.float()`")
+        raise ValueError(f"`{name}` has T={T} steps but {spk_rec.dtype} holds whole numbers "
+                         f"exactly only up to {_EXACT_INTEGERS[spk_rec.dtype]}: "
+                         "convert the record with `.float()`")
 
-def _batched(t:Tensor) -> bool:
-    "Whether `t` is batched by `torch.func.vmap` (at any level; `grad`'s wrappers are looked through)."
-    while torch._C._functorch.is_functorch_wrapped_tensor(t):
-        if torch._C._functorch.is_batchedtensor(t): return True
-        t = torch._C._functorch.get_unwrapped(t)
-    return False
-
+# %% ../nbs/04_spiketime.ipynb #7728e5f1
 def _batched_outside_compile(t:Tensor) -> bool:
-    "`_batched(t)`, False while `torch.compile` traces (dynamo cannot call the functorch queries)."
-    return isinstance(t, Tensor) and not torch.compiler.is_compiling() and _batched(t)
+    "Whether `t` is batched by `vmap`; False while `torch.compile` traces (dynamo cannot ask)."
+    return isinstance(t, Tensor) and not torch.compiler.is_compiling() and is_vmap_batched(t)
 
+# %% ../nbs/04_spiketime.ipynb #9ad6247b
 def _values_readable(t:Tensor) -> bool:
-    "Whether Python may read `t`'s values: not while `torch.compile` traces, nor for a tensor batched by `vmap`."
-    return not torch.compiler.is_compiling() and not _batched(t)
+    "Whether Python may read `t`'s values: not while `torch.compile` traces, nor under `vmap`."
+    return not torch.compiler.is_compiling() and not is_vmap_batched(t)
 
-def _apply(fn, *args):
-    "`fn.apply(*args)`, every argument of `fn.forward` given."
-    # `Function.apply` binds the defaults of a `forward` that has a `setup_context` with `inspect.signature`
-    # on every call (about 15 µs, a tenth of a small loss's forward + backward). With every argument given
-    # there is nothing to bind: outside torch.func transforms and torch.compile, go straight to the C++
-    # apply that `Function.apply` ends in. (Under compile, `fn.apply` with every argument also avoids a
-    # dynamo quirk: without grad it passes a `ctx` to a `forward` whose default arguments were left out.)
-    if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active(): return fn.apply(*args)
-    return super(torch.autograd.Function, fn).apply(*args)
-
-def _scatter_rows(rows:int, index:Tensor, src:Tensor, add:bool=False) -> Tensor:
-    "Zeros `[rows, M]` with `src` `[k, M]` written (or, with `add`, added) at the rows `index` along dim 0."
-    zeros = src.new_zeros((rows, src.shape[1]))   # new_zeros, not torch.zeros: batched under vmap
-    if torch.compiler.is_compiling() or _batched(src):   # vmap batches only the out-of-place ops
-        return zeros.scatter_add(0, index, src) if add else zeros.scatter(0, index, src)
-    return zeros.scatter_add_(0, index, src) if add else zeros.scatter_(0, index, src)   # in place: one pass fewer
-
+# %% ../nbs/04_spiketime.ipynb #d0291f06
 def _spike_mask(rec:Tensor) -> Tensor:
     "A fresh bool tensor, True where `rec > 0`, by the cheapest exact route."
     # On CPU, `x.to(bool)` (x != 0) is one vectorised pass, several times faster than `x > 0`; the
     # two agree unless the record holds negative numbers or NaN, which one cheap `amin` rules out.
     # Where the value of `amin` cannot be read (compile, vmap), the general route keeps one graph.
-    if rec.device.type == 'cpu' and rec.numel() and _values_readable(rec) and rec.amin().item() >= 0:
+    on_cpu = rec.device.type == 'cpu' and rec.numel()
+    if on_cpu and _values_readable(rec) and rec.amin().item() >= 0:
         return rec.to(torch.bool)
     return rec > 0
 
-def _first_spike_steps(mask:Tensor) -> Tensor:
-    "Step of the first True in each column of a `[T, M]` bool mask (which is overwritten), `T - 1` if none."
-    T = mask.shape[0]
+# %% ../nbs/04_spiketime.ipynb #8348a2d0
+def _step_weights(T:int, device) -> tuple:
+    "Steps per group G and the `[T, 1]` uint8 weights 255 - t // G, falling with t."
     group = -(-T // 255)   # steps per group, so that one weight per group fits in a byte
-    if group == 1: weight = torch.arange(255, 255 - T, -1, dtype=torch.uint8, device=mask.device).view(T, 1)
-    else: weight = (255 - torch.arange(T, device=mask.device) // group).to(torch.uint8).view(T, 1)
+    if group == 1: weight = torch.arange(255, 255 - T, -1, dtype=torch.uint8, device=device)
+    else: weight = (255 - torch.arange(T, device=device) // group).to(torch.uint8)
+    return group, weight.view(T, 1)
+
+# %% ../nbs/04_spiketime.ipynb #5700c561
+def _first_in_group(key:Tensor, best:Tensor, group:int) -> Tensor:
+    "First nonzero step of `key` `[T, M]` in each column's group 255 - `best`; T - 1 if it is 0."
+    T = key.shape[0]
+    start = (255 - best.long()).clamp(max=(T - 1) // group) * group      # first step of the group
+    rows = start.unsqueeze(0) + torch.arange(group, device=key.device).unsqueeze(1)
+    within = key.gather(0, rows.clamp(max=T - 1)).ne(0).to(torch.int32)
+    within.mul_(torch.arange(group, 0, -1, device=key.device, dtype=torch.int32).view(group, 1))
+    return torch.where(best > 0, start + group - within.amax(0), T - 1)
+
+# %% ../nbs/04_spiketime.ipynb #d0badec4
+def _first_spike_steps(mask:Tensor) -> Tensor:
+    "Step of the first True in each column of a `[T, M]` bool mask (overwritten), `T - 1` if none."
+    T = mask.shape[0]
+    group, weight = _step_weights(T, mask.device)
     key = mask.view(torch.uint8).mul_(weight)            # nonzero exactly where the mask is True
     best = key.amax(0)                                   # 255 - first group with a spike; 0 if none
     if group == 1: return 255 - best.clamp(min=256 - T)  # a silent neuron: 255 - (256 - T) = T - 1
-    # find the first spike inside the first group: `group` rows per neuron, not T
-    steps = (255 - best.long()).clamp(max=(T - 1) // group)
-    rows = (steps * group).unsqueeze(0) + torch.arange(group, device=mask.device).unsqueeze(1)
-    within = key.gather(0, rows.clamp(max=T - 1)).ne(0).to(torch.int32)
-    within.mul_(torch.arange(group, 0, -1, device=mask.device, dtype=torch.int32).view(group, 1))
-    steps = steps * group + group - within.amax(0)
-    return torch.where(best > 0, steps, T - 1)
+    return _first_in_group(key, best, group)
 
-# %% ../nbs/04_spiketime.ipynb #c7925cdd
+# %% ../nbs/04_spiketime.ipynb #2949773e
+def _scatter_rows(rows:int, index:Tensor, src:Tensor, add:bool=False) -> Tensor:
+    "Zeros `[rows, M]` with `src` `[k, M]` written (or, with `add`, added) at rows `index`."
+    zeros = src.new_zeros((rows, src.shape[1]))   # new_zeros, not torch.zeros: batched under vmap
+    if torch.compiler.is_compiling() or is_vmap_batched(src):   # vmap batches only out-of-place ops
+        return zeros.scatter_add(0, index, src) if add else zeros.scatter(0, index, src)
+    # in place: one pass fewer
+    return zeros.scatter_add_(0, index, src) if add else zeros.scatter_(0, index, src)
+
+# %% ../nbs/04_spiketime.ipynb #2aa0d980
+def _save_spike_times(ctx, spk_rec:Tensor, times:Tensor, num_spikes:int, add:bool):
+    "The `setup_context` of both spike-time Functions: the F rows of times, the record's shape."
+    ctx.save_for_backward(times)
+    ctx.rec_shape, ctx.num_spikes, ctx.add = spk_rec.shape, num_spikes, add
+
+# %% ../nbs/04_spiketime.ipynb #9a8ddf86
+def _spike_time_grad(ctx, grad_times:Tensor) -> Tensor:
+    "Gradient for the record: `-grad_times` at every saved step (added with `ctx.add`), else 0."
+    times, = ctx.saved_tensors
+    F_ = ctx.num_spikes
+    grad = _scatter_rows(ctx.rec_shape[0], times.reshape(F_, -1).long(),
+                         grad_times.reshape(F_, -1).neg(), add=ctx.add)
+    return grad.view(ctx.rec_shape)
+
+# %% ../nbs/04_spiketime.ipynb #f9cc367f
 class FirstSpike(torch.autograd.Function):
-    "First-spike step of every neuron of a `[T, ...]` record (`T - 1` if silent), with gradient `-1` at that step."
+    "First-spike step of each neuron of a `[T, ...]` record (`T - 1` if silent), gradient -1 there."
     generate_vmap_rule = True
 
     @staticmethod
@@ -96,45 +116,55 @@ class FirstSpike(torch.autograd.Function):
         return steps.to(spk_rec.dtype).view(spk_rec.shape[1:])
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
-        ctx.rec_shape = inputs[0].shape
+    def setup_context(ctx, inputs, output): _save_spike_times(ctx, inputs[0], output, 1, add=False)
 
     @staticmethod
-    def backward(ctx, grad_times):
-        times, = ctx.saved_tensors
-        grad = _scatter_rows(ctx.rec_shape[0], times.reshape(1, -1).long(), grad_times.reshape(1, -1).neg())
-        return grad.view(ctx.rec_shape), None
+    def backward(ctx, grad_times): return _spike_time_grad(ctx, grad_times), None
 
-# %% ../nbs/04_spiketime.ipynb #973d3ca3
-def first_spike_time(spk_rec:Tensor # spike record `[T, ...]`, e.g. `[T, B, N]`; a step spikes where it is > 0
-                    ) -> Tensor: # `[...]` first-spike step of each neuron (`T - 1` if it never fires), in `spk_rec`'s dtype
-    "Time step of each neuron's first spike; backward: $-$grad at that step, 0 elsewhere."
-    return _apply(FirstSpike, spk_rec, None)
+# %% ../nbs/04_spiketime.ipynb #5cdca3bc
+def first_spike_time(spk_rec:Tensor # spike record [T, ...], e.g. [T, B, N]; a step spikes where > 0
+                    ) -> Tensor: # [...] first-spike step of each neuron (T - 1 if silent)
+    "Time step of each neuron's first spike; backward: minus the gradient at that step."
+    return apply_function(FirstSpike, spk_rec, None)
 
-# %% ../nbs/04_spiketime.ipynb #06c10542
-_LOOP_MAX_SPIKES = 8   # up to this many spikes per neuron (and T <= 255), one round per spike beats the count
+# %% ../nbs/04_spiketime.ipynb #b90eb46a
+_LOOP_MAX_SPIKES = 8   # up to this many spikes per neuron (and T <= 255), one round per spike wins
 
-def _multi_spike_steps(mask:Tensor, num_spikes:int) -> Tensor:
-    "`[F, M]` steps of the first F True entries in each column of a `[T, M]` bool mask (overwritten), `T - 1` where missing."
+# %% ../nbs/04_spiketime.ipynb #1c5adef3
+def _spike_steps_by_rounds(mask:Tensor, num_spikes:int) -> Tensor:
+    "`[F, M]` steps of the first F True entries per column of a `[T, M]` mask (T <= 255), else T."
+    T = mask.shape[0]
+    weight = torch.arange(T, 0, -1, dtype=torch.uint8, device=mask.device).view(T, 1)
+    key = mask.view(torch.uint8).mul_(weight)
+    found = []
+    for f in range(num_spikes):                               # F rounds, each over bytes
+        # T - step of the next spike; 0 if none
+        found.append(key.amax(0))
+        if f + 1 < num_spikes: key.mul_(key < found[-1])      # keep only the spikes after it
+    return T - torch.stack(found).long()
+
+# %% ../nbs/04_spiketime.ipynb #bd890b6b
+def _spike_steps_by_count(mask:Tensor, num_spikes:int) -> Tensor:
+    "`[F, M]` steps of the first F True entries per column of a `[T, M]` mask, T where missing."
     T, M = mask.shape
+    ctype = torch.int16 if T <= 32767 else torch.int32
+    count = mask.t().contiguous().cumsum(1, dtype=ctype)               # [M, T]: spikes so far
+    f = torch.arange(num_spikes, dtype=ctype, device=mask.device).expand(M, num_spikes).contiguous()
+    # steps with <= f spikes so far
+    return torch.searchsorted(count, f, right=True).t()
+
+# %% ../nbs/04_spiketime.ipynb #3192e95a
+def _multi_spike_steps(mask:Tensor, num_spikes:int) -> Tensor:
+    "`[F, M]` steps of the first F True entries per column of a `[T, M]` mask (overwritten)."
+    T = mask.shape[0]
     if num_spikes == 1: return _first_spike_steps(mask).unsqueeze(0)
-    if num_spikes <= _LOOP_MAX_SPIKES and T <= 255:
-        key = mask.view(torch.uint8).mul_(torch.arange(T, 0, -1, dtype=torch.uint8, device=mask.device).view(T, 1))
-        found = []
-        for f in range(num_spikes):                               # F rounds, each over bytes
-            found.append(key.amax(0))                             # T - step of the next spike; 0 if none is left
-            if f + 1 < num_spikes: key.mul_(key < found[-1])      # keep only the spikes after it
-        steps = T - torch.stack(found).long()
-    else:
-        ctype = torch.int16 if T <= 32767 else torch.int32
-        count = mask.t().contiguous().cumsum(1, dtype=ctype)                   # [M, T]: spikes so far
-        f = torch.arange(num_spikes, dtype=ctype, device=mask.device).expand(M, num_spikes).contiguous()
-        steps = torch.searchsorted(count, f, right=True).t()     # steps with at most f spikes so far
+    if num_spikes <= _LOOP_MAX_SPIKES and T <= 255: steps = _spike_steps_by_rounds(mask, num_spikes)
+    else: steps = _spike_steps_by_count(mask, num_spikes)
     return steps.clamp(max=T - 1)
 
+# %% ../nbs/04_spiketime.ipynb #20ff9ecb
 class MultiSpike(torch.autograd.Function):
-    "Steps of the first `num_spikes` spikes of every neuron (`T - 1` where missing), with gradient `-1` at each, summed where they coincide."
+    "First `num_spikes` spike steps of each neuron (T - 1 where missing), gradient -1 at each."
     generate_vmap_rule = True
 
     @staticmethod
@@ -147,138 +177,175 @@ class MultiSpike(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
-        ctx.rec_shape = inputs[0].shape
+        _save_spike_times(ctx, inputs[0], output, output.shape[0], add=True)
 
     @staticmethod
-    def backward(ctx, grad_times):
-        times, = ctx.saved_tensors
-        F_ = times.shape[0]
-        grad = _scatter_rows(ctx.rec_shape[0], times.reshape(F_, -1).long(), grad_times.reshape(F_, -1).neg(), add=True)
-        return grad.view(ctx.rec_shape), None, None
+    def backward(ctx, grad_times): return _spike_time_grad(ctx, grad_times), None, None
 
-def multi_spike_time(spk_rec:Tensor, # spike record `[T, ...]`; a step spikes where it is > 0
+# %% ../nbs/04_spiketime.ipynb #f3b13f04
+def multi_spike_time(spk_rec:Tensor, # spike record [T, ...]; a step spikes where it is > 0
                      num_spikes:int # F, how many spikes to extract per neuron
-                    ) -> Tensor: # `[F, ...]` step of each neuron's f-th spike (`T - 1` if it has fewer)
-    "Time steps of the first `num_spikes` spikes of each neuron; backward: $-$grad at each, added where they coincide."
-    return _apply(MultiSpike, spk_rec, check_int(num_spikes, 'num_spikes', ge=1), None)   # (an int 0-d tensor becomes an int)
+                    ) -> Tensor: # [F, ...] step of each neuron's f-th spike (T - 1 if it has fewer)
+    "Time steps of each neuron's first `num_spikes` spikes; backward: minus the gradient at each."
+    # (an int 0-d tensor becomes an int)
+    return apply_function(MultiSpike, spk_rec, check_int(num_spikes, 'num_spikes', ge=1), None)
 
-# %% ../nbs/04_spiketime.ipynb #111a4520
+# %% ../nbs/04_spiketime.ipynb #06b64ca9
 def _as_times(value, name, multi_spike):
-    "A target time (a finite real number or 0-d tensor), or with `multi_spike` a non-empty sequence of them, as Python floats."
+    "A finite real number (or 0-d tensor), or with `multi_spike` a non-empty sequence, as float(s)."
     if not multi_spike:
         if isinstance(value, (list, tuple)) or (isinstance(value, Tensor) and value.dim() != 0):
-            fail(name, 'a finite real number (pass a sequence with `multi_spike=True`)', value, TypeError)
+            fail(name, 'a finite real number (pass a sequence with `multi_spike=True`)', value,
+                 TypeError)
         return float(check_real(value, name))
-    if isinstance(value, Tensor) and value.dim() == 1 and not value.is_complex(): value = list(value.unbind())
+    if isinstance(value, Tensor) and value.dim() == 1 and not value.is_complex():
+        value = list(value.unbind())
     if not isinstance(value, (list, tuple)) or len(value) == 0:
         fail(name, 'a non-empty sequence of finite times when `multi_spike=True`', value)
     return tuple(float(check_real(v, name)) for v in value)
 
+# %% ../nbs/04_spiketime.ipynb #4641de29
+def _spike_time_options(target_is_time, on_target, off_target, tolerance, multi_spike) -> tuple:
+    "`SpikeTime`'s options, checked; target times as floats (or as two tuples of the same length)."
+    check_bool(target_is_time, 'target_is_time'); check_bool(multi_spike, 'multi_spike')
+    tolerance = float(check_real(tolerance, 'tolerance', ge=0))
+    # given times make `on_target` and `off_target` unused: they are kept as they came
+    if target_is_time: return target_is_time, on_target, off_target, tolerance, multi_spike
+    on = _as_times(on_target, 'on_target', multi_spike)
+    off = _as_times(off_target, 'off_target', multi_spike)
+    if multi_spike and len(on) != len(off):
+        raise ValueError("`on_target` and `off_target` must have the same length F, "
+                         f"got {len(on)} and {len(off)}")
+    return target_is_time, on, off, tolerance, multi_spike
+
+# %% ../nbs/04_spiketime.ipynb #81949dd7
 def _check_class_labels(labels, spk_out, name='targets'):
     "Class labels `[...]` for a record `[T, ..., N]`, in [0, N)."
     shape, N = tuple(spk_out.shape[1:-1]), spk_out.shape[-1]
-    if not _batched_outside_compile(labels): return check_labels(labels, name, shape, N, '[...]')   # (in-graph range check under compile)
-    # labels batched by vmap cannot be read: out-of-range ones fail in the indexing of scatter/cross_entropy
+    if not _batched_outside_compile(labels):   # (an in-graph range check under compile)
+        return check_labels(labels, name, shape, N, '[...]')
+    # labels batched by vmap cannot be read: out-of-range ones fail in the indexing of scatter
     check_tensor(labels, name, dtype='int')
-    if tuple(labels.shape) != shape: fail(name, f"an integer tensor of class indices with shape [...] = {shape}", labels)
+    if tuple(labels.shape) != shape:
+        fail(name, f"an integer tensor of class indices with shape [...] = {shape}", labels)
     return labels.long()
 
+# %% ../nbs/04_spiketime.ipynb #3e02d4d1
 def _wrap_time(t:float, T:int, name:str) -> float:
-    if t < -T: raise ValueError(f"`{name}` must be >= -T = {-T} (negative times count from the end), got {t:g}")
+    "A target time in steps, negative ones counted from the end (-1 is T - 1); below -T is refused."
+    if t < -T:
+        raise ValueError(f"`{name}` must be >= -T = {-T} (negative times count from the end), "
+                         f"got {t:g}")
     return t + T if t < 0 else t
 
-# %% ../nbs/04_spiketime.ipynb #f002d600
-class SpikeTime(nn.Module):
-    "Spike times of a record and target times from labels (or given times), as snntorch's temporal losses use them."
-    FirstSpike = FirstSpike
-    MultiSpike = MultiSpike
+# %% ../nbs/04_spiketime.ipynb #f6a35ad4
+def _label_times(labels:Tensor, spk_out:Tensor, on_target, off_target) -> Tensor:
+    "Target times `[..., N]` (`[F, ..., N]` for sequences of F times): `on_target` at each label."
+    T, N = spk_out.shape[0], spk_out.shape[-1]
+    like = dict(dtype=spk_out.dtype, device=spk_out.device)
+    labels = labels.to(spk_out.device).unsqueeze(-1)                          # [..., 1]
+    if not isinstance(on_target, tuple):
+        off = _wrap_time(off_target, T, 'off_target')
+        times = torch.full(labels.shape[:-1] + (N,), off, **like)
+        # out of place: vmap
+        return times.scatter(-1, labels, _wrap_time(on_target, T, 'on_target'))
+    on = torch.tensor([_wrap_time(t, T, 'on_target') for t in on_target], **like)
+    off = torch.tensor([_wrap_time(t, T, 'off_target') for t in off_target], **like)
+    lead = (-1,) + (1,) * labels.dim()
+    times = off.view(lead).expand(len(off), *labels.shape[:-1], N).clone()    # [F, ..., N]
+    index = labels.expand(len(on), *labels.shape)
+    return times.scatter(-1, index, on.view(lead).expand(index.shape))
 
-    def __init__(self, target_is_time:bool=False, # `targets` are times, not class labels
-                 on_target=0, # target time of the labelled neuron (a sequence of F with `multi_spike`)
-                 off_target=-1, # target time of the other neurons (a sequence of F with `multi_spike`)
-                 tolerance:float=0, # spike times closer than this to their target count as on target
+# %% ../nbs/04_spiketime.ipynb #833e0311
+def _given_times(targets:Tensor, spk_out:Tensor, multi_spike:bool) -> Tensor:
+    "Given target times broadcast to the spike times (`[F, N]` to each sample), negatives wrapped."
+    check_tensor(targets, 'targets', dtype='real', layout='of spike times (`target_is_time=True`)')
+    T, shape = spk_out.shape[0], spk_out.shape[1:]
+    if multi_spike:
+        if targets.dim() < 1:
+            raise ValueError("`targets` must be [F, ..., N] spike times with `multi_spike=True`, "
+                             "got a 0-d tensor")
+        shape = (targets.shape[0],) + tuple(shape)
+        if targets.dim() < len(shape):   # [F, N] means the same times for every sample
+            ones = (1,) * (len(shape) - targets.dim())
+            targets = targets.reshape(targets.shape[:1] + ones + targets.shape[1:])
+    try: times = targets.to(device=spk_out.device, dtype=spk_out.dtype).broadcast_to(shape)
+    except RuntimeError:
+        raise ValueError(f"`targets` of shape {list(targets.shape)} do not broadcast to the spike "
+                         f"times {list(shape)}") from None
+    # (an assertion in the graph under compile; not under vmap)
+    if not _batched_outside_compile(times):
+        check_values(times, 'targets', ge=-T, le=torch.finfo(times.dtype).max,
+                     expected=f"finite spike times >= -T = {-T} "
+                              "(negative times count from the end)")
+    return torch.where(times < 0, times + T, times)  # a new tensor: the caller's is left alone
+
+# %% ../nbs/04_spiketime.ipynb #85537736
+def _within_tolerance(spike_times:Tensor, target_times:Tensor, tolerance:float) -> Tensor:
+    "Spike times strictly closer than `tolerance` to their targets replaced by the targets."
+    if tolerance <= 0: return spike_times
+    close = (spike_times.detach() - target_times).abs() < tolerance
+    return torch.where(close, target_times, spike_times)
+
+# %% ../nbs/04_spiketime.ipynb #559ff233
+class SpikeTime(nn.Module):
+    "Spike times of a record and target times from labels (or given), for the temporal losses."
+    FirstSpike, MultiSpike = FirstSpike, MultiSpike   # snntorch's SpikeTime.FirstSpike.apply
+    def __init__(self, target_is_time:bool=False, # targets are times, not class labels
+                 on_target=0, # target time of the labelled neuron (F of them with multi_spike)
+                 off_target=-1, # target time of the other neurons (F of them with multi_spike)
+                 tolerance:float=0, # spike times closer than this to their target are on target
                  multi_spike:bool=False): # targets for the first F spikes of each neuron
         super().__init__()
-        check_bool(target_is_time, 'target_is_time'); check_bool(multi_spike, 'multi_spike')
-        check_real(tolerance, 'tolerance', ge=0)
-        self.target_is_time, self.tolerance, self.multi_spike = target_is_time, float(tolerance), multi_spike
-        if target_is_time:   # the targets are given times: `on_target`/`off_target` are not used
-            self.on_target, self.off_target = on_target, off_target
-            return
-        self.on_target = _as_times(on_target, 'on_target', multi_spike)
-        self.off_target = _as_times(off_target, 'off_target', multi_spike)
-        if multi_spike and len(self.on_target) != len(self.off_target):
-            raise ValueError(f"`on_target` and `off_target` must have the same length F, got {len(self.on_target)} and {len(self.off_target)}")
+        options = _spike_time_options(target_is_time, on_target, off_target, tolerance, multi_spike)
+        (self.target_is_time, self.on_target, self.off_target, self.tolerance,
+         self.multi_spike) = options
 
     def labels_to_spike_times(self, labels:Tensor, spk_out:Tensor) -> Tensor:
         "Target times `[..., N]` (`[F, ..., N]` with `multi_spike`) for class `labels` `[...]`."
         _check_record(spk_out, 'spk_out', min_dim=2)
         labels = _check_class_labels(labels, spk_out)
-        T, N = spk_out.shape[0], spk_out.shape[-1]
-        labels = labels.to(spk_out.device).unsqueeze(-1)                    # [..., 1]
-        if not self.multi_spike:
-            times = torch.full(labels.shape[:-1] + (N,), _wrap_time(self.off_target, T, 'off_target'),
-                               dtype=spk_out.dtype, device=spk_out.device)
-            return times.scatter(-1, labels, _wrap_time(self.on_target, T, 'on_target'))   # out of place: labels may be vmapped
-        on = torch.tensor([_wrap_time(t, T, 'on_target') for t in self.on_target], dtype=spk_out.dtype, device=spk_out.device)
-        off = torch.tensor([_wrap_time(t, T, 'off_target') for t in self.off_target], dtype=spk_out.dtype, device=spk_out.device)
-        lead = (-1,) + (1,) * labels.dim()
-        times = off.view(lead).expand(len(off), *labels.shape[:-1], N).clone()          # [F, ..., N]
-        return times.scatter(-1, labels.expand(len(on), *labels.shape), on.view(lead).expand(len(on), *labels.shape))
-
-    def _given_times(self, targets, spk_out):
-        check_tensor(targets, 'targets', dtype='real', layout='of spike times (`target_is_time=True`)')
-        T = spk_out.shape[0]
-        shape = spk_out.shape[1:]
-        if self.multi_spike:
-            if targets.dim() < 1: raise ValueError(f"`targets` must be [F, ..., N] spike times with `multi_spike=True`, got a 0-d tensor")
-            shape = (targets.shape[0],) + tuple(shape)
-            if targets.dim() < len(shape):   # [F, N] means the same times for every sample
-                targets = targets.reshape(targets.shape[:1] + (1,) * (len(shape) - targets.dim()) + targets.shape[1:])
-        try: times = targets.to(device=spk_out.device, dtype=spk_out.dtype).broadcast_to(shape)
-        except RuntimeError: raise ValueError(f"`targets` of shape {list(targets.shape)} do not broadcast to the spike times {list(shape)}") from None
-        if not _batched_outside_compile(times):   # (an assertion in the graph under torch.compile; not checkable under vmap)
-            check_values(times, 'targets', ge=-T, le=torch.finfo(times.dtype).max,
-                         expected=f"finite spike times >= -T = {-T} (negative times count from the end)")
-        return torch.where(times < 0, times + T, times)  # a new tensor: the caller's is left alone
+        return _label_times(labels, spk_out, self.on_target, self.off_target)
 
     def target_times(self, spk_out:Tensor, targets:Tensor) -> Tensor:
-        "Target times for a record: from labels, or the given times with negative ones counted from the end."
+        "Target times for a record: from labels, or the given times with negative ones wrapped."
         _check_record(spk_out, 'spk_out', min_dim=2)
-        if self.target_is_time: return self._given_times(targets, spk_out)
+        if self.target_is_time: return _given_times(targets, spk_out, self.multi_spike)
         return self.labels_to_spike_times(targets, spk_out)
 
-    def forward(self, spk_out:Tensor, # output spike record `[T, ..., N]`
-                targets:Tensor # class labels `[...]`, or times `[..., N]` (`[F, ..., N]`) with `target_is_time`
-               ): # `(spike_times, target_times)`, both `[..., N]` (`[F, ..., N]` with `multi_spike`)
+    def forward(self, spk_out:Tensor, # output spike record [T, ..., N]
+                targets:Tensor # labels [...], or times [..., N] ([F, ..., N]) with target_is_time
+               ): # (spike_times, target_times), both [..., N] ([F, ..., N] with multi_spike)
         target_times = self.target_times(spk_out, targets)
         if self.multi_spike: spike_times = multi_spike_time(spk_out, target_times.shape[0])
         else: spike_times = first_spike_time(spk_out)
-        if self.tolerance > 0:
-            close = (spike_times.detach() - target_times).abs() < self.tolerance
-            spike_times = torch.where(close, target_times, spike_times)
-        return spike_times, target_times
+        return _within_tolerance(spike_times, target_times, self.tolerance), target_times
 
     def extra_repr(self):
-        return (f'target_is_time={self.target_is_time}, on_target={self.on_target}, off_target={self.off_target}, '
-                f'tolerance={self.tolerance:g}, multi_spike={self.multi_spike}')
+        return (f'target_is_time={self.target_is_time}, on_target={self.on_target}, '
+                f'off_target={self.off_target}, tolerance={self.tolerance:g}, '
+                f'multi_spike={self.multi_spike}')
 
-# %% ../nbs/04_spiketime.ipynb #54114a8e
+# %% ../nbs/04_spiketime.ipynb #0033440b
 def _check_weight(weight):
     "None, or a floating-point tensor `[N]` of finite class weights >= 0."
     if weight is None: return
-    check_tensor(weight, 'weight', dtype='float', ndim=1, nonempty=True, layout='[N] of class weights')
-    check_values(weight, 'weight', ge=0, le=torch.finfo(weight.dtype).max, expected='finite class weights >= 0')
+    check_tensor(weight, 'weight', dtype='float', ndim=1, nonempty=True,
+                 layout='[N] of class weights')
+    check_values(weight, 'weight', ge=0, le=torch.finfo(weight.dtype).max,
+                 expected='finite class weights >= 0')
 
+# %% ../nbs/04_spiketime.ipynb #59dbeeb0
 def _weight_for(weight, N:int, like:Tensor):
     "The class weights in `like`'s dtype and device, checked against the `N` output neurons."
     if weight.shape[0] != N:
-        raise ValueError(f"`weight` must have one entry per output neuron (class), N={N}, got shape {tuple(weight.shape)}")
+        raise ValueError(f"`weight` must have one entry per output neuron (class), N={N}, "
+                         f"got shape {tuple(weight.shape)}")
     return weight.to(device=like.device, dtype=like.dtype)
 
+# %% ../nbs/04_spiketime.ipynb #eac59b99
 class _FirstSpikeMSE(torch.autograd.Function):
-    "First-spike times and their mean (or summed) squared error in one node; backward scatters $-\\partial L/\\partial\\tau$ straight into the record."
+    "First-spike times and their mean (or summed) squared error in one node."
     generate_vmap_rule = True
 
     @staticmethod
@@ -287,7 +354,7 @@ class _FirstSpikeMSE(torch.autograd.Function):
         steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
         diff = (steps.to(spk_rec.dtype).view(spk_rec.shape[1:]) - target_times) / T
         loss = diff.square().mean() if reduction == 'mean' else diff.square().sum()
-        return loss, steps, diff   # `setup_context` sees only inputs and outputs: the steps and differences go out too
+        return loss, steps, diff
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -296,54 +363,67 @@ class _FirstSpikeMSE(torch.autograd.Function):
         ctx.mark_non_differentiable(steps, diff)
         ctx.save_for_backward(steps, diff)
         ctx.rec_shape = spk_rec.shape
-        ctx.scale = 2 / spk_rec.shape[0] / (diff.numel() if reduction == 'mean' else 1)   # dL/dtau = scale * diff
+        # dL/dtau / diff
+        ctx.scale = 2 / spk_rec.shape[0] / (diff.numel() if reduction == 'mean' else 1)
 
     @staticmethod
     def backward(ctx, grad_loss, grad_steps, grad_diff):
         steps, diff = ctx.saved_tensors
-        grad = _scatter_rows(ctx.rec_shape[0], steps.reshape(1, -1).long(), diff.reshape(1, -1) * (grad_loss * -ctx.scale))
+        grad = _scatter_rows(ctx.rec_shape[0], steps.reshape(1, -1).long(),
+                             diff.reshape(1, -1) * (grad_loss * -ctx.scale))
         return grad.view(ctx.rec_shape), None, None
 
+# %% ../nbs/04_spiketime.ipynb #7d9f7754
+def _time_mse(spike_times:Tensor, target_times:Tensor, T:int, reduction:str,
+              weight:Tensor=None, labels:Tensor=None) -> Tensor:
+    "MSE of times divided by T, each sample's terms scaled by `weight[label]` if `weight` is given."
+    # dividing before squaring keeps float16 finite: (T - 1)^2 overflows it from T = 257
+    if weight is None: return F.mse_loss(spike_times / T, target_times / T, reduction=reduction)
+    loss = F.mse_loss(spike_times / T, target_times / T, reduction='none')
+    per_sample = _weight_for(weight, loss.shape[-1], loss)[labels.to(loss.device).long()]
+    loss = loss * per_sample.unsqueeze(-1)
+    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
+
+# %% ../nbs/04_spiketime.ipynb #70576290
 class mse_temporal_loss(nn.Module):
     "Mean squared error between spike times and target times, both divided by T."
-    def __init__(self, target_is_time:bool=False, # `targets` are times, not class labels
-                 on_target=0, # target time of the labelled neuron (a sequence of F with `multi_spike`)
+    def __init__(self, target_is_time:bool=False, # targets are times, not class labels
+                 on_target=0, # target time of the labelled neuron (F of them with multi_spike)
                  off_target=-1, # target time of the other neurons; negative counts from the end
                  tolerance:float=0, # spike times closer than this to their target cost nothing
                  multi_spike:bool=False, # targets for the first F spikes of each neuron
                  reduction:str='mean', # 'mean', 'sum' or 'none'
-                 weight:Tensor=None): # `[N]` class weights; sample b counts `weight[label_b]` times
+                 weight:Tensor=None): # [N] class weights; sample b counts weight[label_b] times
         super().__init__()
         check_option(reduction, 'reduction', ('mean', 'sum', 'none')); _check_weight(weight)
-        if weight is not None and target_is_time: raise ValueError("`weight` needs class labels: it cannot be used with `target_is_time=True`")
+        if weight is not None and target_is_time:
+            raise ValueError("`weight` needs class labels: "
+                             "it cannot be used with `target_is_time=True`")
         self.spk_time_fn = SpikeTime(target_is_time, on_target, off_target, tolerance, multi_spike)
         self.reduction = reduction
         self.register_buffer('weight', weight)
         self.__name__ = 'mse_temporal_loss'
 
-    def forward(self, spk_rec:Tensor, # output spike record `[T, ..., N]`
-                targets:Tensor # labels `[...]`, or times with `target_is_time`
+    def forward(self, spk_rec:Tensor, # output spike record [T, ..., N]
+                targets:Tensor # labels [...], or times with target_is_time
                ) -> Tensor:
         st = self.spk_time_fn
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
-        if not (st.tolerance or st.multi_spike) and self.weight is None and self.reduction != 'none':
+        one_node = not (st.tolerance or st.multi_spike or self.reduction == 'none')
+        if one_node and self.weight is None:
             target_time = st.target_times(spk_rec, targets)
-            if target_time.numel() and not target_time.requires_grad:
-                return _apply(_FirstSpikeMSE, spk_rec, target_time, self.reduction)[0]
+            if target_time.numel() and not target_time.requires_grad:   # the one-node path
+                return apply_function(_FirstSpikeMSE, spk_rec, target_time, self.reduction)[0]
         spk_time, target_time = st(spk_rec, targets)
         T = spk_rec.shape[0]
-        # dividing before squaring keeps float16 finite: (T - 1)^2 overflows it from T = 257
-        if self.weight is None: return F.mse_loss(spk_time / T, target_time / T, reduction=self.reduction)
-        loss = F.mse_loss(spk_time / T, target_time / T, reduction='none')
-        loss = loss * _weight_for(self.weight, spk_rec.shape[-1], loss)[targets.to(loss.device).long()].unsqueeze(-1)
-        return loss.mean() if self.reduction == 'mean' else loss.sum() if self.reduction == 'sum' else loss
+        return _time_mse(spk_time, target_time, T, self.reduction, self.weight, targets)
 
-# %% ../nbs/04_spiketime.ipynb #391830df
+# %% ../nbs/04_spiketime.ipynb #d7cf658a
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
-    def __init__(self, inverse:str='negate', # 'negate': logits $-\tau$; 'reciprocal': logits $1/(\tau+1)$
-                 reduction:str='mean', # 'mean', 'sum' or 'none', as in `F.cross_entropy`
-                 weight:Tensor=None): # `[N]` class weights, as in `F.cross_entropy`
+    def __init__(self, inverse:str='negate', # 'negate': logits -tau; 'reciprocal': logits 1/(tau+1)
+                 reduction:str='mean', # 'mean', 'sum' or 'none', as in F.cross_entropy
+                 weight:Tensor=None): # [N] class weights, as in F.cross_entropy
         super().__init__()
         check_option(inverse, 'inverse', ('negate', 'reciprocal'))
         check_option(reduction, 'reduction', ('mean', 'sum', 'none')); _check_weight(weight)
@@ -351,13 +431,14 @@ class ce_temporal_loss(nn.Module):
         self.register_buffer('weight', weight)
         self.__name__ = 'ce_temporal_loss'
 
-    def forward(self, spk_rec:Tensor, # output spike record `[T, ..., N]`
-                targets:Tensor # class labels `[...]`
+    def forward(self, spk_rec:Tensor, # output spike record [T, ..., N]
+                targets:Tensor # class labels [...]
                ) -> Tensor:
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)
         times = first_spike_time(spk_rec)
         logits = -times if self.inverse == 'negate' else 1 / (times + 1)
         if logits.dim() > 2: logits = logits.movedim(-1, 1)   # cross_entropy wants classes in dim 1
-        weight = None if self.weight is None else _weight_for(self.weight, spk_rec.shape[-1], logits)
+        N = spk_rec.shape[-1]
+        weight = None if self.weight is None else _weight_for(self.weight, N, logits)
         return F.cross_entropy(logits, targets, weight=weight, reduction=self.reduction)

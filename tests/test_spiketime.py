@@ -1,38 +1,14 @@
-"""Property tests for snnlit.spiketime against naive loops written here."""
+"""Property tests for snnlit.spiketime against the naive loops of tests/oracles_spiketime.py."""
 import os
 import pytest, torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st, HealthCheck
 from snnlit.spiketime import (first_spike_time, multi_spike_time, SpikeTime, FirstSpike, MultiSpike,
                               mse_temporal_loss, ce_temporal_loss)
+from oracles_spiketime import naive_times, naive_grad, naive_targets
 
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 
-
-
-def naive_times(rec, num_spikes=1):
-    "[T, B, N] -> [F, B, N]: the f-th step with rec > 0, T - 1 where missing, by plain loops."
-    T, B, N = rec.shape
-    vals = rec.tolist()
-    out = [[[float(T - 1)] * N for _ in range(B)] for _ in range(num_spikes)]
-    for b in range(B):
-        for n in range(N):
-            found = 0
-            for t in range(T):
-                if vals[t][b][n] > 0 and found < num_spikes:
-                    out[found][b][n] = float(t)
-                    found += 1
-    return torch.tensor(out, dtype=torch.float64)
-
-
-def naive_grad(shape, times, grad_out):
-    "-grad_out at every extracted step, summed where steps coincide."
-    g = torch.zeros(shape, dtype=torch.float64)
-    for f in range(times.shape[0]):
-        for b in range(shape[1]):
-            for n in range(shape[2]):
-                g[int(times[f, b, n]), b, n] -= float(grad_out[f, b, n])
-    return g
 
 
 @st.composite
@@ -147,15 +123,6 @@ def test_input_never_modified():
     SpikeTime(target_is_time=True)(rec, times)
     mse_temporal_loss(target_is_time=True, tolerance=1)(rec, times)
     assert torch.equal(rec, before) and torch.equal(labels, lab_before) and torch.equal(times, times_before)
-
-
-def naive_targets(labels, N, T, on, off):
-    wrap = lambda t: t + T if t < 0 else t
-    out = torch.zeros(len(labels), N, dtype=torch.float64)
-    for b, lab in enumerate(labels.tolist()):
-        for n in range(N):
-            out[b, n] = wrap(on) if n == lab else wrap(off)
-    return out
 
 
 @settings(max_examples=60, deadline=None)
@@ -508,3 +475,33 @@ def test_fused_mse_equals_general_path(dtype, shape, reduction):
         tol = dict(rtol=1e-2, atol=1e-3) if dtype in (torch.float16, torch.bfloat16) else dict(rtol=1e-6, atol=1e-9)
         torch.testing.assert_close(out[0][0], out[1][0], **tol)
         torch.testing.assert_close(out[0][1], out[1][1], **tol)
+
+
+@pytest.mark.parametrize('T', [255, 256, 257, 300, 510, 511, 1000, 40000, 70000])
+def test_long_records_at_group_boundaries(T):
+    "The grouped weights (from T = 256) give exact first-spike times, at the group boundaries too."
+    g = torch.Generator().manual_seed(T)
+    first = torch.randint(0, T, (64,), generator=g)
+    first[:3] = torch.tensor([0, T - 1, T - 1])
+    later = (torch.arange(T)[:, None] >= first) & (torch.rand(T, 64, generator=g) < 0.5)
+    rec = later.float()
+    rec[first, torch.arange(64)] = 1.
+    rec[:, 2] = 0.                                          # a silent neuron
+    expected = first.float(); expected[2] = T - 1
+    assert torch.equal(first_spike_time(rec), expected)
+
+
+@pytest.mark.parametrize('T, num_spikes', [(1, 3), (6, 2), (6, 8), (6, 9), (6, 20), (40, 8), (40, 9),
+                                           (300, 2), (300, 12)])
+def test_multi_spike_rounds_and_count_at_their_limits(T, num_spikes):
+    "F rounds over bytes (2 <= F <= 8, T <= 255) and the cumsum count otherwise, also for F > T."
+    g = torch.Generator().manual_seed(5)
+    rec = (torch.rand(T, 3, 4, generator=g) < 0.3).double()
+    rec[:, 0, 0] = 0.                                       # a silent neuron
+    x = rec.clone().requires_grad_()
+    out = multi_spike_time(x, num_spikes)
+    ref = naive_times(rec, num_spikes)
+    assert torch.equal(out.detach(), ref)
+    grad_out = torch.randn(ref.shape, generator=g, dtype=torch.float64)
+    out.backward(grad_out)
+    torch.testing.assert_close(x.grad, naive_grad(rec.shape, ref, grad_out))

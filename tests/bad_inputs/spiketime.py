@@ -1,14 +1,13 @@
 """Bad inputs for snnlit.spiketime: every public name, each case with its one right outcome.
 
 Spike times are whole step numbers, exact in every float dtype up to the record lengths accepted, so the
-extraction is compared exactly with the naive loop of tests/test_spiketime.py; the losses are compared with
-formulas written here in float64, within a few roundings of the result's dtype.
+extraction is compared exactly with the naive loop of tests/oracles_spiketime.py; the losses are compared with
+the float64 formulas there, within a few roundings of the result's dtype.
 """
-import math
 import torch
 from badinputs import err, terr, ok, close, all_of, finite, dtype_is, zero_d, grad_of
 from helpers import generator
-from test_spiketime import naive_times, naive_grad
+from oracles_spiketime import naive_times, naive_grad, naive_targets, naive_mse, naive_ce_temporal
 from snnlit import spiketime as S
 
 g = generator('spiketime')
@@ -37,30 +36,6 @@ def pair(check_spike, check_target):
     def check(result):
         check_spike(result[0]); check_target(result[1])
     return check
-
-def targets_from_labels(labels, N, T, on=0, off=-1):
-    "[B] labels -> [B, N] target times, by loops; negative times count from the end."
-    wrap = lambda t: t + T if t < 0 else t
-    return torch.tensor([[float(wrap(on) if n == lab else wrap(off)) for n in range(N)] for lab in labels.tolist()], dtype=torch.float64)
-
-def naive_mse(rec, targets_bn, weight=None, labels=None, reduction='mean'):
-    "mean/sum over (b, n) of ((tau - target) / T)^2 (times `weight[label_b]`)."
-    T = rec.shape[0]
-    tau = naive_times(rec.double())[0]
-    sq = ((tau - targets_bn) / T) ** 2
-    if weight is not None: sq = sq * weight.double()[labels].unsqueeze(-1)
-    return sq if reduction == 'none' else sq.sum() if reduction == 'sum' else sq.mean()
-
-def naive_ce_temporal(rec, labels, inverse='negate', weight=None):
-    "Mean over samples of -log softmax(logits)[label], logits -tau or 1 / (tau + 1), by loops."
-    tau = naive_times(rec.double())[0].tolist()
-    total, wsum = 0., 0.
-    for b, lab in enumerate(labels.tolist()):
-        logits = [-t if inverse == 'negate' else 1 / (t + 1) for t in tau[b]]
-        m = max(logits)
-        w = 1. if weight is None else float(weight[lab])
-        total += w * (m + math.log(sum(math.exp(v - m) for v in logits)) - logits[lab]); wsum += w
-    return torch.tensor(total / wsum, dtype=torch.float64)
 
 CASES = []
 T, B, N = 8, 3, 4
@@ -172,13 +147,13 @@ CASES += [
     err(ST, 'labels one-hot', st, rec, torch.eye(4, dtype=torch.long)[labels], match='with shape [...] = (3,), got a torch.int64 tensor of shape (3, 4)'),
     err(ST, 'off_target below -T', Spk(off_target=-9), rec, labels, match='`off_target` must be >= -T = -8 (negative times count from the end), got -9'),
     ok(ST, 'off_target = -T: step 0', Spk(off_target=-8), rec, labels,
-       check=pair(exactly(naive_times(rec)[0]), exactly(targets_from_labels(labels, N, T, 0, -8)))),
+       check=pair(exactly(naive_times(rec)[0]), exactly(naive_targets(labels, N, T, 0, -8)))),
     ok(ST, 'on_target beyond T - 1 (unreachable, as snntorch allows)', Spk(on_target=20), rec, labels,
-       check=pair(exactly(naive_times(rec)[0]), exactly(targets_from_labels(labels, N, T, 20, -1)))),
-    ok(ST, 'B = 1', st, rec[:, :1], labels[:1], check=pair(exactly(naive_times(rec[:, :1])[0]), exactly(targets_from_labels(labels[:1], N, T)))),
+       check=pair(exactly(naive_times(rec)[0]), exactly(naive_targets(labels, N, T, 20, -1)))),
+    ok(ST, 'B = 1', st, rec[:, :1], labels[:1], check=pair(exactly(naive_times(rec[:, :1])[0]), exactly(naive_targets(labels[:1], N, T)))),
     ok(ST, 'B = 0', st, rec[:, :0], labels[:0], check=pair(exactly(torch.zeros(0, N)), exactly(torch.zeros(0, N)))),
     ok(ST, 'bfloat16 record: times and targets in bfloat16', st, rec.bfloat16(), labels,
-       check=pair(exactly(naive_times(rec)[0], torch.bfloat16), exactly(targets_from_labels(labels, N, T), torch.bfloat16))),
+       check=pair(exactly(naive_times(rec)[0], torch.bfloat16), exactly(naive_targets(labels, N, T), torch.bfloat16))),
     terr(ST, 'given times a list', st_time, rec, given.tolist(), match='`targets` must be a real (not complex or bool) tensor of spike times (`target_is_time=True`), got list'),
     terr(ST, 'given times bool', st_time, rec, given > 0, match='`targets` must be a real (not complex or bool) tensor of spike times'),
     err(ST, 'given times that do not broadcast', st_time, rec, torch.ones(3), match='`targets` of shape [3] do not broadcast to the spike times [3, 4]'),
@@ -235,15 +210,15 @@ CASES += [
     err(MSE, 'tolerance -1', S.mse_temporal_loss, tolerance=-1, match='`tolerance` must be a finite real number >= 0, got -1'),
     err(MSE, 'on_target NaN (0-d tensor)', S.mse_temporal_loss, on_target=zero_d(NAN), match='`on_target` must be a finite real number'),
     err(MSE, 'given time NaN', S.mse_temporal_loss(target_is_time=True), rec, torch.tensor([2., NAN, -1., 0.]), match='`targets` must hold finite spike times'),
-    ok(MSE, 'labels, mean', mse, rec, labels, check=near(naive_mse(rec, targets_from_labels(labels, N, T)), torch.float32)),
+    ok(MSE, 'labels, mean', mse, rec, labels, check=near(naive_mse(rec, naive_targets(labels, N, T)), torch.float32)),
     ok(MSE, 'NaN in the record is no spike: finite', mse, rec_nan, labels,
-       check=all_of(finite, near(naive_mse(rec_nan, targets_from_labels(labels, N, T)), torch.float32))),
-    ok(MSE, 'B = 1', mse, rec[:, :1], labels[:1], check=near(naive_mse(rec[:, :1], targets_from_labels(labels[:1], N, T)), torch.float32)),
-    ok(MSE, 'T = 1', mse, rec[:1], labels, check=near(naive_mse(rec[:1], targets_from_labels(labels, N, 1)), torch.float32)),
+       check=all_of(finite, near(naive_mse(rec_nan, naive_targets(labels, N, T)), torch.float32))),
+    ok(MSE, 'B = 1', mse, rec[:, :1], labels[:1], check=near(naive_mse(rec[:, :1], naive_targets(labels[:1], N, T)), torch.float32)),
+    ok(MSE, 'T = 1', mse, rec[:1], labels, check=near(naive_mse(rec[:1], naive_targets(labels, N, 1)), torch.float32)),
     ok(MSE, 'weight, sum', S.mse_temporal_loss(reduction='sum', weight=w), rec, labels,
-       check=near(naive_mse(rec, targets_from_labels(labels, N, T), w, labels, 'sum'), torch.float32)),
+       check=near(naive_mse(rec, naive_targets(labels, N, T), w, labels, 'sum'), torch.float32)),
     ok(MSE, "weight, 'none'", S.mse_temporal_loss(reduction='none', weight=w), rec, labels,
-       check=near(naive_mse(rec, targets_from_labels(labels, N, T), w, labels, 'none'), torch.float32)),
+       check=near(naive_mse(rec, naive_targets(labels, N, T), w, labels, 'none'), torch.float32)),
     ok(MSE, 'given times, float16', S.mse_temporal_loss(target_is_time=True), rec.half(), given,
        check=near(naive_mse(rec, torch.tensor([2., 3., 7., 0.]).expand(B, N)), torch.float16)),
     ok(MSE, 'float16, T = 400: finite (scaled before squaring)', mse, spikes(400, B, N, p=0.002, dtype=torch.float16), labels, check=all_of(finite, dtype_is(torch.float16))),
@@ -258,6 +233,6 @@ CASES += [
     terr(CE, 'inverse None', S.ce_temporal_loss, None, match="`inverse` must be one of 'negate', 'reciprocal', got None"),
 ]
 for dtype in LOW:
-    CASES.append(ok(MSE, f'{dtype}', mse, rec.to(dtype), labels, check=near(naive_mse(rec, targets_from_labels(labels, N, T)), dtype)))
+    CASES.append(ok(MSE, f'{dtype}', mse, rec.to(dtype), labels, check=near(naive_mse(rec, naive_targets(labels, N, T)), dtype)))
     CASES.append(ok(MSE, f'{dtype}, tolerance 1', S.mse_temporal_loss(tolerance=1), rec.to(dtype), labels, check=dtype_is(dtype)))
     CASES.append(ok(CE, f'{dtype}', ce, rec.to(dtype), labels, check=near(naive_ce_temporal(rec, labels), dtype)))
