@@ -10,8 +10,8 @@ __all__ = ['set_step_mode', 'set_backend', 'set_threshold_margin', 'multi_step_f
            'kernel_dot_product', 'temporal_efficient_training_cross_entropy', 'fptt_online_training',
            'fptt_online_training_init_w_ra', 'ottt_online_training']
 
-# %% ../nbs/02_functional.ipynb #3dc08203
-import inspect, logging, math
+# %% ../nbs/02_functional.ipynb #63b38463
+import logging, math
 import torch
 from torch import nn, Tensor
 from ._checks import describe, fail, check_real, check_int, check_option, check_tensor
