@@ -10,26 +10,49 @@ __all__ = ['set_step_mode', 'set_backend', 'set_threshold_margin', 'multi_step_f
            'kernel_dot_product', 'temporal_efficient_training_cross_entropy', 'fptt_online_training',
            'fptt_online_training_init_w_ra', 'ottt_online_training']
 
-# %% ../nbs/02_functional.ipynb #2b9e1ae4
-import inspect, logging, math
+# %% ../nbs/02_functional.ipynb #63b38463
+import logging, math
 import torch
 from torch import nn, Tensor
-from ._checks import describe, fail, check_real, check_int, check_option, check_tensor, check_values
-from ._checks import check_same_device, check_module, check_callable
+from ._checks import describe, fail, check_real, check_int, check_option, check_tensor
+from ._checks import check_values, check_same_device, check_module, check_callable
 from .base import StepModule, MemoryModule
 from .neuron import StepModeContainer, SeqToANNContainer
 
-# %% ../nbs/02_functional.ipynb #2ec09cf7
+# %% ../nbs/02_functional.ipynb #5df34d43
 _logger = logging.getLogger('snnlit.functional')
 
-# %% ../nbs/02_functional.ipynb #75546436
+# %% ../nbs/02_functional.ipynb #7afc1f37
 from .base import reset_net, detach_net
 
-# %% ../nbs/02_functional.ipynb #9264059c
-_KEEP_STEP_MODE = (StepModeContainer, SeqToANNContainer)
+# %% ../nbs/02_functional.ipynb #d79b0511
+_KEEP_STEP_MODE = (StepModeContainer, SeqToANNContainer)   # they decide their children's step mode
 
+# %% ../nbs/02_functional.ipynb #74e21ebe
+def _step_mode_targets(net:nn.Module):
+    "The modules of `net` that have a `step_mode`, in order, outside step-mode-keeping containers."
+    targets, stack = [], [net]
+    while stack:
+        m = stack.pop()
+        if hasattr(m, 'step_mode'): targets.append(m)
+        if not isinstance(m, _KEEP_STEP_MODE): stack.extend(reversed(list(m.children())))
+    return targets
+
+# %% ../nbs/02_functional.ipynb #2e80c36c
+def _check_step_mode_support(targets, step_mode:str):
+    "Raise unless every StepModule in `targets` supports `step_mode`; warn about the other modules."
+    for m in targets:
+        if isinstance(m, StepModule) and step_mode not in m.supported_step_mode():
+            raise ValueError(f"`step_mode` {step_mode!r} is not supported by {type(m).__name__} "
+                             f"(supports {m.supported_step_mode()}); nothing was changed")
+    for m in targets:
+        if not isinstance(m, StepModule):
+            _logger.warning("setting `step_mode` of %s, which is not a snnlit StepModule: "
+                            "the value %r is not checked", type(m).__name__, step_mode)
+
+# %% ../nbs/02_functional.ipynb #d5c1e5a6
 def _set_all(modules, attr:str, value):
-    "Set `attr` to `value` on every module; if a setter refuses, restore the modules already set and re-raise."
+    "Set `attr` to `value` on every module; if a setter refuses, restore those already set."
     done = []
     try:
         for m in modules:
@@ -40,52 +63,55 @@ def _set_all(modules, attr:str, value):
         for m, old in reversed(done): setattr(m, attr, old)
         raise
 
+# %% ../nbs/02_functional.ipynb #f9686919
 def set_step_mode(net:nn.Module, # any network
-                  step_mode:str # `'s'` single step or `'m'` multi step
+                  step_mode:str # 's' (single step) or 'm' (multi step)
                  ):
-    "Set `step_mode` on every submodule of `net` that has one, except the children of step-mode-keeping containers."
+    "Set step_mode on every submodule of net that has one, outside step-mode-keeping containers."
     check_module(net, 'net')
     check_option(step_mode, 'step_mode', ('s', 'm'))
-    targets, stack = [], [net]
-    while stack:
-        m = stack.pop()
-        if hasattr(m, 'step_mode'): targets.append(m)
-        if not isinstance(m, _KEEP_STEP_MODE): stack.extend(reversed(list(m.children())))
-    for m in targets:
-        if isinstance(m, StepModule) and step_mode not in m.supported_step_mode():
-            raise ValueError(f"`step_mode` {step_mode!r} is not supported by {type(m).__name__} "
-                             f"(supports {m.supported_step_mode()}); nothing was changed")
-    for m in targets:
-        if not isinstance(m, StepModule):
-            _logger.warning("setting `step_mode` of %s, which is not a snnlit StepModule: the value %r is not checked",
-                           type(m).__name__, step_mode)
+    targets = _step_mode_targets(net)
+    _check_step_mode_support(targets, step_mode)
     _set_all(targets, 'step_mode', step_mode)
 
-# %% ../nbs/02_functional.ipynb #cc4b40c2
-def set_backend(net:nn.Module, # any network
-                backend:str, # e.g. `'torch'`
-                instance=(nn.Module,) # only change modules of these types
-               ):
-    "Set `backend` on the submodules of `net` of type `instance` that support it; log a warning for the others."
-    check_module(net, 'net')
-    if not isinstance(backend, str): fail('backend', "a str such as 'torch'", backend, TypeError)
+# %% ../nbs/02_functional.ipynb #da12d1d2
+def _as_type_tuple(instance):
+    "`instance` as a non-empty tuple of types (a single type is wrapped)."
     if isinstance(instance, type): instance = (instance,)
-    if not (isinstance(instance, tuple) and instance and all(isinstance(t, type) for t in instance)):
+    if not (isinstance(instance, tuple) and instance
+            and all(isinstance(t, type) for t in instance)):
         fail('instance', 'a type or a non-empty tuple of types', instance, TypeError)
+    return instance
+
+# %% ../nbs/02_functional.ipynb #3ab3b314
+def _backend_targets(net:nn.Module, backend:str, instance:tuple):
+    "The modules of `net` of a type in `instance` that support `backend`; warn about the others."
     targets = []
     for m in net.modules():
         if not isinstance(m, instance) or not hasattr(m, 'backend'): continue
         supported = getattr(m, 'supported_backends', None)
         if supported is None:
-            _logger.warning("%s has a `backend` but no `supported_backends`: left at %r", type(m).__name__, m.backend)
+            _logger.warning("%s has a `backend` but no `supported_backends`: left at %r",
+                            type(m).__name__, m.backend)
         elif backend not in supported:
             _logger.warning("%s does not support backend %r (supports %s): left at %r",
-                           type(m).__name__, backend, tuple(supported), m.backend)
+                            type(m).__name__, backend, tuple(supported), m.backend)
         else: targets.append(m)
-    _set_all(targets, 'backend', backend)
+    return targets
 
-# %% ../nbs/02_functional.ipynb #96dc422d
-def _check_one_hot(x, name):   # candidate for _checks (one-hot / multi-hot label tensors)
+# %% ../nbs/02_functional.ipynb #89bc1f7f
+def set_backend(net:nn.Module, # any network
+                backend:str, # a backend name such as 'torch'
+                instance=(nn.Module,) # only change modules of these types
+               ):
+    "Set backend on the submodules of net of type instance that support it; warn about the others."
+    check_module(net, 'net')
+    if not isinstance(backend, str): fail('backend', "a str such as 'torch'", backend, TypeError)
+    instance = _as_type_tuple(instance)
+    _set_all(_backend_targets(net, backend, instance), 'backend', backend)
+
+# %% ../nbs/02_functional.ipynb #0a6b3fc0
+def _check_one_hot(x, name):   # candidate for snnlit._checks; used by set_threshold_margin only
     "Raise unless `x` is a `[B, C]` tensor of 0s and 1s (float, integer or bool)."
     check_tensor(x, name, layout='[B, C]')
     if x.is_complex(): fail(name, 'a real one-hot tensor [B, C]', x, TypeError)
@@ -93,85 +119,127 @@ def _check_one_hot(x, name):   # candidate for _checks (one-hot / multi-hot labe
         fail(name, 'a one-hot tensor [B, C], not class indices [B] (convert them with '
                    '`nn.functional.one_hot(labels, num_classes)`)', x, TypeError)
     if x.dim() != 2: fail(name, 'a one-hot tensor [B, C] with 2 dimensions', x)
-    if x.numel() and not bool(((x == 0) | (x == 1)).all()): fail(name, 'a one-hot tensor [B, C] holding only 0s and 1s', x)
+    if x.numel() and not bool(((x == 0) | (x == 1)).all()):
+        fail(name, 'a one-hot tensor [B, C] holding only 0s and 1s', x)
 
-def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a `v_threshold`
-                         label_one_hot:Tensor, # `[B, C]` one-hot labels
+# %% ../nbs/02_functional.ipynb #dc4f2996
+def _margin_thresholds(label_one_hot:Tensor, threshold0, threshold1) -> Tensor:
+    "`[B, C]` thresholds: `threshold1` where the label is 1, `threshold0` elsewhere."
+    dtype = label_one_hot.dtype if label_one_hot.is_floating_point() else torch.get_default_dtype()
+    for value, name in ((threshold0, 'threshold0'), (threshold1, 'threshold1')):
+        if abs(float(value)) > torch.finfo(dtype).max:
+            fail(name, f"representable in the labels' dtype {dtype}", value)
+    on, off = (torch.as_tensor(t, dtype=dtype, device=label_one_hot.device)
+               for t in (threshold1, threshold0))
+    return torch.where(label_one_hot == 1, on, off)
+
+# %% ../nbs/02_functional.ipynb #786011fe
+def set_threshold_margin(output_layer:nn.Module, # spiking output layer with a v_threshold
+                         label_one_hot:Tensor, # [B, C] one-hot labels
                          eval_threshold:float=1.0, # threshold in eval mode
                          threshold0:float=0.9, # training threshold of the other classes' neurons
                          threshold1:float=1.1 # training threshold of the labelled class's neuron
                         ):
-    "Give `output_layer` per-sample thresholds from `label_one_hot` in training mode, `eval_threshold` in eval mode."
+    "Thresholds of output_layer: per sample from label_one_hot in training, eval_threshold in eval."
     check_module(output_layer, 'output_layer')
     if not hasattr(output_layer, 'v_threshold'):
         fail('output_layer', 'a spiking neuron layer with a `v_threshold`', output_layer, TypeError)
     _check_one_hot(label_one_hot, 'label_one_hot')
-    for value, name in ((eval_threshold, 'eval_threshold'), (threshold0, 'threshold0'), (threshold1, 'threshold1')):
+    for value, name in ((eval_threshold, 'eval_threshold'), (threshold0, 'threshold0'),
+                        (threshold1, 'threshold1')):
         check_real(value, name)
-    if output_layer.training:
-        dtype = label_one_hot.dtype if label_one_hot.is_floating_point() else torch.get_default_dtype()
-        for value, name in ((threshold0, 'threshold0'), (threshold1, 'threshold1')):
-            if abs(float(value)) > torch.finfo(dtype).max: fail(name, f'representable in the labels\' dtype {dtype}', value)
-        on, off = (torch.as_tensor(t, dtype=dtype, device=label_one_hot.device) for t in (threshold1, threshold0))
-        output_layer.v_threshold = torch.where(label_one_hot == 1, on, off)
-    else: output_layer.v_threshold = eval_threshold
+    output_layer.v_threshold = (_margin_thresholds(label_one_hot, threshold0, threshold1)
+                                if output_layer.training else eval_threshold)
 
-# %% ../nbs/02_functional.ipynb #aa55d5e1
+# %% ../nbs/02_functional.ipynb #99e0c53c
 def _check_modules(modules, name):
+    "Raise unless `modules` is a callable or a non-empty list/tuple of callables."
     if isinstance(modules, (list, tuple)):
         if not modules: fail(name, 'a module or a non-empty list/tuple of modules', modules)
         for i, m in enumerate(modules): check_callable(m, f'{name}[{i}]')
-    elif not callable(modules): fail(name, 'a module, a callable, or a list/tuple of them', modules, TypeError)
+    elif not callable(modules):
+        fail(name, 'a module, a callable, or a list/tuple of them', modules, TypeError)
 
-def _modules_in(modules):
-    return [m for m in (modules if isinstance(modules, (list, tuple)) else [modules]) if isinstance(m, nn.Module)]
-
-def _check_step_mode(modules, name, step_mode):
-    "Raise if a module in `modules` expects the other step mode (a `SeqToANNContainer` always takes `[T, B, ...]`)."
-    stack = _modules_in(modules)
-    while stack:
-        m = stack.pop()
-        mode = 'm' if isinstance(m, SeqToANNContainer) else getattr(m, 'step_mode', None) if isinstance(m, StepModule) else None
-        if mode is not None and mode != step_mode:
-            raise ValueError(f"`{name}` must run in step mode {step_mode!r}, but it holds a {type(m).__name__} in step mode "
-                             f"{mode!r}: switch it with `functional.set_step_mode(module, {step_mode!r})`"
-                             + (", or call it on `x_seq` directly" if mode == 'm' else ''))
-        if not isinstance(m, _KEEP_STEP_MODE): stack.extend(m.children())
-
-def _check_time_steps(x_seq, name='x_seq'):
-    check_tensor(x_seq, name, min_ndim=1, layout='[T, B, ...]')
-    if x_seq.shape[0] == 0: fail(name, 'a tensor [T, B, ...] with at least one time step', x_seq)
-
+# %% ../nbs/02_functional.ipynb #afa3ec69
 def _apply_modules(modules, *args):
-    # a module that returns a tuple hands it to the next one as separate arguments
+    "Apply `modules` (a callable or a list/tuple of them, in order) to `args`."
     if not isinstance(modules, (list, tuple)): return modules(*args)
     for m in modules:
         y = m(*args)
         args = y if isinstance(y, tuple) else (y,)
     return y
 
-def multi_step_forward(x_seq:Tensor, # `[T, B, ...]` input sequence
-                       single_step_module # a single-step module, or a list/tuple/`nn.Sequential` of them
-                      ) -> Tensor: # `[T, B, ...]` outputs, stacked over time
-    "Run `single_step_module` on every `x_seq[t]` in order and stack the outputs."
+# %% ../nbs/02_functional.ipynb #2874a39d
+def _modules_in(modules):
+    "The `nn.Module`s among `modules` (a callable or a list/tuple of them)."
+    candidates = modules if isinstance(modules, (list, tuple)) else [modules]
+    return [m for m in candidates if isinstance(m, nn.Module)]
+
+# %% ../nbs/02_functional.ipynb #443094e1
+def _expected_step_mode(m:nn.Module):
+    "The step mode `m` takes input in: 'm' for a SeqToANNContainer, a StepModule's own, or None."
+    if isinstance(m, SeqToANNContainer): return 'm'
+    return getattr(m, 'step_mode', None) if isinstance(m, StepModule) else None
+
+# %% ../nbs/02_functional.ipynb #f1d57331
+def _check_step_mode(modules, name, step_mode):
+    "Raise if a module in (or below) `modules` expects the other step mode."
+    stack = _modules_in(modules)
+    while stack:
+        m = stack.pop()
+        mode = _expected_step_mode(m)
+        if mode is not None and mode != step_mode:
+            raise ValueError(f"`{name}` must run in step mode {step_mode!r}, but it holds a "
+                             f"{type(m).__name__} in step mode {mode!r}: switch it with "
+                             f"`functional.set_step_mode(module, {step_mode!r})`"
+                             + (", or call it on `x_seq` directly" if mode == 'm' else ''))
+        if not isinstance(m, _KEEP_STEP_MODE): stack.extend(m.children())
+
+# %% ../nbs/02_functional.ipynb #203d41c6
+def _check_time_steps(x_seq, name='x_seq'):
+    "Raise unless `x_seq` is a tensor `[T, B, ...]` with T >= 1."
+    check_tensor(x_seq, name, min_ndim=1, layout='[T, B, ...]')
+    if x_seq.shape[0] == 0: fail(name, 'a tensor [T, B, ...] with at least one time step', x_seq)
+
+# %% ../nbs/02_functional.ipynb #28aebb5a
+def _check_step_outputs(ys:list):
+    "Raise unless the per-step outputs `ys` are tensors of one shape."
+    for t, y in enumerate(ys):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"`single_step_module` must return a tensor at every step, "
+                            f"got {describe(y)} at step {t}")
+        if y.shape != ys[0].shape:
+            raise ValueError("`single_step_module` must return outputs of one shape at every step, "
+                             f"got {tuple(ys[0].shape)} at step 0 and {tuple(y.shape)} at step {t}")
+
+# %% ../nbs/02_functional.ipynb #b5440a36
+def multi_step_forward(x_seq:Tensor, # [T, B, ...] input sequence
+                       single_step_module # a single-step module, list or nn.Sequential
+                      ) -> Tensor: # [T, B, ...] outputs, stacked over time
+    "Run single_step_module on every x_seq[t] in order and stack the outputs."
     _check_time_steps(x_seq)
     _check_modules(single_step_module, 'single_step_module')
     _check_step_mode(single_step_module, 'single_step_module', 's')
     ys = [_apply_modules(single_step_module, x_t) for x_t in x_seq.unbind(0)]
-    for t, y in enumerate(ys):
-        if not isinstance(y, Tensor):
-            raise TypeError(f"`single_step_module` must return a tensor at every step, got {describe(y)} at step {t}")
-        if y.shape != ys[0].shape:
-            raise ValueError(f"`single_step_module` must return outputs of one shape at every step, "
-                             f"got {tuple(ys[0].shape)} at step 0 and {tuple(y.shape)} at step {t}")
+    _check_step_outputs(ys)
     return torch.stack(ys)
 
-# %% ../nbs/02_functional.ipynb #bf222af7
+# %% ../nbs/02_functional.ipynb #60108f6c
+def _check_chunk_output(y, t:int):
+    "Raise unless `y`, the output for a chunk of `t` steps, is a tensor `[t, ...]`."
+    if not isinstance(y, Tensor):
+        raise TypeError("`multi_step_module` must return a tensor [t, ...] for a chunk, "
+                        f"got {describe(y)}")
+    if y.dim() < 1 or y.shape[0] != t:
+        raise ValueError(f"`multi_step_module` must map a chunk [t, ...] with t={t} to an output "
+                         f"[t, ...], got shape {tuple(y.shape)}")
+
+# %% ../nbs/02_functional.ipynb #359eeb0c
 def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last chunk may be shorter)
-                             x_seq:Tensor, # `[T, B, ...]` input sequence
-                             multi_step_module # a multi-step module, or a list/tuple/`nn.Sequential` of them
-                            ) -> Tensor: # `[T, B, ...]` outputs
-    "Run `multi_step_module` on `x_seq` in chunks of `split_size` time steps, to bound memory on long sequences."
+                             x_seq:Tensor, # [T, B, ...] input sequence
+                             multi_step_module # a multi-step module, list or nn.Sequential
+                            ) -> Tensor: # [T, B, ...] outputs
+    "Run multi_step_module on x_seq in chunks of split_size steps, to bound memory."
     split_size = check_int(split_size, 'split_size', ge=1)
     _check_time_steps(x_seq)
     _check_modules(multi_step_module, 'multi_step_module')
@@ -179,83 +247,101 @@ def chunk_multi_step_forward(split_size:int, # time steps per chunk (the last ch
     T, out, start = x_seq.shape[0], None, 0
     for x_chunk in x_seq.split(split_size):
         y = _apply_modules(multi_step_module, x_chunk)
-        if not isinstance(y, Tensor):
-            raise TypeError(f"`multi_step_module` must return a tensor [t, ...] for a chunk, got {describe(y)}")
-        if y.dim() < 1 or y.shape[0] != x_chunk.shape[0]:
-            raise ValueError(f"`multi_step_module` must map a chunk [t, ...] with t={x_chunk.shape[0]} to an output [t, ...], "
-                             f"got shape {tuple(y.shape)}")
+        _check_chunk_output(y, x_chunk.shape[0])
         if x_chunk.shape[0] == T: return y       # a single chunk: no copy needed
         if out is None: out = y.new_empty((T, *y.shape[1:]))
         elif y.shape[1:] != out.shape[1:] or y.dtype != out.dtype:
-            raise ValueError(f"`multi_step_module` returned chunks of different shapes or dtypes: "
-                             f"{tuple(out.shape[1:])} {out.dtype} then {tuple(y.shape[1:])} {y.dtype}")
-        # writing each chunk into one preallocated output (rather than `torch.cat` of a list of
-        # chunks) keeps the peak at one copy of the output plus one chunk's activations
+            raise ValueError("`multi_step_module` returned chunks of different shapes or dtypes: "
+                             f"{tuple(out.shape[1:])} {out.dtype} "
+                             f"then {tuple(y.shape[1:])} {y.dtype}")
         out[start:start + y.shape[0]] = y
         start += y.shape[0]
     return out
 
-# %% ../nbs/02_functional.ipynb #8e27e95d
-def seq_to_ann_forward(x_seq, # `[T, B, ...]` tensor, or a tuple of them sharing `[T, B]`
-                       stateless_module # a stateless module, or a list/tuple/`nn.Sequential` of them
-                      ): # `[T, B, ...]` output (a tuple if the module returns one)
-    "Fold `[T, B, ...]` into `[T*B, ...]`, apply `stateless_module`, and unfold the result."
-    _check_modules(stateless_module, 'stateless_module')
-    for m in (m for module in _modules_in(stateless_module) for m in module.modules()):
+# %% ../nbs/02_functional.ipynb #06b9460d
+def _check_stateless(modules):
+    "Raise if `modules` hold a stateful (MemoryModule) module anywhere."
+    for m in (m for module in _modules_in(modules) for m in module.modules()):
         if isinstance(m, MemoryModule):
-            raise ValueError(f"`stateless_module` must hold no stateful module, got a {type(m).__name__}: folding time into "
-                             "the batch would run every time step at once from the same state; use `multi_step_forward` "
+            raise ValueError(f"`stateless_module` must hold no stateful module, got a "
+                             f"{type(m).__name__}: folding time into the batch would run every "
+                             "time step at once from the same state; use `multi_step_forward` "
                              "or the module's multi-step mode")
-    if not isinstance(x_seq, (Tensor, tuple)): fail('x_seq', 'a tensor [T, B, ...] or a tuple of them', x_seq, TypeError)
+
+# %% ../nbs/02_functional.ipynb #2361e54f
+def _time_batch_items(x_seq):
+    "The tensors of `x_seq` (a tensor or a tuple of them) and the `T, B` they share."
+    if not isinstance(x_seq, (Tensor, tuple)):
+        fail('x_seq', 'a tensor [T, B, ...] or a tuple of them', x_seq, TypeError)
     items = x_seq if isinstance(x_seq, tuple) else (x_seq,)
     if not items: fail('x_seq', 'a tensor [T, B, ...] or a non-empty tuple of them', x_seq)
-    for i, item in enumerate(items): check_tensor(item, 'x_seq' if item is x_seq else f'x_seq[{i}]', min_ndim=2, layout='[T, B, ...]')
+    for i, item in enumerate(items):
+        name = 'x_seq' if item is x_seq else f'x_seq[{i}]'
+        check_tensor(item, name, min_ndim=2, layout='[T, B, ...]')
     T, B = items[0].shape[:2]
     if any(item.shape[:2] != (T, B) for item in items):
-        raise ValueError(f"the tensors in `x_seq` must share their first two dimensions [T, B], got {[tuple(t.shape) for t in items]}")
-    flat = tuple(item.flatten(0, 1) for item in items)
-    y = _apply_modules(stateless_module, *flat)
-    outs = y if isinstance(y, tuple) else (y,)
-    for item in outs:
+        raise ValueError(f"the tensors in `x_seq` must share their first two dimensions [T, B], "
+                         f"got {[tuple(t.shape) for t in items]}")
+    return items, T, B
+
+# %% ../nbs/02_functional.ipynb #52e73a5c
+def _check_folded_outputs(y, TB:int):
+    "Raise unless `y` (a tensor or a tuple of them) has the folded batch `TB` first."
+    for item in (y if isinstance(y, tuple) else (y,)):
         if not isinstance(item, Tensor):
-            raise TypeError(f"`stateless_module` must return a tensor (or a tuple of them), got {describe(item)}")
-        if item.dim() < 1 or item.shape[0] != T * B:
-            raise ValueError(f"`stateless_module` must keep the folded batch T*B = {T * B} as the first dimension "
-                             f"of its output, got shape {tuple(item.shape)}")
+            raise TypeError("`stateless_module` must return a tensor (or a tuple of them), "
+                            f"got {describe(item)}")
+        if item.dim() < 1 or item.shape[0] != TB:
+            raise ValueError(f"`stateless_module` must keep the folded batch T*B = {TB} as the "
+                             f"first dimension of its output, got shape {tuple(item.shape)}")
+
+# %% ../nbs/02_functional.ipynb #53f32af3
+def seq_to_ann_forward(x_seq, # [T, B, ...] tensor, or a tuple of them sharing [T, B]
+                       stateless_module # a stateless module, list or nn.Sequential
+                      ): # [T, B, ...] output (a tuple if the module returns one)
+    "Fold [T, B, ...] into [T*B, ...], apply stateless_module, and unfold the result."
+    _check_modules(stateless_module, 'stateless_module')
+    _check_stateless(stateless_module)
+    items, T, B = _time_batch_items(x_seq)
+    y = _apply_modules(stateless_module, *(item.flatten(0, 1) for item in items))
+    _check_folded_outputs(y, T * B)
     if isinstance(y, tuple): return tuple(item.unflatten(0, (T, B)) for item in y)
     return y.unflatten(0, (T, B))
 
-# %% ../nbs/02_functional.ipynb #a772b7d3
-def delay(x_seq:Tensor, # `[T, ...]` input sequence
+# %% ../nbs/02_functional.ipynb #c9f6caad
+def delay(x_seq:Tensor, # [T, ...] input sequence
           delay_steps:int # time steps to delay by, >= 0
-         ) -> Tensor: # `[T, ...]`: `y[t] = x[t - delay_steps]`, zeros before
-    "Delay `x_seq` by `delay_steps` along time, filling the first steps with zeros."
+         ) -> Tensor: # [T, ...]: y[t] = x[t - delay_steps], zeros before
+    "Delay x_seq by delay_steps along time, filling the first steps with zeros."
     check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, ...]')
     d = min(check_int(delay_steps, 'delay_steps', ge=0), x_seq.shape[0])
     T = x_seq.shape[0]
     return torch.cat((x_seq.new_zeros((d, *x_seq.shape[1:])), x_seq[:T - d]))
 
-# %% ../nbs/02_functional.ipynb #740eb70b
-def redundant_one_hot(labels:Tensor, # `[B]` (or any shape) integer class labels in `[0, num_classes)`
+# %% ../nbs/02_functional.ipynb #d0453c96
+def redundant_one_hot(labels:Tensor, # [B] (or any shape) integer class labels in [0, num_classes)
                       num_classes:int, # number of classes C
                       n:int # neurons per class
-                     ) -> Tensor: # `[B, C*n]` codes in the default dtype
-    "Population one-hot code: class `k` becomes ones at positions `k*n ... k*n + n - 1`."
+                     ) -> Tensor: # [B, C*n] codes in the default dtype
+    "Population one-hot code: class k becomes ones at positions k*n ... k*n + n - 1."
     check_tensor(labels, 'labels', dtype='int', layout='of class labels')
     num_classes, n = check_int(num_classes, 'num_classes', ge=1), check_int(n, 'n', ge=1)
-    check_values(labels, 'labels', ge=0, le=num_classes - 1, expected=f"class labels in [0, num_classes={num_classes})")
+    check_values(labels, 'labels', ge=0, le=num_classes - 1,
+                 expected=f"class labels in [0, num_classes={num_classes})")
     # one-hot over the classes (small), each entry repeated n times by a broadcast view, which the
     # reshape writes out once: one pass over the [B, C*n] output
     one_hot = nn.functional.one_hot(labels.long(), num_classes).to(torch.get_default_dtype())
-    return one_hot.unsqueeze(-1).expand(*labels.shape, num_classes, n).reshape(*labels.shape, num_classes * n)
+    codes = one_hot.unsqueeze(-1).expand(*labels.shape, num_classes, n)
+    return codes.reshape(*labels.shape, num_classes * n)
 
-# %% ../nbs/02_functional.ipynb #5efe7d89
-def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero value is a spike
-                     ) -> Tensor: # bool `[*, T]`, true exactly at each neuron's first spike
+# %% ../nbs/02_functional.ipynb #ce785037
+def first_spike_index(spikes:Tensor # [*, T] spikes, time LAST; any nonzero value is a spike
+                     ) -> Tensor: # bool [*, T], true exactly at each neuron's first spike
     "Mark the first spike of each neuron along the last (time) axis."
     check_tensor(spikes, 'spikes', min_ndim=1, layout='[*, T]')
     if spikes.is_complex(): fail('spikes', 'a real tensor [*, T]', spikes, TypeError)
-    if spikes.is_floating_point(): check_values(spikes, 'spikes', ge=-math.inf, expected='spikes, not NaN')
+    if spikes.is_floating_point():
+        check_values(spikes, 'spikes', ge=-math.inf, expected='spikes, not NaN')
     fired = spikes != 0
     if fired.shape[-1] == 0: return fired
     # argmax returns the first maximal index: the first spike, or 0 for a silent neuron. Mark that
@@ -264,21 +350,28 @@ def first_spike_index(spikes:Tensor # `[*, T]` spikes, time LAST; any nonzero va
     first = fired.view(torch.uint8).argmax(-1, keepdim=True)
     return torch.zeros_like(fired).scatter_(-1, first, fired.gather(-1, first))
 
-# %% ../nbs/02_functional.ipynb #591b5336
+# %% ../nbs/02_functional.ipynb #fed70d2f
 def _check_convbn(conv2d, bn2d):
+    "Raise unless `conv2d` is a bias-free Conv2d and `bn2d` a BatchNorm2d with statistics for it."
     if not isinstance(conv2d, nn.Conv2d): fail('conv2d', 'an nn.Conv2d', conv2d, TypeError)
     if not isinstance(bn2d, nn.BatchNorm2d): fail('bn2d', 'an nn.BatchNorm2d', bn2d, TypeError)
     if nn.parameter.is_lazy(conv2d.weight):
-        raise ValueError("`conv2d` is a lazy convolution whose weight is not initialized yet: run it once first")
+        raise ValueError("`conv2d` is a lazy convolution whose weight is not initialized yet: "
+                         "run it once first")
     if conv2d.bias is not None:
-        raise ValueError("`conv2d` must have no bias (create it with bias=False): the batch norm's shift replaces it")
+        raise ValueError("`conv2d` must have no bias (create it with bias=False): "
+                         "the batch norm's shift replaces it")
     if bn2d.num_features != conv2d.out_channels:
-        raise ValueError(f"`bn2d` has {bn2d.num_features} features but `conv2d` has {conv2d.out_channels} output channels")
+        raise ValueError(f"`bn2d` has {bn2d.num_features} features but `conv2d` has "
+                         f"{conv2d.out_channels} output channels")
     if bn2d.running_mean is None or bn2d.running_var is None:
-        raise ValueError("`bn2d` keeps no running statistics (track_running_stats=False): there is nothing to fuse")
+        raise ValueError("`bn2d` keeps no running statistics (track_running_stats=False): "
+                         "there is nothing to fuse")
     check_same_device({'conv2d': conv2d.weight, 'bn2d': bn2d.running_var})
 
-def _bn_affine(bn2d, dtype=None):   # per-channel (scale, shift) of bn2d in eval mode, optionally upcast
+# %% ../nbs/02_functional.ipynb #0a9bc662
+def _bn_affine(bn2d, dtype=None):
+    "Per-channel (scale, shift) of `bn2d` in eval mode, computed in `dtype` if given."
     cast = (lambda t: t) if dtype is None else (lambda t: t.to(dtype))
     var, mean = cast(bn2d.running_var), cast(bn2d.running_mean)
     gamma = cast(bn2d.weight) if bn2d.weight is not None else torch.ones_like(var)
@@ -286,47 +379,56 @@ def _bn_affine(bn2d, dtype=None):   # per-channel (scale, shift) of bn2d in eval
     scale = gamma / torch.sqrt(var + bn2d.eps)
     return scale, beta - mean * scale
 
+# %% ../nbs/02_functional.ipynb #9d9cb21a
 def _fused_dtypes(conv2d, bn2d):
-    "The dtype of the fused parameters (the pair's promoted dtype) and the one they are computed in (at least float32)."
+    "The dtype of the fused parameters (the pair's promoted one) and the one to compute in."
     out = torch.promote_types(conv2d.weight.dtype, bn2d.running_var.dtype)
     return out, torch.promote_types(out, torch.float32)
 
+# %% ../nbs/02_functional.ipynb #6564f60f
 def fused_conv2d_weight_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                                     bn2d:nn.BatchNorm2d # the batch norm after it
-                                   ) -> Tensor: # fused weight, `conv2d.weight`'s shape
-    "Weight of the convolution that equals `bn2d(conv2d(x))` in eval mode: $W \\gamma / \\sqrt{\\sigma^2 + \\epsilon}$."
+                                   ) -> Tensor: # fused weight, of the conv weight's shape
+    "Weight of the convolution that equals bn2d(conv2d(x)) in eval mode: W gamma / sqrt(var + eps)."
     _check_convbn(conv2d, bn2d)
     out, work = _fused_dtypes(conv2d, bn2d)
     return (conv2d.weight.to(work) * _bn_affine(bn2d, work)[0].view(-1, 1, 1, 1)).to(out)
 
+# %% ../nbs/02_functional.ipynb #da78ddd0
 def fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                                   bn2d:nn.BatchNorm2d # the batch norm after it
-                                 ) -> Tensor: # fused bias `[C_out]`
-    "Bias of the convolution that equals `bn2d(conv2d(x))` in eval mode: $\\beta - \\mu \\gamma / \\sqrt{\\sigma^2 + \\epsilon}$."
+                                 ) -> Tensor: # fused bias [C_out]
+    "Bias of the convolution equal to bn2d(conv2d(x)) in eval: beta - mu gamma / sqrt(var + eps)."
     _check_convbn(conv2d, bn2d)
     out, work = _fused_dtypes(conv2d, bn2d)
     return _bn_affine(bn2d, work)[1].to(out)
 
+# %% ../nbs/02_functional.ipynb #6b4bf8ed
+def _conv2d_with_bias_like(conv2d:nn.Conv2d) -> nn.Conv2d:
+    "An uninitialised nn.Conv2d with a bias and the geometry, device and dtype of `conv2d`."
+    w = conv2d.weight
+    return nn.utils.skip_init(nn.Conv2d, conv2d.in_channels, conv2d.out_channels,
+                              conv2d.kernel_size, stride=conv2d.stride, padding=conv2d.padding,
+                              dilation=conv2d.dilation,
+                              groups=conv2d.groups, bias=True, padding_mode=conv2d.padding_mode,
+                              device=w.device, dtype=w.dtype)
+
+# %% ../nbs/02_functional.ipynb #71b9705c
 def fuse_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
                   bn2d:nn.BatchNorm2d # the batch norm after it
                  ) -> nn.Conv2d: # a new convolution with bias
-    "A new `nn.Conv2d` whose output equals `bn2d(conv2d(x))` with `bn2d` in eval mode."
+    "A new nn.Conv2d whose output equals bn2d(conv2d(x)) with bn2d in eval mode."
     _check_convbn(conv2d, bn2d)
-    w = conv2d.weight
-    # skip_init: the weights are overwritten below, so do not spend (or advance) the random generator
-    fused = nn.utils.skip_init(nn.Conv2d, conv2d.in_channels, conv2d.out_channels, conv2d.kernel_size,
-                               stride=conv2d.stride, padding=conv2d.padding, dilation=conv2d.dilation, groups=conv2d.groups,
-                               bias=True, padding_mode=conv2d.padding_mode, device=w.device, dtype=w.dtype)
+    fused = _conv2d_with_bias_like(conv2d)
     with torch.no_grad():
-        # fold in at least float32 (and in the pair's promoted dtype), so that the result is rounded once, at the end
         scale, shift = _bn_affine(bn2d, _fused_dtypes(conv2d, bn2d)[1])
-        fused.weight.copy_(w.to(scale.dtype) * scale.view(-1, 1, 1, 1))
+        fused.weight.copy_(conv2d.weight.to(scale.dtype) * scale.view(-1, 1, 1, 1))
         fused.bias.copy_(shift)
     return fused
 
-# %% ../nbs/02_functional.ipynb #f8f00dd9
+# %% ../nbs/02_functional.ipynb #604fbd23
 def _check_scale_arg(value, name, target:Tensor):
-    "`value` is None, a finite real number, or a finite real tensor on `target`'s device that broadcasts to its shape."
+    "Raise unless `value` is None, a finite number, or a finite real tensor that fits `target`."
     if value is None: return
     if not isinstance(value, Tensor): return check_real(value, name)
     shape = target.shape
@@ -336,63 +438,76 @@ def _check_scale_arg(value, name, target:Tensor):
     except RuntimeError: ok = False
     if not ok: fail(name, expected, value)
     check_same_device({name: value, 'the tensor it scales': target})
-    if value.is_floating_point() and not bool(torch.isfinite(value).all()): fail(name, expected + ' (no NaN or inf)', value)
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        fail(name, expected + ' (no NaN or inf)', value)
 
+# %% ../nbs/02_functional.ipynb #1179d9d4
 def _check_weight_scale(bn2d):
-    "The per-channel factor of the fused weight, if `b` can be added to it (nonzero and finite everywhere)."
+    "The per-channel factor s of the fused weight, if `b` can be added to it (s finite, nonzero)."
     scale = _bn_affine(bn2d)[0].view(-1, 1, 1, 1)
     if (scale == 0).any():
-        raise ValueError("`b` cannot be added to the fused weight: `bn2d.weight` (gamma) is 0 for some channel, "
-                         "so that channel's fused weight is 0 whatever the conv weight is")
+        raise ValueError("`b` cannot be added to the fused weight: `bn2d.weight` (gamma) is 0 for "
+                         "some channel, so that channel's fused weight is 0 whatever the conv "
+                         "weight is")
     if not bool(torch.isfinite(scale).all()):
-        raise ValueError("`b` cannot be added to the fused weight: gamma / sqrt(running_var + eps) of `bn2d` is not "
-                         "finite for some channel (running_var + eps is 0, negative or NaN, or gamma is not finite)")
+        raise ValueError("`b` cannot be added to the fused weight: gamma / sqrt(running_var + eps) "
+                         "of `bn2d` is not finite for some channel (running_var + eps is 0, "
+                         "negative or NaN, or gamma is not finite)")
     return scale
 
+# %% ../nbs/02_functional.ipynb #d51a5e54
 @torch.no_grad()
-def scale_fused_conv2d_weight_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution (changed in place)
+def scale_fused_conv2d_weight_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution (changed)
                                           bn2d:nn.BatchNorm2d, # the batch norm after it
-                                          k=None, # multiply the fused weight by `k` (number or tensor)
-                                          b=None # then add `b` (number or tensor)
+                                          k=None, # multiply the fused weight by k
+                                          b=None # then add b (number or tensor)
                                          ):
-    "Change `conv2d.weight` in place so that the fused weight becomes `k * fused + b`."
+    "Change conv2d.weight in place so that the fused weight becomes k * fused + b."
     _check_convbn(conv2d, bn2d)
     _check_scale_arg(k, 'k', conv2d.weight); _check_scale_arg(b, 'b', conv2d.weight)
     scale = _check_weight_scale(bn2d) if b is not None else None    # before anything is changed
     if k is not None: conv2d.weight.mul_(k)
     if b is not None: conv2d.weight.add_(b / scale)
 
+# %% ../nbs/02_functional.ipynb #cb1301c6
 @torch.no_grad()
 def scale_fused_conv2d_bias_of_convbn2d(conv2d:nn.Conv2d, # bias-free convolution
-                                        bn2d:nn.BatchNorm2d, # the batch norm after it (changed in place)
-                                        k=None, # multiply the fused bias by `k` (number or tensor)
-                                        b=None # then add `b` (number or tensor)
+                                        bn2d:nn.BatchNorm2d, # the batch norm after it (changed)
+                                        k=None, # multiply the fused bias by k (number or tensor)
+                                        b=None # then add b (number or tensor)
                                        ):
-    "Change `bn2d.bias` and `bn2d.running_mean` in place so that the fused bias becomes `k * fused + b`."
+    "Change bn2d.bias and bn2d.running_mean in place so that the fused bias becomes k * fused + b."
     _check_convbn(conv2d, bn2d)
     _check_scale_arg(k, 'k', bn2d.running_mean); _check_scale_arg(b, 'b', bn2d.running_mean)
     if b is not None and bn2d.bias is None:
-        raise ValueError("`b` needs a batch norm with a shift: `bn2d` was created with affine=False")
+        raise ValueError("`b` needs a batch norm with a shift: "
+                         "`bn2d` was created with affine=False")
     if k is not None:
         bn2d.running_mean.mul_(k)
         if bn2d.bias is not None: bn2d.bias.mul_(k)
     if b is not None: bn2d.bias.add_(b)
 
-# %% ../nbs/02_functional.ipynb #00b5b520
+# %% ../nbs/02_functional.ipynb #123b848a
 def kaiming_normal_conv_linear_weight(net:nn.Module # any network
                                      ):
-    "Kaiming-normal (a=√5) init of the weights of every Conv1d/2d/3d and Linear in `net`; biases untouched."
+    "Kaiming-normal (a = sqrt 5) init of every Conv1d/2d/3d and Linear weight in net (not biases)."
     check_module(net, 'net')
-    layers = [m for m in net.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear))]
+    layers = [m for m in net.modules()
+              if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear))]
     for m in layers:     # all checked before the first weight is drawn
         if nn.parameter.is_lazy(m.weight):
-            raise ValueError(f"`net` holds a lazy {type(m).__name__} whose weight is not initialized yet: "
-                             "run the network once before initialising it")
+            raise ValueError(f"`net` holds a lazy {type(m).__name__} whose weight is not "
+                             "initialized yet: run the network once before initialising it")
     for m in layers:
         if m.weight.numel(): nn.init.kaiming_normal_(m.weight, a=math.sqrt(5))
 
-# %% ../nbs/02_functional.ipynb #02547a0b
-from .losses import spike_similar_loss, kernel_dot_product, temporal_efficient_training_cross_entropy
+# %% ../nbs/02_functional.ipynb #dac9a9a1
+from .losses import (spike_similar_loss, kernel_dot_product,
+                           temporal_efficient_training_cross_entropy)
+
+# %% ../nbs/02_functional.ipynb #91cacc7c
 from .online import fptt_online_training, fptt_online_training_init_w_ra, ottt_online_training
+
+# %% ../nbs/02_functional.ipynb #22a617ba
 _all_ = ['spike_similar_loss', 'kernel_dot_product', 'temporal_efficient_training_cross_entropy',
          'fptt_online_training', 'fptt_online_training_init_w_ra', 'ottt_online_training']

@@ -11,6 +11,8 @@ import pytest, torch
 from torch import nn
 from hypothesis import given, settings, strategies as st
 from helpers import assert_close
+from oracles_functional import (naive_delay, naive_first_spike, naive_one_hot, naive_lif, naive_fused,
+                                on_grid, params_on_grid, make_convbn)
 from snnlit.base import StepModule
 from snnlit.neuron import IFNode, LIFNode, SeqToANNContainer, StepModeContainer
 from snnlit import functional as F
@@ -24,52 +26,6 @@ def warnings_log():
     log.addHandler(handler)
     yield records
     log.removeHandler(handler)
-
-
-# ---------------------------------------------------------------- naive references
-def naive_delay(x, d):
-    y = torch.zeros_like(x)
-    for t in range(x.shape[0]):
-        if t - d >= 0: y[t] = x[t - d]
-    return y
-
-def naive_first_spike(s):
-    flat = s.reshape(-1, s.shape[-1]).tolist()
-    out = [[False] * len(r) for r in flat]
-    for i, row in enumerate(flat):
-        for t, v in enumerate(row):
-            if v != 0:
-                out[i][t] = True
-                break
-    return torch.tensor(out, dtype=torch.bool).reshape(s.shape)
-
-def naive_one_hot(labels, C, n):
-    out = torch.zeros(labels.numel(), C * n)
-    for i, k in enumerate(labels.flatten().tolist()):
-        for j in range(n): out[i, k * n + j] = 1.
-    return out.reshape(*labels.shape, C * n)
-
-def naive_lif_loop(x_seq, tau=2.0, v_th=1.0):
-    "Scalar LIF, hard reset to 0, decay_input=True."
-    T = x_seq.shape[0]
-    flat = x_seq.reshape(T, -1).tolist()
-    out = [[0.] * len(flat[0]) for _ in range(T)]
-    for i in range(len(flat[0])):
-        v = 0.
-        for t in range(T):
-            v = v + (flat[t][i] - v) / tau
-            if v >= v_th: out[t][i], v = 1., 0.
-    return torch.tensor(out, dtype=x_seq.dtype).reshape(x_seq.shape)
-
-
-def on_grid(x, step=2.**-6):
-    "`x` rounded to multiples of `step`: small multiples of a power of two add up exactly in any order."
-    return torch.round(x / step) * step
-
-def params_on_grid(net):
-    with torch.no_grad():
-        for p in net.parameters(): p.copy_(on_grid(p))
-    return net
 
 
 # ---------------------------------------------------------------- delay / first spike / one-hot
@@ -143,7 +99,7 @@ def test_multi_step_forward_matches_naive_lif():
     torch.manual_seed(0)
     x = torch.rand(12, 3, 5, dtype=torch.float64) * 3
     for modules in (LIFNode(), [LIFNode()], (nn.Identity(), LIFNode()), nn.Sequential(nn.Identity(), LIFNode())):
-        assert torch.equal(F.multi_step_forward(x, modules), naive_lif_loop(x))
+        assert torch.equal(F.multi_step_forward(x, modules), naive_lif(x))
 
 
 def test_multi_step_forward_applies_list_in_order():
@@ -181,6 +137,14 @@ def test_chunk_multi_step_forward_checks_chunks():
         F.chunk_multi_step_forward(3, x, lambda c: c.to(next(calls)))
     with pytest.raises(ValueError, match=r'must map a chunk \[t, \.\.\.\] with t=4'):
         F.chunk_multi_step_forward(4, x, lambda c: c[:1])
+
+
+def test_sequence_helpers_gradcheck():
+    x = torch.randn(9, 2, 3, dtype=torch.float64, requires_grad=True, generator=torch.Generator().manual_seed(0))
+    fc = nn.Linear(3, 3).double()
+    for fn in (lambda x: F.delay(x, 3), lambda x: F.multi_step_forward(x, fc), lambda x: F.seq_to_ann_forward(x, fc),
+               lambda x: F.chunk_multi_step_forward(4, x, lambda c: F.seq_to_ann_forward(c, fc))):
+        assert torch.autograd.gradcheck(fn, (x,))
 
 
 def test_seq_to_ann_forward_tuples_and_lists():
@@ -315,20 +279,6 @@ def test_set_threshold_margin_matches_loop(dtype):
 
 
 # ---------------------------------------------------------------- conv-BN fusion
-def make_convbn(in_ch, out_ch, seed, dtype=torch.float64, affine=True, **kw):
-    g = torch.Generator().manual_seed(seed)
-    conv = nn.Conv2d(in_ch, out_ch, bias=False, dtype=dtype, **kw)
-    bn = nn.BatchNorm2d(out_ch, affine=affine, dtype=dtype)
-    with torch.no_grad():
-        conv.weight.copy_(torch.randn(conv.weight.shape, generator=g))
-        bn.running_mean.copy_(torch.randn(out_ch, generator=g))
-        bn.running_var.copy_(torch.rand(out_ch, generator=g) * 2 + 0.1)
-        if affine:
-            bn.weight.copy_(torch.randn(out_ch, generator=g))
-            bn.bias.copy_(torch.randn(out_ch, generator=g))
-    return conv, bn.eval()
-
-
 @settings(max_examples=30, deadline=None)
 @given(k=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 3), dilation=st.integers(1, 3),
        groups=st.sampled_from([1, 2, 3]), affine=st.booleans(), seed=st.integers(0, 2**16))
@@ -341,6 +291,23 @@ def test_fuse_convbn2d_equals_pair(k, stride, padding, dilation, groups, affine,
     # float32 copy of the same: the spec's 1e-5
     conv32, bn32 = conv.float(), bn.float()
     torch.testing.assert_close(F.fuse_convbn2d(conv32, bn32)(x.float()), bn32(conv32(x.float())), rtol=1e-5, atol=1e-5)
+
+
+CONV_SETTINGS = [dict(kernel_size=1), dict(kernel_size=3, stride=2), dict(kernel_size=(3, 2), padding=(1, 3)),
+                 dict(kernel_size=3, dilation=3, groups=2), dict(kernel_size=3, stride=(1, 2), padding=1, groups=2),
+                 dict(kernel_size=3, padding='same', dilation=2), dict(kernel_size=3, padding=2, padding_mode='reflect')]
+
+@pytest.mark.parametrize('i', range(len(CONV_SETTINGS)))
+@pytest.mark.parametrize('affine', [True, False])
+def test_fused_parameters_match_naive_per_channel(i, affine):
+    conv, bn = make_convbn(4, 6, i, affine=affine, **CONV_SETTINGS[i])
+    w, b = naive_fused(conv, bn)
+    torch.testing.assert_close(F.fused_conv2d_weight_of_convbn2d(conv, bn).detach(), w, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(F.fused_conv2d_bias_of_convbn2d(conv, bn).detach(), b, rtol=1e-12, atol=1e-12)
+    fused = F.fuse_convbn2d(conv, bn)
+    assert fused.padding_mode == conv.padding_mode and fused.padding == conv.padding
+    x = torch.randn(3, 4, 12, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(i))
+    torch.testing.assert_close(fused(x).detach(), bn(conv(x)).detach(), rtol=1e-10, atol=1e-10)
 
 
 def fuse_and_check_untouched(conv, bn):

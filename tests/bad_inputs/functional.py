@@ -1,6 +1,6 @@
 """Bad inputs for snnlit.functional: every public name, each case with its one right outcome.
 
-Success cases are checked against naive formulas written here (loops over time / channels in float64).
+Success cases are checked against the naive formulas of tests/oracles_functional.py (loops over time / channels).
 Functions that change modules in place list the module in `updates`; error cases do not, so the sweep
 checks that a refused call left every tensor of the caller's modules as it was.
 """
@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from badinputs import err, terr, ok, close, all_of, finite, dtype_is, zero_d, grad_of
 from helpers import generator, stable_seed
+from oracles_functional import naive_lif, naive_delay, naive_one_hot, naive_first_spike, naive_margin
 from snnlit import functional as F
 import snnlit.losses, snnlit.online
 from snnlit.base import MemoryModule
@@ -57,43 +58,7 @@ def seeded(fn, *parts):
 CASES = []
 
 # =============================================================================================================
-# naive references
-
-def naive_lif(x_seq, tau=2., v_th=1.):
-    "Multi-step LIF, hard reset to 0, decay_input: v += (x - v) / tau; spike where v >= v_th (float64 loop)."
-    x = x_seq.double().reshape(x_seq.shape[0], -1)
-    out, v = torch.zeros_like(x), torch.zeros(x.shape[1], dtype=torch.float64)
-    for t in range(x.shape[0]):
-        for i in range(x.shape[1]):
-            v[i] = v[i] + (x[t, i] - v[i]) / tau
-            if v[i] >= v_th: out[t, i], v[i] = 1., 0.
-    return out.reshape(x_seq.shape)
-
-def naive_delay(x, d):
-    y = torch.zeros_like(x)
-    for t in range(d, x.shape[0]): y[t] = x[t - d]
-    return y
-
-def naive_one_hot(labels, C, n):
-    flat = labels.reshape(-1).tolist()
-    out = torch.zeros(len(flat), C * n)
-    for i, k in enumerate(flat):
-        for j in range(n): out[i, k * n + j] = 1.
-    return out.reshape(*labels.shape, C * n)
-
-def naive_first_spike(s):
-    flat = s.reshape(-1, s.shape[-1]).tolist()
-    out = torch.zeros(len(flat), s.shape[-1], dtype=torch.bool)
-    for i, row in enumerate(flat):
-        for t, v in enumerate(row):
-            if v != 0: out[i, t] = True; break
-    return out.reshape(s.shape)
-
-def naive_margin(one_hot, t0, t1):
-    out = torch.empty(one_hot.shape, dtype=torch.float64)
-    for b in range(one_hot.shape[0]):
-        for c in range(one_hot.shape[1]): out[b, c] = t1 if one_hot[b, c] == 1 else t0
-    return out
+# naive references: tests/oracles_functional.py
 
 # =============================================================================================================
 # reset_net / detach_net
