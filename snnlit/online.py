@@ -152,7 +152,7 @@ def _online_node_args(node, tau, v_threshold, v_reset, decay_input, detach_reset
     check_option(backend, 'backend', ('torch',))
     for value, name in ((decay_input, 'decay_input'), (detach_reset, 'detach_reset'), (store_v_seq, 'store_v_seq')):
         check_bool(value, name)
-    tau = float(check_real(tau, 'tau', gt=1, finite=False))   # tau = inf: no leak, the trace sums the spikes
+    tau = float(check_real(tau, 'tau', gt=1))   # as LIFNode: finite (no leak is IFNode's dynamics)
     v_threshold = float(check_real(v_threshold, 'v_threshold'))
     v_reset = None if v_reset is None else float(check_real(v_reset, 'v_reset'))
     return tau, v_threshold, v_reset

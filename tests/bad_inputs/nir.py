@@ -59,6 +59,10 @@ for value in (True, '1e-4', None, torch.ones(2), 1j):
     CASES.append(terr(EXPORT, f'dt={value!r}', export_to_nir, mlp(), x, dt=value, match='`dt` must be a finite real number'))
 
 # export_to_nir: what has no NIR equivalent (checked before nir is needed)
+def _with(module, **attrs):
+    for k, v in attrs.items(): setattr(module, k, v)
+    return module
+
 UNSUPPORTED = [(nn.MaxPool2d(2), "layer '1' (MaxPool2d) has no NIR equivalent: no NIR node computes it"),
                (nn.ReLU(), "layer '1' (ReLU) has no NIR equivalent"),
                (nn.Identity(), "layer '1' (Identity) has no NIR equivalent"),
@@ -67,10 +71,12 @@ UNSUPPORTED = [(nn.MaxPool2d(2), "layer '1' (MaxPool2d) has no NIR equivalent: n
                (nn.AvgPool2d(2, divisor_override=2), 'divisor_override=2'),
                (nn.AvgPool2d(3, 1, 1, count_include_pad=False), 'count_include_pad=False with padding'),
                (nn.Flatten(0), 'start_dim=0'), (nn.Flatten(-1), 'start_dim=-1'),
-               (LIFNode(tau=math.inf), "layer '1' (LIFNode) has no NIR equivalent: tau=inf"),
-               (IFNode(v_threshold=math.nan), 'v_threshold=nan'), (IFNode(v_reset=-math.inf), 'v_reset=-inf')]
+               # the neurons refuse these at construction; set afterwards, export still names them
+               (_with(LIFNode(), tau=math.inf), "layer '1' (LIFNode) has no NIR equivalent: tau=inf"),
+               (_with(IFNode(), v_threshold=math.nan), 'v_threshold=nan'),
+               (_with(IFNode(), v_reset=-math.inf), 'v_reset=-inf')]
 for module, match in UNSUPPORTED:
-    CASES.append(err(EXPORT, f'unsupported {module!r}', export_to_nir, nn.Sequential(nn.Linear(4, 4), module), x, match=match))
+    CASES.append(err(EXPORT, f'unsupported {module!r}: {match}', export_to_nir, nn.Sequential(nn.Linear(4, 4), module), x, match=match))
 CASES.append(err(EXPORT, 'a custom container', export_to_nir, nn.ModuleList([nn.Linear(4, 4)]), x,
                  match="layer '0' (ModuleList) has no NIR equivalent"))
 
