@@ -138,7 +138,15 @@ def _derivative(module:nn.Module, x:Tensor) -> Tensor:
     with torch.no_grad():
         return formula(torch.ones_like(x), x, *(getattr(module, k) for k in module._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #711af234
+# %% ../nbs/00_surrogate.ipynb #3fd78347
+def _adopt_formulas(cls:type, spike_fn=None, primitive=None):
+    "Make a surrogate class's spiking_function the unchecked spike_fn and its primitive checked."
+    if spike_fn is not None:   # the module's own path: its buffers are checked once, at construction
+        cls.spiking_function = staticmethod(spike_fn.unchecked.apply)
+        cls._bounds = spike_fn.params or {}
+    if primitive is not None: cls.primitive_function = staticmethod(_in_dtype_of_x(primitive))
+
+# %% ../nbs/00_surrogate.ipynb #e52e8b8d
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
     _bounds = {}      # {hyper-parameter: check_real bounds}, from the spike function
@@ -146,11 +154,7 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
 
     def __init_subclass__(cls, spike_fn=None, primitive=None, **kwargs):
         super().__init_subclass__(**kwargs)
-        if spike_fn is not None:   # the module's own path: buffers checked once, at construction
-            cls.spiking_function = staticmethod(spike_fn.unchecked.apply)
-            cls._bounds = spike_fn.params or {}
-        if primitive is not None: cls.primitive_function = staticmethod(_in_dtype_of_x(primitive))
-
+        _adopt_formulas(cls, spike_fn, primitive)
     def __init__(self, spiking:bool=True, # False: use the smooth primitive in both passes
                  **params): # real numbers or 0-d tensors, in the spike function's order
         for name, value in params.items(): check_real(value, name, **self._bounds.get(name, {}))
@@ -159,9 +163,7 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         self._param_names = _register_hyper_parameters(self, params)
         self.set_spiking_mode(spiking)
 
-    def set_spiking_mode(self, spiking:bool):
-        self.spiking = check_bool(spiking, 'spiking')
-
+    def set_spiking_mode(self, spiking:bool): self.spiking = check_bool(spiking, 'spiking')
     def extra_repr(self):
         params = ', '.join(f'{k}={getattr(self, k).item():g}' for k in self._param_names)
         return f'{params}, spiking={self.spiking}'
@@ -172,7 +174,6 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
     @staticmethod
     def primitive_function(x, *params):
         raise NotImplementedError("subclasses define `primitive_function(x, *params)`")
-
     def derivative(self, x:Tensor) -> Tensor:
         "The surrogate gradient g'(x), elementwise, computed without autograd."
         return _derivative(self, x)
