@@ -5,9 +5,8 @@
 # %% auto #0
 __all__ = ['triton_surrogate_backward']
 
-# %% ../nbs/00_surrogate_triton.ipynb #e4fcd260
-import importlib.util, os
-from numbers import Real
+# %% ../nbs/00_surrogate_triton.ipynb #c82a2fa7
+import importlib.util
 import torch
 from torch import Tensor
 from . import surrogate as sg
