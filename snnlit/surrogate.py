@@ -138,10 +138,10 @@ def _derivative(module:nn.Module, x:Tensor) -> Tensor:
     with torch.no_grad():
         return formula(torch.ones_like(x), x, *(getattr(module, k) for k in module._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #3fd78347
+# %% ../nbs/00_surrogate.ipynb #689c1336
 def _adopt_formulas(cls:type, spike_fn=None, primitive=None):
     "Make a surrogate class's spiking_function the unchecked spike_fn and its primitive checked."
-    if spike_fn is not None:   # the module's own path: its buffers are checked once, at construction
+    if spike_fn is not None:   # the module's path: its buffers are checked once, at construction
         cls.spiking_function = staticmethod(spike_fn.unchecked.apply)
         cls._bounds = spike_fn.params or {}
     if primitive is not None: cls.primitive_function = staticmethod(_in_dtype_of_x(primitive))
