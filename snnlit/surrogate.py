@@ -11,75 +11,93 @@ __all__ = ['piecewise_quadratic', 'piecewise_exp', 'sigmoid', 'soft_sign', 'atan
            'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular', 'StraightThroughEstimator', 'SpikeRateEscape',
            'fast_sigmoid', 'triangular', 'straight_through_estimator', 'spike_rate_escape']
 
-# %% ../nbs/00_surrogate.ipynb #f9fa0e10
+# %% ../nbs/00_surrogate.ipynb #6ad2b0f0
 import importlib.util, math
 import torch
 from torch import nn, Tensor
 from ._checks import check_real, check_bool, check_tensor, check_callable, fail
+from ._compat import is_functorch_wrapped, functorch_transforms_active, sigmoid_backward_into
 
-# %% ../nbs/00_surrogate.ipynb #a4368c36
-_is_functorch_wrapped = getattr(torch._C._functorch, 'is_functorch_wrapped_tensor', lambda x: True)
+# %% ../nbs/00_surrogate.ipynb #1ee24dfb
+# snnlit.neuron imports this name from here until it takes `is_functorch_wrapped` from _compat
+_is_functorch_wrapped = is_functorch_wrapped
 
+# %% ../nbs/00_surrogate.ipynb #97784243
 def heaviside(x:Tensor # any floating-point tensor
-             ) -> Tensor: # 1 where `x >= 0`, else 0, in `x`'s dtype and device
-    "The unit step $\\Theta(x)$, with $\\Theta(0) = 1$."
-    check_tensor(x, 'x', dtype='float')   # an integer step would be silently integer; a bool one, a mask
+             ) -> Tensor: # 1 where x >= 0, else 0, in the dtype and device of x
+    "The unit step, with heaviside(0) = 1."
+    check_tensor(x, 'x', dtype='float')   # an integer step would be silently integer
     # torch.compile fuses the comparison anyway, and vmap/grad transforms refuse `out=`
-    if torch.compiler.is_compiling() or _is_functorch_wrapped(x): return (x >= 0).to(x.dtype)
-    # comparing straight into a tensor of x's dtype is one pass over memory; `(x >= 0).to(x.dtype)` is two
+    if torch.compiler.is_compiling() or is_functorch_wrapped(x): return (x >= 0).to(x.dtype)
+    # comparing straight into a tensor of x's dtype is one pass over memory; `.to` would be two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #fbd14316
+# %% ../nbs/00_surrogate.ipynb #8c54c88f
+def _heaviside_forward(x, *params):
+    return heaviside(x)
+
+def _save_x(ctx, inputs, output):
+    x, *params = inputs
+    ctx.save_for_backward(x)
+    ctx.params = params   # numbers or 0-d buffers: nothing worth saving as tensors
+
+# %% ../nbs/00_surrogate.ipynb #50d0b9f2
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
 
-def _check_device(value, name:str, x:Tensor):
-    "A tensor hyper-parameter must lie on `x`'s device, or be a CPU 0-d tensor (which any device reads)."
-    if isinstance(value, Tensor) and value.device != x.device and value.device.type != 'cpu':
-        raise ValueError(f"`{name}` must lie on the device of `x` ({x.device}) or on the CPU, got a tensor on {value.device}")
+def _surrogate_gradient(formula, grad_output:Tensor, x:Tensor, params) -> Tensor:
+    "grad_output * g'(x) by formula: one GPU kernel, out of place under torch.func, else in place."
+    if not torch.compiler.is_compiling():
+        if functorch_transforms_active():
+            formula = torch.func.functionalize(formula)   # batched values into unbatched buffers
+        elif x.is_cuda and _HAS_TRITON:                   # one kernel instead of a chain of them
+            from snnlit.surrogate_triton import triton_surrogate_backward
+            grad = triton_surrogate_backward(formula, grad_output, x, params)
+            if grad is not None: return grad
+    return formula(grad_output, x, *params)
 
+# %% ../nbs/00_surrogate.ipynb #26497993
+def _check_device(value, name:str, x:Tensor):
+    "A tensor hyper-parameter must lie on the device of x, or be a CPU 0-d tensor."
+    if isinstance(value, Tensor) and value.device != x.device and value.device.type != 'cpu':
+        raise ValueError(f"`{name}` must lie on the device of `x` ({x.device}) or on the CPU, "
+                         f"got a tensor on {value.device}")
+
+# %% ../nbs/00_surrogate.ipynb #37711cd1
 def _check_hyper_parameters(fn_name:str, spec:dict, values:tuple, x:Tensor):
-    "Raise unless `values` match `spec` ({name: bounds}): one real number or real 0-d tensor per name, within its bounds."
+    "Raise unless values match spec ({name: bounds}): one real number or real 0-d tensor per name."
     if len(values) != len(spec):
         names = ', '.join(f'`{k}`' for k in spec) or 'none'
-        raise TypeError(f"`{fn_name}.apply(x, ...)` takes {len(spec)} hyper-parameter{'s' * (len(spec) != 1)} "
+        plural = 's' * (len(spec) != 1)
+        raise TypeError(f"`{fn_name}.apply(x, ...)` takes {len(spec)} hyper-parameter{plural} "
                         f"after `x` ({names}), got {len(values)}")
     for (name, bounds), value in zip(spec.items(), values):
         _check_device(value, name, x)
-        # a traced (torch.compile) or batched (vmap) value cannot be read without breaking the graph or the transform
-        if isinstance(value, Tensor) and (torch.compiler.is_compiling() or _is_functorch_wrapped(value)): continue
-        check_real(value, name, **bounds)
+        # a traced (compile) or batched (vmap) value cannot be read without breaking the graph
+        unreadable = isinstance(value, Tensor) and (torch.compiler.is_compiling()
+                                                     or is_functorch_wrapped(value))
+        if not unreadable: check_real(value, name, **bounds)
 
-# %% ../nbs/00_surrogate.ipynb #eed671b2
-def spike_function(name:str, # name of the generated `torch.autograd.Function`
-                   surrogate_backward, # `surrogate_backward(grad_output, x, *params) -> grad_output * g'(x)`
-                   doc:str=None,
-                   params:dict=None): # {name: `check_real` bounds} of the hyper-parameters after `x`; None: not checked
-    "An autograd `Function` whose `apply(x, *params)` is `heaviside(x)` forward and `surrogate_backward(grad_out, x, *params)` backward."
+# %% ../nbs/00_surrogate.ipynb #316830e2
+def spike_function(name:str, # name of the generated torch.autograd.Function
+                   surrogate_backward, # (grad_output, x, *params) -> grad_output * g'(x)
+                   doc:str=None, # its docstring; default: one naming surrogate_backward
+                   params:dict=None): # {name: check_real bounds} of the hyper-parameters
+    "An autograd Function: apply(x, *params) is heaviside(x) forward, surrogate_backward backward."
     if not isinstance(name, str): fail('name', 'a str', name, TypeError)
     check_callable(surrogate_backward, 'surrogate_backward')
-    if not (params is None or isinstance(params, dict) and all(isinstance(b, dict) for b in params.values())):
-        fail('params', "None or a dict {name: check_real bounds}, e.g. {'alpha': dict(gt=0)}", params, TypeError)
-    def forward(x, *params):
-        return heaviside(x)
-    def setup_context(ctx, inputs, output):
-        x, *params = inputs
-        ctx.save_for_backward(x)
-        ctx.params = params
+    if not (params is None or isinstance(params, dict)
+            and all(isinstance(b, dict) for b in params.values())):
+        fail('params', "None or a dict {name: check_real bounds}, e.g. {'alpha': dict(gt=0)}",
+             params, TypeError)
     def backward(ctx, grad_output):
         x, = ctx.saved_tensors
-        formula = surrogate_backward
-        if not torch.compiler.is_compiling():
-            if torch._C._are_functorch_transforms_active():
-                formula = torch.func.functionalize(surrogate_backward)   # batched values into unbatched buffers
-            elif x.is_cuda and _HAS_TRITON:                              # one kernel instead of a chain of them
-                from snnlit.surrogate_triton import triton_surrogate_backward
-                grad = triton_surrogate_backward(surrogate_backward, grad_output, x, ctx.params)
-                if grad is not None: return (grad, *(None,) * len(ctx.params))
-        return (formula(grad_output, x, *ctx.params), *(None,) * len(ctx.params))
-    doc = doc or f"Heaviside forward, `{getattr(surrogate_backward, '__name__', 'surrogate')}` backward."
-    members = dict(forward=staticmethod(forward), setup_context=staticmethod(setup_context),
-                   backward=staticmethod(backward), surrogate_backward=staticmethod(surrogate_backward),
-                   generate_vmap_rule=True, params=params, __doc__=doc)
+        grad = _surrogate_gradient(surrogate_backward, grad_output, x, ctx.params)
+        return (grad, *(None,) * len(ctx.params))
+    formula_name = getattr(surrogate_backward, '__name__', 'a surrogate gradient')
+    doc = doc or f"Heaviside forward, {formula_name} backward."
+    members = dict(forward=staticmethod(_heaviside_forward), setup_context=staticmethod(_save_x),
+                   backward=staticmethod(backward), generate_vmap_rule=True, params=params,
+                   surrogate_backward=staticmethod(surrogate_backward), __doc__=doc)
     if params is None:
         fn = type(name, (torch.autograd.Function,), members)
         fn.unchecked = fn
@@ -89,28 +107,63 @@ def spike_function(name:str, # name of the generated `torch.autograd.Function`
         check_tensor(x, 'x', dtype='float')
         _check_hyper_parameters(name, params, values, x)
         return heaviside(x)
-    return type(name, (unchecked,), dict(forward=staticmethod(checked_forward), unchecked=unchecked, __doc__=doc))
+    members = dict(forward=staticmethod(checked_forward), unchecked=unchecked, __doc__=doc)
+    return type(name, (unchecked,), members)
 
-# %% ../nbs/00_surrogate.ipynb #c708a53a
+# %% ../nbs/00_surrogate.ipynb #953a3bed
+def _in_dtype_of_x(primitive):
+    "primitive, checking x and returning its dtype (float64 0-d buffers would promote a 0-d x)."
+    def primitive_function(x, *params):
+        check_tensor(x, 'x', dtype='float')
+        return primitive(x, *params).to(x.dtype)
+    primitive_function.__name__ = primitive_function.__qualname__ = primitive.__name__
+    return primitive_function
+
+# %% ../nbs/00_surrogate.ipynb #f2359213
+def _register_hyper_parameters(module:nn.Module, params:dict) -> tuple:
+    "Keep each (checked) hyper-parameter as a 0-d float64 buffer of module; return their names."
+    for name, value in params.items():
+        # float64 loses no precision on float64 inputs; a 0-d tensor never promotes the input
+        module.register_buffer(name, torch.tensor(float(value), dtype=torch.float64))
+    return tuple(params)
+
+# %% ../nbs/00_surrogate.ipynb #76e2c842
+def _derivative(module:nn.Module, x:Tensor) -> Tensor:
+    "g'(x) of a surrogate module, from the backward formula of its spike function."
+    check_tensor(x, 'x', dtype='float')
+    function = getattr(module.spiking_function, '__self__', None)   # apply's Function class
+    formula = getattr(function, 'surrogate_backward', None)
+    if formula is None:
+        raise NotImplementedError(f"{type(module).__name__} has no backward formula")
+    with torch.no_grad():
+        return formula(torch.ones_like(x), x, *(getattr(module, k) for k in module._param_names))
+
+# %% ../nbs/00_surrogate.ipynb #689c1336
+def _adopt_formulas(cls:type, spike_fn=None, primitive=None):
+    "Make a surrogate class's spiking_function the unchecked spike_fn and its primitive checked."
+    if spike_fn is not None:   # the module's path: its buffers are checked once, at construction
+        cls.spiking_function = staticmethod(spike_fn.unchecked.apply)
+        cls._bounds = spike_fn.params or {}
+    if primitive is not None: cls.primitive_function = staticmethod(_in_dtype_of_x(primitive))
+
+# %% ../nbs/00_surrogate.ipynb #e52e8b8d
 class MultiArgsSurrogateFunctionBase(nn.Module):
     "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
-    _bounds = {}   # {hyper-parameter: `check_real` bounds}; a surrogate's come from its spike function
+    _bounds = {}      # {hyper-parameter: check_real bounds}, from the spike function
+    kernel_id = None  # the stable name of its GPU kernel branch, if it has one
 
-    def __init__(self, spiking:bool=True, # `False`: use the smooth primitive in both passes
-                 **params): # hyper-parameters (real numbers or real 0-d tensors), in the order `spiking_function` takes them
+    def __init_subclass__(cls, spike_fn=None, primitive=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _adopt_formulas(cls, spike_fn, primitive)
+    def __init__(self, spiking:bool=True, # False: use the smooth primitive in both passes
+                 **params): # real numbers or 0-d tensors, in the spike function's order
         for name, value in params.items(): check_real(value, name, **self._bounds.get(name, {}))
         check_bool(spiking, 'spiking')
         super().__init__()
-        for name, value in params.items():
-            # float64, so that the parameter loses no precision on float64 inputs; a 0-d tensor
-            # never promotes the dtype of the input it multiplies
-            self.register_buffer(name, torch.tensor(float(value), dtype=torch.float64))
-        self._param_names = tuple(params)
+        self._param_names = _register_hyper_parameters(self, params)
         self.set_spiking_mode(spiking)
 
-    def set_spiking_mode(self, spiking:bool):
-        self.spiking = check_bool(spiking, 'spiking')
-
+    def set_spiking_mode(self, spiking:bool): self.spiking = check_bool(spiking, 'spiking')
     def extra_repr(self):
         params = ', '.join(f'{k}={getattr(self, k).item():g}' for k in self._param_names)
         return f'{params}, spiking={self.spiking}'
@@ -121,32 +174,36 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
     @staticmethod
     def primitive_function(x, *params):
         raise NotImplementedError("subclasses define `primitive_function(x, *params)`")
+    def derivative(self, x:Tensor) -> Tensor:
+        "The surrogate gradient g'(x), elementwise, computed without autograd."
+        return _derivative(self, x)
 
     def forward(self, x:Tensor) -> Tensor:
         check_tensor(x, 'x', dtype='float')
         if not self.training: return heaviside(x)
         params = [getattr(self, k) for k in self._param_names]
-        for k, p in zip(self._param_names, params): _check_device(p, k, x)   # metadata only: no sync
-        fn = self.spiking_function if self.spiking else self.primitive_function
-        return fn(x, *params)
+        for k, p in zip(self._param_names, params): _check_device(p, k, x)   # no sync
+        return (self.spiking_function if self.spiking else self.primitive_function)(x, *params)
 
-# %% ../nbs/00_surrogate.ipynb #77fbe5a5
+# %% ../nbs/00_surrogate.ipynb #0e2cbbad
 class SurrogateFunctionBase(MultiArgsSurrogateFunctionBase):
-    "A surrogate spike layer with one sharpness parameter `alpha`."
+    "A surrogate spike layer with one sharpness parameter alpha."
     def __init__(self, alpha:float, spiking:bool=True):
         super().__init__(spiking, alpha=alpha)
 
-# %% ../nbs/00_surrogate.ipynb #b660ec7d
-def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, differentiated by autograd
-                      spiking_function, # `spiking_function(x, *params)`, with a hand-written backward
-                      *params, # hyper-parameters; `alpha = 1.0` when none are given
+# %% ../nbs/00_surrogate.ipynb #b171ebd0
+def check_manual_grad(primitive_function, # primitive_function(x, *params), by autograd
+                      spiking_function, # spiking_function(x, *params), with a hand-written backward
+                      *params, # hyper-parameters; alpha = 1.0 when none are given
                       eps:float=1e-5, # largest absolute difference allowed
                       dtype=torch.float32) -> float: # the largest absolute difference found
-    "Raise `AssertionError` unless the backward of `spiking_function` equals the derivative of `primitive_function`."
-    check_callable(primitive_function, 'primitive_function'); check_callable(spiking_function, 'spiking_function')
+    "Raise AssertionError unless the backward of spiking_function is the primitive's derivative."
+    check_callable(primitive_function, 'primitive_function')
+    check_callable(spiking_function, 'spiking_function')
     check_real(eps, 'eps', ge=0)
-    if not isinstance(dtype, torch.dtype): fail('dtype', 'a floating-point torch.dtype', dtype, TypeError)
-    if not dtype.is_floating_point: fail('dtype', 'a floating-point torch.dtype', dtype)
+    expected = 'a floating-point torch.dtype'
+    if not isinstance(dtype, torch.dtype): fail('dtype', expected, dtype, TypeError)
+    if not dtype.is_floating_point: fail('dtype', expected, dtype)
     params = params or (1.0,)
     x = torch.arange(-16, 16, 32 / 8192, dtype=dtype)
     grads = []
@@ -155,34 +212,41 @@ def check_manual_grad(primitive_function, # `primitive_function(x, *params)`, di
         fn(xg, *params).sum().backward()
         grads.append(xg.grad)
     error = (grads[0] - grads[1]).abs().max().item()
-    if not error <= eps: raise AssertionError(f"manual gradient differs from the primitive's derivative by {error:.3g} > eps={eps:g}")
+    if not error <= eps:
+        raise AssertionError(f"manual gradient differs from the primitive's derivative "
+                             f"by {error:.3g} > eps={eps:g}")
     return error
 
-# %% ../nbs/00_surrogate.ipynb #52d4581b
-def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. `ATan()`
-                            x:Tensor=None, # where to draw it; default `linspace(-2, 2, 401)`
+# %% ../nbs/00_surrogate.ipynb #f64bcad2
+def plot_surrogate_function(surrogate:nn.Module, # a surrogate layer, e.g. ATan()
+                            x:Tensor=None, # where to draw it; default linspace(-2, 2, 401)
                             ax=None): # a matplotlib axis; default a new figure
-    "Draw the heaviside step, the primitive $g$ and the surrogate gradient $g'$ of `surrogate`."
+    "Draw the heaviside step, the primitive g and the surrogate gradient g' of a surrogate layer."
     if not isinstance(surrogate, MultiArgsSurrogateFunctionBase):
         fail('surrogate', 'a surrogate module such as ATan()', surrogate, TypeError)
     if x is not None: check_tensor(x, 'x', dtype='float', ndim=1)
-    if ax is not None and not callable(getattr(ax, 'plot', None)): fail('ax', 'a matplotlib Axes or None', ax, TypeError)
+    if ax is not None and not callable(getattr(ax, 'plot', None)):
+        fail('ax', 'a matplotlib Axes or None', ax, TypeError)
     import matplotlib.pyplot as plt
     x = torch.linspace(-2, 2, 401) if x is None else x.detach()
     if ax is None: _, ax = plt.subplots(figsize=(4, 3))
     params = [getattr(surrogate, k) for k in surrogate._param_names]
     xg = x.clone().requires_grad_()
     surrogate.spiking_function(xg, *params).sum().backward()
-    as_plotted = lambda t: t.detach().cpu().double()   # matplotlib reads numpy: no bfloat16, no CUDA
+    as_plotted = lambda t: t.detach().cpu().double()   # numpy: no bfloat16, no CUDA
     ax.plot(as_plotted(x), as_plotted(heaviside(x)), label='heaviside')
-    ax.plot(as_plotted(x), as_plotted(surrogate.primitive_function(x, *params)), label='primitive $g$')
+    primitive = surrogate.primitive_function(x, *params)
+    ax.plot(as_plotted(x), as_plotted(primitive), label='primitive $g$')
     ax.plot(as_plotted(x), as_plotted(xg.grad), label="gradient $g'$")
     ax.set_title(repr(surrogate), fontsize=9)
-    ax.set_xlabel('$x = v - \\vartheta$')
-    ax.legend(fontsize=7)
+    ax.set_xlabel('$x = v - \\vartheta$', fontsize=9)
+    ax.legend(fontsize=9)
     return ax
 
-# %% ../nbs/00_surrogate.ipynb #ae9c6d58
+# %% ../nbs/00_surrogate.ipynb #50533a74
+_ALPHA = {'alpha': dict(gt=0)}   # every one-parameter surrogate needs a sharpness alpha > 0
+
+# %% ../nbs/00_surrogate.ipynb #e1e716cd
 def _piecewise_quadratic_backward(g, x, alpha):
     return x.abs().mul_(-alpha * alpha).add_(alpha).clamp_min_(0).mul_(g)
 
@@ -191,6 +255,21 @@ def _piecewise_quadratic_primitive(x, alpha):
     u = (x * alpha).clamp(-1, 1)
     return 0.5 + u - 0.5 * u * u.abs()
 
+# %% ../nbs/00_surrogate.ipynb #b3311fb3
+piecewise_quadratic = spike_function(
+    'piecewise_quadratic', _piecewise_quadratic_backward, params=_ALPHA,
+    doc="PiecewiseQuadratic as a spike function (spikingjelly's surrogate.piecewise_quadratic): "
+        "apply(x, alpha) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #609db637
+class PiecewiseQuadratic(SurrogateFunctionBase,
+                         spike_fn=piecewise_quadratic, primitive=_piecewise_quadratic_primitive):
+    "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle g' of half-width 1/alpha."
+    kernel_id = 'piecewise_quadratic'
+    def __init__(self, alpha:float=1.0, spiking:bool=True):
+        super().__init__(alpha, spiking)
+
+# %% ../nbs/00_surrogate.ipynb #c50bfbde
 def _piecewise_exp_backward(g, x, alpha):
     return x.abs().mul_(-alpha).exp_().mul_(alpha / 2).mul_(g)
 
@@ -200,25 +279,66 @@ def _piecewise_exp_primitive(x, alpha):
     right = 1 - 0.5 * torch.exp(-alpha * x.clamp(min=0))
     return torch.where(x < 0, left, right)
 
+# %% ../nbs/00_surrogate.ipynb #480acb8b
+piecewise_exp = spike_function(
+    'piecewise_exp', _piecewise_exp_backward, params=_ALPHA,
+    doc="PiecewiseExp as a spike function (spikingjelly's surrogate.piecewise_exp): "
+        "apply(x, alpha) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #68072c47
+class PiecewiseExp(SurrogateFunctionBase,
+                   spike_fn=piecewise_exp, primitive=_piecewise_exp_primitive):
+    "Piecewise-exponential surrogate (SLAYER, Shrestha and Orchard 2018): g' = a/2 exp(-a |x|)."
+    kernel_id = 'piecewise_exp'
+    def __init__(self, alpha:float=1.0, spiking:bool=True):
+        super().__init__(alpha, spiking)
+
+# %% ../nbs/00_surrogate.ipynb #8a7cf50a
 def _sigmoid_backward(g, x, alpha):
-    # aten's sigmoid_backward computes g·σ·(1-σ) in one pass, and never overflows
-    # (snntorch's exp(-αx)/(1+exp(-αx))² is NaN for very negative x)
     s = (x * alpha).sigmoid_()
-    return torch.ops.aten.sigmoid_backward(g, s, grad_input=s).mul_(alpha)   # written over s: one buffer
+    return sigmoid_backward_into(g, s).mul_(alpha)   # written over s: one buffer
 
 def _sigmoid_primitive(x, alpha):
     return torch.sigmoid(x * alpha)
 
+# %% ../nbs/00_surrogate.ipynb #977499fe
+sigmoid = spike_function(
+    'sigmoid', _sigmoid_backward, params=_ALPHA,
+    doc="Sigmoid as a spike function (spikingjelly's surrogate.sigmoid): "
+        "apply(x, alpha) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #4f80d65f
+class Sigmoid(SurrogateFunctionBase, spike_fn=sigmoid, primitive=_sigmoid_primitive):
+    'Sigmoid surrogate: g = sigmoid(alpha x).'
+    kernel_id = 'sigmoid'
+    def __init__(self, alpha:float=4.0, spiking:bool=True):
+        super().__init__(alpha, spiking)
+
+# %% ../nbs/00_surrogate.ipynb #de1a75e4
 def _soft_sign_backward(g, x, alpha):
     # α/(2(1+|αx|)²) = 1/(2α(1/α+|x|)²)
     t = x.abs().add_(1 / alpha).pow_(2).mul_(2 * alpha)
     return torch.div(g, t, out=t)
 
 def _soft_sign_primitive(x, alpha):
-    # ½(u/(1+|u|) + 1) is ½/(1-u) below 0 and 1 - ½/(1+u) above: no inf/inf at u = ±inf, no cancellation
+    # ½(u/(1+|u|) + 1) is ½/(1-u) below 0 and 1 - ½/(1+u) above: no inf/inf, no cancellation
     u = x * alpha
     return torch.where(u < 0, 0.5 / (1 - u.clamp(max=0)), 1 - 0.5 / (1 + u.clamp(min=0)))
 
+# %% ../nbs/00_surrogate.ipynb #ee3ea62d
+soft_sign = spike_function(
+    'soft_sign', _soft_sign_backward, params=_ALPHA,
+    doc="SoftSign as a spike function (spikingjelly's surrogate.soft_sign): "
+        "apply(x, alpha) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #93deb59e
+class SoftSign(SurrogateFunctionBase, spike_fn=soft_sign, primitive=_soft_sign_primitive):
+    "Soft-sign surrogate (SuperSpike, Zenke and Ganguli 2018): g' = alpha / (2 (1 + |alpha x|)^2)."
+    kernel_id = 'soft_sign'
+    def __init__(self, alpha:float=2.0, spiking:bool=True):
+        super().__init__(alpha, spiking)
+
+# %% ../nbs/00_surrogate.ipynb #44e40e42
 def _atan_backward(g, x, alpha):
     t = (x * (math.pi / 2 * alpha)).pow_(2).add_(1)
     return torch.div(g, t, out=t).mul_(alpha / 2)
@@ -226,106 +346,119 @@ def _atan_backward(g, x, alpha):
 def _atan_primitive(x, alpha):
     return torch.atan(x * (math.pi / 2 * alpha)) / math.pi + 0.5
 
+# %% ../nbs/00_surrogate.ipynb #e5af3d83
+atan = spike_function(
+    'atan', _atan_backward, params=_ALPHA,
+    doc="ATan as a spike function (spikingjelly's surrogate.atan): "
+        "apply(x, alpha) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #a1a961da
+class ATan(SurrogateFunctionBase, spike_fn=atan, primitive=_atan_primitive):
+    'Arctangent surrogate (Fang et al. 2021): g = arctan(pi/2 alpha x) / pi + 1/2.'
+    kernel_id = 'atan'
+    def __init__(self, alpha:float=2.0, spiking:bool=True):
+        super().__init__(alpha, spiking)
+
+# %% ../nbs/00_surrogate.ipynb #a81bc1df
 def _nonzero_sign_log_abs_backward(g, x, alpha):
     # α/(1+|αx|) = 1/(1/α+|x|)
     t = x.abs().add_(1 / alpha)
     return torch.div(g, t, out=t)
 
 def _log1p_scaled(t, alpha):
-    "log(1 + αt) for t >= 0, written as log t + log(α + 1/t) beyond t = 1, where αt could overflow to inf"
+    "log(1 + αt) for t >= 0, as log t + log(α + 1/t) beyond t = 1, where αt could overflow"
     near, far = t.clamp(max=1), t.clamp(min=1)
-    return torch.where(t <= 1, torch.log1p(alpha * near), torch.log(far) + torch.log(alpha + 1 / far))
+    return torch.where(t <= 1, torch.log1p(alpha * near),
+                       torch.log(far) + torch.log(alpha + 1 / far))
 
 def _nonzero_sign_log_abs_primitive(x, alpha):
     # each half-line on its own (|x| has no derivative at 0, the primitive has: α)
-    return torch.where(x >= 0, _log1p_scaled(x.clamp(min=0), alpha), -_log1p_scaled((-x).clamp(min=0), alpha))
+    pos, neg = _log1p_scaled(x.clamp(min=0), alpha), _log1p_scaled((-x).clamp(min=0), alpha)
+    return torch.where(x >= 0, pos, -neg)
 
+# %% ../nbs/00_surrogate.ipynb #c6017a95
+nonzero_sign_log_abs = spike_function(
+    'nonzero_sign_log_abs', _nonzero_sign_log_abs_backward, params=_ALPHA,
+    doc="NonzeroSignLogAbs as a spike function (spikingjelly's surrogate.nonzero_sign_log_abs): "
+        "apply(x, alpha) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #99cd376f
+class NonzeroSignLogAbs(SurrogateFunctionBase,
+                        spike_fn=nonzero_sign_log_abs, primitive=_nonzero_sign_log_abs_primitive):
+    "Sign-log-abs surrogate: g' = alpha / (1 + |alpha x|); its primitive is not a step from 0 to 1."
+    kernel_id = 'nonzero_sign_log_abs'
+    def __init__(self, alpha:float=1.0, spiking:bool=True):
+        super().__init__(alpha, spiking)
+
+# %% ../nbs/00_surrogate.ipynb #bae9d557
 def _erf_backward(g, x, alpha):
     return x.square().mul_(-alpha * alpha).exp_().mul_(alpha / math.sqrt(math.pi)).mul_(g)
 
 def _erf_primitive(x, alpha):
     return 0.5 * torch.erfc(-alpha * x)
 
+# %% ../nbs/00_surrogate.ipynb #0d70aa62
+erf = spike_function(
+    'erf', _erf_backward, params=_ALPHA,
+    doc="Erf as a spike function (spikingjelly's surrogate.erf): "
+        "apply(x, alpha) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #002f6ba2
+class Erf(SurrogateFunctionBase, spike_fn=erf, primitive=_erf_primitive):
+    'Gaussian-error surrogate (Esser et al. 2015): g = erfc(-alpha x) / 2.'
+    kernel_id = 'erf'
+    def __init__(self, alpha:float=2.0, spiking:bool=True):
+        super().__init__(alpha, spiking)
+
+# %% ../nbs/00_surrogate.ipynb #41d454cf
 def _piecewise_leaky_relu_backward(g, x, w, c):
     return x.abs().le_(w).mul_(1 / (2 * w) - c).add_(c).mul_(g)   # le_ writes 1.0/0.0 in place
 
 def _piecewise_leaky_relu_primitive(x, w, c):
     # every term is x's dtype (w, c may be float64 0-d buffers, which do not promote x)
     leak = torch.where(x < 0, x + w, x - w) * c
-    leak = torch.where(leak.isnan() & ~x.isnan(), 0.0, leak)   # c = 0 at x = ±inf: 0·inf is the limit 0
+    leak = torch.where(leak.isnan() & ~x.isnan(), 0.0, leak)   # c = 0 at x = ±inf: the limit 0
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, leak + (x > 0).to(x.dtype))
 
-# %% ../nbs/00_surrogate.ipynb #5a6154be
-_ALPHA = {'alpha': dict(gt=0)}   # every one-parameter surrogate needs a sharpness alpha > 0
-piecewise_quadratic = spike_function('piecewise_quadratic', _piecewise_quadratic_backward, params=_ALPHA)
-piecewise_exp = spike_function('piecewise_exp', _piecewise_exp_backward, params=_ALPHA)
-sigmoid = spike_function('sigmoid', _sigmoid_backward, params=_ALPHA)
-soft_sign = spike_function('soft_sign', _soft_sign_backward, params=_ALPHA)
-atan = spike_function('atan', _atan_backward, params=_ALPHA)
-nonzero_sign_log_abs = spike_function('nonzero_sign_log_abs', _nonzero_sign_log_abs_backward, params=_ALPHA)
-erf = spike_function('erf', _erf_backward, params=_ALPHA)
-piecewise_leaky_relu = spike_function('piecewise_leaky_relu', _piecewise_leaky_relu_backward, params={'w': dict(gt=0), 'c': {}})
+# %% ../nbs/00_surrogate.ipynb #68a46568
+piecewise_leaky_relu = spike_function(
+    'piecewise_leaky_relu', _piecewise_leaky_relu_backward, params={'w': dict(gt=0), 'c': {}},
+    doc="PiecewiseLeakyReLU as a spike function (spikingjelly's surrogate.piecewise_leaky_relu): "
+        "apply(x, w, c) steps forward and backpropagates g'.")
 
-# %% ../nbs/00_surrogate.ipynb #70c650c5
-def _in_dtype_of_x(primitive):
-    "`primitive`, checking `x` and returning `x`'s dtype (a 0-d `x` would otherwise be promoted by float64 0-d buffers)."
-    def primitive_function(x, *params):
-        check_tensor(x, 'x', dtype='float')
-        return primitive(x, *params).to(x.dtype)
-    primitive_function.__name__ = primitive_function.__qualname__ = primitive.__name__
-    return primitive_function
-
-def _surrogate_module(name, spike_fn, primitive, doc, base=SurrogateFunctionBase):
-    # the module's own path: the unchecked Function, its buffers having been checked against the same bounds
-    return type(name, (base,), dict(spiking_function=staticmethod(spike_fn.unchecked.apply),
-                                    primitive_function=staticmethod(_in_dtype_of_x(primitive)), _bounds=spike_fn.params or {},
-                                    __doc__=doc, __module__=__name__))
-
-# %% ../nbs/00_surrogate.ipynb #03ec4e55
-class PiecewiseQuadratic(_surrogate_module('_PiecewiseQuadratic', piecewise_quadratic, _piecewise_quadratic_primitive, None)):
-    "Piecewise-quadratic surrogate (Esser et al. 2016): a triangle $g'$ of half-width $1/\\alpha$."
-    def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
-
-class PiecewiseExp(_surrogate_module('_PiecewiseExp', piecewise_exp, _piecewise_exp_primitive, None)):
-    "Piecewise-exponential surrogate (SLAYER, Shrestha & Orchard 2018): $g' = \\frac\\alpha2 e^{-\\alpha|x|}$."
-    def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
-
-class Sigmoid(_surrogate_module('_Sigmoid', sigmoid, _sigmoid_primitive, None)):
-    "Sigmoid surrogate $g = \\sigma(\\alpha x)$. Default `alpha=4.0`, as spikingjelly today (its old `clock_driven` release used 1.0)."
-    def __init__(self, alpha:float=4.0, spiking:bool=True): super().__init__(alpha, spiking)
-
-class SoftSign(_surrogate_module('_SoftSign', soft_sign, _soft_sign_primitive, None)):
-    "Soft-sign surrogate (SuperSpike, Zenke & Ganguli 2018): $g' = \\alpha / (2(1+|\\alpha x|)^2)$; `alpha > 0`."
-    def __init__(self, alpha:float=2.0, spiking:bool=True): super().__init__(alpha, spiking)
-
-class ATan(_surrogate_module('_ATan', atan, _atan_primitive, None)):
-    "Arctangent surrogate (Fang et al. 2021): $g = \\frac1\\pi \\arctan(\\frac\\pi2 \\alpha x) + \\frac12$."
-    def __init__(self, alpha:float=2.0, spiking:bool=True): super().__init__(alpha, spiking)
-
-class NonzeroSignLogAbs(_surrogate_module('_NonzeroSignLogAbs', nonzero_sign_log_abs, _nonzero_sign_log_abs_primitive, None)):
-    "Sign-log-abs surrogate: $g' = \\alpha/(1+|\\alpha x|)$, a cheap backward; its primitive is not a step from 0 to 1."
-    def __init__(self, alpha:float=1.0, spiking:bool=True): super().__init__(alpha, spiking)
-
-class Erf(_surrogate_module('_Erf', erf, _erf_primitive, None)):
-    "Gaussian-error surrogate (Esser et al. 2015): $g = \\frac12 \\operatorname{erfc}(-\\alpha x)$."
-    def __init__(self, alpha:float=2.0, spiking:bool=True): super().__init__(alpha, spiking)
-
-class PiecewiseLeakyReLU(_surrogate_module('_PiecewiseLeakyReLU', piecewise_leaky_relu, _piecewise_leaky_relu_primitive, None,
-                                           base=MultiArgsSurrogateFunctionBase)):
-    "Piecewise leaky-ReLU surrogate: slope $1/(2w)$ inside $|x| \\le w$, leak `c` outside."
+# %% ../nbs/00_surrogate.ipynb #e102bd90
+class PiecewiseLeakyReLU(MultiArgsSurrogateFunctionBase,
+                         spike_fn=piecewise_leaky_relu, primitive=_piecewise_leaky_relu_primitive):
+    'Piecewise leaky-ReLU surrogate: slope 1/(2w) inside |x| <= w, leak c outside.'
+    kernel_id = 'piecewise_leaky_relu'
     def __init__(self, w:float=1.0, c:float=0.01, spiking:bool=True):
         super().__init__(spiking, w=w, c=c)
 
-# %% ../nbs/00_surrogate.ipynb #368822fc
+# %% ../nbs/00_surrogate.ipynb #b7660aed
 def _fast_sigmoid_backward(g, x, slope):
     t = x.abs().mul_(slope).add_(1).pow_(2)
     return torch.div(g, t, out=t)
 
 def _fast_sigmoid_primitive(x, slope):
-    # x/(1+k|x|) near 0; sign(x)/(1/|x| + k) beyond |x| = 1, where k|x| could overflow (and inf/inf is NaN)
+    # x/(1+k|x|) near 0; sign(x)/(1/|x| + k) beyond |x| = 1, where k|x| could overflow
     near, far = x.clamp(-1, 1), x.abs().clamp(min=1)
     return torch.where(x.abs() <= 1, near / (1 + slope * near.abs()), x.sign() / (1 / far + slope))
 
+# %% ../nbs/00_surrogate.ipynb #10377faa
+fast_sigmoid_function = spike_function(
+    'fast_sigmoid_function', _fast_sigmoid_backward, params={'slope': dict(gt=0)},
+    doc="FastSigmoid as a spike function (snntorch's surrogate.fast_sigmoid): "
+        "apply(x, slope) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #ab36cb36
+class FastSigmoid(MultiArgsSurrogateFunctionBase,
+                  spike_fn=fast_sigmoid_function, primitive=_fast_sigmoid_primitive):
+    "snntorch's fast sigmoid: g = x / (1 + k|x|), g' = 1 / (1 + k|x|)^2 with slope k."
+    kernel_id = 'fast_sigmoid'
+    def __init__(self, slope:float=25.0, spiking:bool=True):
+        super().__init__(spiking, slope=slope)
+
+# %% ../nbs/00_surrogate.ipynb #bdca0310
 def _triangular_backward(g, x, width):
     return x.abs().mul_(-1 / (width * width)).add_(1 / width).clamp_min_(0).mul_(g)
 
@@ -333,61 +466,83 @@ def _triangular_primitive(x, width):
     u = (x / width).clamp(-1, 1)
     return 0.5 + u - 0.5 * u * u.abs()
 
+# %% ../nbs/00_surrogate.ipynb #d8127794
+triangular_function = spike_function(
+    'triangular_function', _triangular_backward, params={'threshold': dict(gt=0)},
+    doc="Triangular as a spike function (snntorch's surrogate.triangular): "
+        "apply(x, threshold) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #79705ea1
+class Triangular(MultiArgsSurrogateFunctionBase,
+                 spike_fn=triangular_function, primitive=_triangular_primitive):
+    "A triangle g' of half-width threshold and area 1 (snntorch's is a signed constant)."
+    kernel_id = 'triangular'
+    def __init__(self, threshold:float=1.0, spiking:bool=True):
+        super().__init__(spiking, threshold=threshold)
+
+# %% ../nbs/00_surrogate.ipynb #109105b1
 def _straight_through_backward(g, x, *unused):
     return g
 
 def _straight_through_primitive(x, *unused):
     return x + 0.5
 
+# %% ../nbs/00_surrogate.ipynb #04c099ae
+straight_through_estimator_function = spike_function(
+    'straight_through_estimator_function', _straight_through_backward, params={},
+    doc="StraightThroughEstimator as a spike function (snntorch's surrogate.straight_through): "
+        "apply(x) steps forward and backpropagates g'.")
+
+# %% ../nbs/00_surrogate.ipynb #09ff7b01
+class StraightThroughEstimator(MultiArgsSurrogateFunctionBase,
+                               spike_fn=straight_through_estimator_function,
+                               primitive=_straight_through_primitive):
+    'The straight-through estimator: step forward, identity backward.'
+    kernel_id = 'straight_through'
+    def __init__(self, spiking:bool=True):
+        super().__init__(spiking)
+
+# %% ../nbs/00_surrogate.ipynb #34073c5a
 def _spike_rate_escape_backward(g, x, beta, slope):
     return (x - 1).abs_().mul_(-beta).exp_().mul_(slope).mul_(g)
 
 def _spike_rate_escape_primitive(x, beta, slope):
     # each branch sees only its own half-line, so neither exp overflows (nor sends inf·0 = NaN back)
     z = beta * (x - 1)
-    return slope / beta * torch.where(z < 0, torch.exp(z.clamp(max=0)), 2 - torch.exp(-z.clamp(min=0)))
+    rising, saturating = torch.exp(z.clamp(max=0)), 2 - torch.exp(-z.clamp(min=0))
+    return slope / beta * torch.where(z < 0, rising, saturating)
 
-fast_sigmoid_function = spike_function('fast_sigmoid_function', _fast_sigmoid_backward, params={'slope': dict(gt=0)})
-triangular_function = spike_function('triangular_function', _triangular_backward, params={'threshold': dict(gt=0)})
-straight_through_estimator_function = spike_function('straight_through_estimator_function', _straight_through_backward, params={})
-spike_rate_escape_function = spike_function('spike_rate_escape_function', _spike_rate_escape_backward,
-                                            params={'beta': dict(gt=0), 'slope': dict(gt=0)})
+# %% ../nbs/00_surrogate.ipynb #5cb34ff2
+spike_rate_escape_function = spike_function(
+    'spike_rate_escape_function', _spike_rate_escape_backward,
+    params={'beta': dict(gt=0), 'slope': dict(gt=0)},
+    doc="SpikeRateEscape as a spike function (snntorch's surrogate.spike_rate_escape): "
+        "apply(x, beta, slope) steps forward and backpropagates g'.")
 
-# %% ../nbs/00_surrogate.ipynb #c1b502fb
-class FastSigmoid(_surrogate_module('_FastSigmoid', fast_sigmoid_function, _fast_sigmoid_primitive, None,
-                                    base=MultiArgsSurrogateFunctionBase)):
-    "snntorch's fast sigmoid: $g = x/(1+k|x|)$, $g' = 1/(1+k|x|)^2$ with `slope` $k$."
-    def __init__(self, slope:float=25.0, spiking:bool=True): super().__init__(spiking, slope=slope)
-
-class Triangular(_surrogate_module('_Triangular', triangular_function, _triangular_primitive, None,
-                                   base=MultiArgsSurrogateFunctionBase)):
-    "A triangle $g'$ of half-width `threshold` and area 1 (snntorch's is a signed constant)."
-    def __init__(self, threshold:float=1.0, spiking:bool=True): super().__init__(spiking, threshold=threshold)
-
-class StraightThroughEstimator(_surrogate_module('_StraightThroughEstimator', straight_through_estimator_function,
-                                                 _straight_through_primitive, None, base=MultiArgsSurrogateFunctionBase)):
-    "The straight-through estimator: step forward, identity backward."
-    def __init__(self, spiking:bool=True): super().__init__(spiking)
-
-class SpikeRateEscape(_surrogate_module('_SpikeRateEscape', spike_rate_escape_function, _spike_rate_escape_primitive, None,
-                                        base=MultiArgsSurrogateFunctionBase)):
-    "snntorch's spike-rate-escape surrogate: $g' = k\\,e^{-\\beta|x-1|}$."
+# %% ../nbs/00_surrogate.ipynb #e1fda851
+class SpikeRateEscape(MultiArgsSurrogateFunctionBase,
+                      spike_fn=spike_rate_escape_function, primitive=_spike_rate_escape_primitive):
+    "snntorch's spike-rate-escape surrogate: g' = k exp(-beta |x - 1|) with slope k."
+    kernel_id = 'spike_rate_escape'
     def __init__(self, beta:float=1.0, slope:float=25.0, spiking:bool=True):
         super().__init__(spiking, beta=beta, slope=slope)
 
-# %% ../nbs/00_surrogate.ipynb #87d1fbf8
+# %% ../nbs/00_surrogate.ipynb #4f1f8246
 def fast_sigmoid(slope:float=25.0) -> FastSigmoid:
-    "snntorch's `surrogate.fast_sigmoid(slope)`: a callable spike function."
+    "snntorch's surrogate.fast_sigmoid(slope): a callable spike function."
     return FastSigmoid(slope)
 
+# %% ../nbs/00_surrogate.ipynb #0ae11106
 def triangular(threshold:float=1.0) -> Triangular:
-    "snntorch's `surrogate.triangular(threshold)`, with a triangular (not signed-constant) gradient."
+    "snntorch's surrogate.triangular(threshold), with a triangular (not signed-constant) gradient."
     return Triangular(threshold)
 
+# %% ../nbs/00_surrogate.ipynb #9ba0a8ae
 def straight_through_estimator() -> StraightThroughEstimator:
-    "snntorch's `surrogate.straight_through_estimator()`."
+    "snntorch's surrogate.straight_through_estimator()."
     return StraightThroughEstimator()
 
+# %% ../nbs/00_surrogate.ipynb #ff1cca8e
 def spike_rate_escape(beta:float=1.0, slope:float=25.0) -> SpikeRateEscape:
-    "snntorch's `surrogate.spike_rate_escape(beta, slope)`."
+    "snntorch's surrogate.spike_rate_escape(beta, slope)."
     return SpikeRateEscape(beta, slope)
