@@ -11,7 +11,7 @@ import torch
 from torch import nn, Tensor
 from ._checks import check_tensor, check_module, describe
 
-# %% ../nbs/01_base.ipynb #16cd21d1
+# %% ../nbs/01_base.ipynb #65a54a25
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -23,17 +23,17 @@ class StepModule:
     def step_mode(self, value:str):
         if not isinstance(value, str) or value not in self.supported_step_mode():
             kind = ValueError if isinstance(value, str) else TypeError
-            raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, got {describe(value)}")
+            raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, "
+                       f"got {describe(value)}")
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #6bfeed27
-class MemoryModule(nn.Module, StepModule):
-    "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
+# %% ../nbs/01_base.ipynb #3cf09bde
+class _MemoryStore(nn.Module):
+    "Named state with initial values: `reset()` restores them, `detach()` cuts them from the graph."
     def __init__(self):
         super().__init__()
         self._memories = {}
         self._memories_rv = {}   # initial ("reset") values
-        self.step_mode = self.supported_step_mode()[0]   # 's' unless a subclass supports only 'm'
 
     def register_memory(self, name:str, value):
         "Add the memory `name`, whose value after every `reset()` is a copy of `value`."
@@ -54,11 +54,16 @@ class MemoryModule(nn.Module, StepModule):
             if isinstance(value, Tensor): self._memories[name] = value.detach()
 
     def memories(self):
+        "The values of the memories, in the order they were registered."
         for _, value in self.named_memories(): yield value
 
     def named_memories(self):
+        "`(name, value)` of every memory, in the order they were registered."
         yield from self._memories.items()
 
+# %% ../nbs/01_base.ipynb #31f889c1
+class _MemoryAttributes(_MemoryStore):
+    "Memories read, written and deleted as attributes (`self.v`), and moved along with the module."
     def __getattr__(self, name):
         memories = self.__dict__.get('_memories')
         if memories is not None and name in memories: return memories[name]
@@ -84,6 +89,13 @@ class MemoryModule(nn.Module, StepModule):
                 if isinstance(value, Tensor): store[name] = fn(value)
         return super()._apply(fn, *args, **kwargs)
 
+# %% ../nbs/01_base.ipynb #4687631a
+class MemoryModule(_MemoryAttributes, StepModule):
+    "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
+    def __init__(self):
+        super().__init__()
+        self.step_mode = self.supported_step_mode()[0]   # 's' unless a subclass supports only 'm'
+
     def single_step_forward(self, x:Tensor, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define `single_step_forward(x)`")
 
@@ -91,7 +103,8 @@ class MemoryModule(nn.Module, StepModule):
         "Run `single_step_forward` over the first (time) axis of `x_seq` and stack the outputs."
         check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, B, ...]')
         if x_seq.shape[0] == 0:   # no step to run, so no output whose shape we could know
-            raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {type(self).__name__}, got shape {tuple(x_seq.shape)}")
+            raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for "
+                             f"{type(self).__name__}, got shape {tuple(x_seq.shape)}")
         return torch.stack([self.single_step_forward(x, *args, **kwargs) for x in x_seq])
 
     def forward(self, *args, **kwargs):
