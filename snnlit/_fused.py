@@ -17,10 +17,10 @@ from torch.autograd.function import once_differentiable
 from ._compat import is_functorch_wrapped
 from .surrogate import MultiArgsSurrogateFunctionBase
 
-# %% ../nbs/01_fused.ipynb #249228d0
+# %% ../nbs/01_fused.ipynb #b1a0b48b
 @runtime_checkable
 class FusableNode(Protocol):
-    "What the fused kernels read from and call on a neuron (`snnlit.neuron.BaseNode` provides all of it)."
+    "What the fused kernels read from and call on a neuron (`BaseNode` of snnlit.neuron has all)."
     v: object                 # the membrane: a number before the first step, then a tensor [B, ...]
     v_threshold: float
     v_reset: Optional[float]  # None: soft reset
@@ -32,44 +32,47 @@ class FusableNode(Protocol):
     def check_carried_graph(self) -> bool: ...
     def remember_graph(self, out:Tensor, reaches_v:bool): ...
 
-# %% ../nbs/01_fused.ipynb #2ec6b23b
+# %% ../nbs/01_fused.ipynb #0f3cd96b
 class FusedConfig(NamedTuple):
     "What the fused kernel needs to know about a neuron, read once per call."
     charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
     tau:float                # 1 for IF
-    v_rest:float             # the potential the LIF charge leaks toward: v_reset, or 0 for soft reset
+    v_rest:float             # the LIF charge leaks toward it: v_reset, or 0 for soft reset
     v_threshold:float
     v_reset:Optional[float]  # None: soft reset
     detach_reset:bool
     store_v_seq:bool
-    surrogate_backward:Callable  # `surrogate_backward(grad, x, *params) = grad * g'(x)`
-    primitive:Optional[Callable] # the smooth primitive g when the surrogate is in `spiking=False` mode
+    surrogate_backward:Callable  # surrogate_backward(grad, x, *params) = grad * g'(x)
+    primitive:Optional[Callable] # the smooth primitive g in spiking=False mode
     params:tuple             # the surrogate's hyper-parameters
     spike_grad:bool          # False in eval mode: Heaviside forward, no gradient through the spike
 
-# %% ../nbs/01_fused.ipynb #8a8cd034
+# %% ../nbs/01_fused.ipynb #8e105fa8
 def _surrogate_parts(sf) -> Optional[tuple]:
-    "`(surrogate_backward, primitive or None, params, spike_grad)` of a `spike_function` surrogate, else `None`."
+    "`(surrogate_backward, primitive or None, params, spike_grad)` of a surrogate, else `None`."
     if not isinstance(sf, MultiArgsSurrogateFunctionBase): return None
-    surrogate_backward = getattr(getattr(type(sf).spiking_function, '__self__', None), 'surrogate_backward', None)
+    spike_fn = getattr(type(sf).spiking_function, '__self__', None)   # its `spike_function`
+    surrogate_backward = getattr(spike_fn, 'surrogate_backward', None)
     if surrogate_backward is None: return None
     primitive = type(sf).primitive_function if sf.training and not sf.spiking else None
     params = tuple(b for _, b in sf.named_buffers(recurse=False))   # the hyper-parameters, in order
     return surrogate_backward, primitive, params, sf.training
 
-# %% ../nbs/01_fused.ipynb #dd2545fc
+# %% ../nbs/01_fused.ipynb #68b0ec4e
 def _kernel_applies(node, x_seq:Tensor) -> bool:
     "Does the fused kernel compute what the reference loop would for `node` on `x_seq`?"
-    if x_seq.shape[0] == 0 or torch.compiler.is_compiling() or is_functorch_wrapped(x_seq): return False
+    if x_seq.shape[0] == 0: return False
+    if torch.compiler.is_compiling() or is_functorch_wrapped(x_seq): return False
     if getattr(node, 'fused_charge', None) is None: return False
     v = node.v
     if isinstance(v, Tensor) and (v.dtype != x_seq.dtype or v.device != x_seq.device): return False
     # per-sample hyper-parameters (e.g. the thresholds `functional.set_threshold_margin` sets)
-    return not any(isinstance(getattr(node, k, None), Tensor) for k in ('v_threshold', 'v_reset', 'tau'))
+    hyper = ('v_threshold', 'v_reset', 'tau')
+    return not any(isinstance(getattr(node, k, None), Tensor) for k in hyper)
 
-# %% ../nbs/01_fused.ipynb #50b1b339
+# %% ../nbs/01_fused.ipynb #969ef33e
 def fused_config(node:FusableNode, # an IF or LIF neuron
-                 x_seq:Tensor # its input `[T, B, ...]`
+                 x_seq:Tensor # its input [T, B, ...]
                 ) -> Optional[FusedConfig]:
     "The kernel's settings for `node` on `x_seq`, or `None` where the reference loop must run."
     if not _kernel_applies(node, x_seq): return None
@@ -78,7 +81,8 @@ def fused_config(node:FusableNode, # an IF or LIF neuron
     if node.fused_charge == 'if': charge, tau = 'if', 1.0
     else: charge, tau = ('lif_decay' if node.decay_input else 'lif'), float(node.tau)
     v_reset = None if node.v_reset is None else float(node.v_reset)
-    return FusedConfig(charge, tau, 0.0 if v_reset is None else v_reset, float(node.v_threshold), v_reset,
+    v_rest = 0.0 if v_reset is None else v_reset
+    return FusedConfig(charge, tau, v_rest, float(node.v_threshold), v_reset,
                        node.detach_reset, node.store_v_seq, *parts)
 
 # %% ../nbs/01_fused.ipynb #f5b5a29b
@@ -95,11 +99,13 @@ def _charge_into(h:Tensor, v:Tensor, x:Tensor, cfg:FusedConfig, tau_t:Tensor, ex
         else: torch.sub(v, cfg.v_rest, out=h); h.div_(cfg.tau)
         torch.sub(v, h, out=h); h.add_(x)
 
-# %% ../nbs/01_fused.ipynb #07aa3b23
-def _fire_reset_into(s:Tensor, out:Tensor, h:Tensor, cfg:FusedConfig, fired:Tensor, v_reset_t, exact:bool):
-    "Write the spike of the charged membrane `h` into `s` and the membrane after the reset into `out`."
+# %% ../nbs/01_fused.ipynb #04427d03
+def _fire_reset_into(s:Tensor, out:Tensor, h:Tensor, cfg:FusedConfig, fired:Tensor, v_reset_t,
+                     exact:bool):
+    "Write the spike of the charged membrane `h` into `s` and the reset membrane into `out`."
     vth, v_reset = cfg.v_threshold, cfg.v_reset
-    if cfg.primitive is not None:                          # a smooth s in [0, 1]: the reference's operations
+    # a smooth s in [0, 1]: the reference's operations
+    if cfg.primitive is not None:
         s.copy_(cfg.primitive(h - vth, *cfg.params))
         if v_reset is None: torch.sub(h, s * vth, out=out)
         else: torch.add(h.masked_fill(h == math.inf, v_reset) * (1. - s), v_reset * s, out=out)
@@ -110,27 +116,31 @@ def _fire_reset_into(s:Tensor, out:Tensor, h:Tensor, cfg:FusedConfig, fired:Tens
     if v_reset is None:                                    # h - s * v_th
         if exact: torch.sub(h, s, alpha=vth, out=out)
         else: torch.sub(h, torch.mul(s, vth, out=out), out=out)
-    else: torch.where(fired, v_reset_t, h, out=out)        # h (1 - s) + v_reset s for s in {0, 1}, also at h = +inf
+    # h (1 - s) + v_reset s for s in {0, 1}, also at h = +inf
+    else: torch.where(fired, v_reset_t, h, out=out)
 
-# %% ../nbs/01_fused.ipynb #83faa58b
-def fused_forward(x_seq:Tensor, # input currents `[T, B, ...]`
-                  v0:Tensor, # the membrane before the first step `[B, ...]`
-                  cfg:FusedConfig, h_seq:Tensor=None # where to keep the charged membranes (for backward), if anywhere
-                 ) -> tuple: # `(spikes, v_final, v_seq or None)`
+# %% ../nbs/01_fused.ipynb #71e6f29c
+def fused_forward(x_seq:Tensor, # input currents [T, B, ...]
+                  v0:Tensor, # the membrane before the first step [B, ...]
+                  cfg:FusedConfig, # the neuron's settings
+                  h_seq:Tensor=None # where to keep the charged membranes for backward, if anywhere
+                 ) -> tuple: # (spikes, v_final, v_seq or None)
     "Run charge → fire → reset over `x_seq` from `v0`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
     v_seq = torch.empty_like(spikes) if cfg.store_v_seq else None
     h_buf = torch.empty_like(spikes[0]) if h_seq is None else None
     v_buf = None if cfg.store_v_seq else torch.empty_like(spikes[0])
     fired = torch.empty_like(spikes[0], dtype=torch.bool)
-    exact = x_seq.dtype in (torch.float32, torch.float64)   # single-rounding dtypes: fused ops round alike
+    # single-rounding dtypes: fused ops round alike
+    exact = x_seq.dtype in (torch.float32, torch.float64)
     tau_t = torch.tensor(cfg.tau, dtype=x_seq.dtype, device=x_seq.device)
-    v_reset_t = None if cfg.v_reset is None else torch.tensor(cfg.v_reset, dtype=x_seq.dtype, device=x_seq.device)
+    v_reset_t = None if cfg.v_reset is None else tau_t.new_tensor(cfg.v_reset)
     v = v0
     for t in range(x_seq.shape[0]):
         h = h_buf if h_seq is None else h_seq[t]
         _charge_into(h, v, x_seq[t], cfg, tau_t, exact)
-        v = v_seq[t] if cfg.store_v_seq else v_buf         # the buffer may be v's own: h has read it
+        # the buffer may be v's own: h has read it
+        v = v_seq[t] if cfg.store_v_seq else v_buf
         _fire_reset_into(spikes[t], v, h, cfg, fired, v_reset_t, exact)
     return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
 
@@ -151,19 +161,20 @@ def _surrogate_slopes(h_b:Tensor, hm_b:Tensor, cfg:FusedConfig) -> Tensor:
     sg = cfg.surrogate_backward(h_b.new_ones(()), hm_b, *cfg.params)
     return sg if sg.shape == hm_b.shape else sg.expand_as(hm_b)
 
-# %% ../nbs/01_fused.ipynb #6308de03
+# %% ../nbs/01_fused.ipynb #ea0385fb
 def _reset_slopes_into(A_b:Tensor, sg:Tensor, S_b:Tensor, h_b:Tensor, cfg:FusedConfig):
     "Write A = -D, minus the reset's derivative dV/dH, for a block of steps."
     if cfg.v_reset is None: torch.mul(sg, cfg.v_threshold, out=A_b).sub_(1)
     elif cfg.spike_grad and not cfg.detach_reset:
         torch.sub(h_b, cfg.v_reset, out=A_b)
-        torch.nan_to_num_(A_b, nan=math.nan, posinf=0., neginf=-math.inf)   # H = +inf resets: no reset gradient
+        # H = +inf resets: no reset gradient
+        torch.nan_to_num_(A_b, nan=math.nan, posinf=0., neginf=-math.inf)
         torch.addcmul(S_b, sg, A_b, out=A_b).sub_(1)
     else: torch.sub(S_b, 1, out=A_b)
 
-# %% ../nbs/01_fused.ipynb #5c69499c
+# %% ../nbs/01_fused.ipynb #af86569e
 def _local_gradient_into(G_b:Tensor, sg, A_b, g_spikes_b, g_v_seq_b):
-    "Write the part of H-bar that needs no later step: sigma' S-bar + D V-bar_seq (= - A V-bar_seq)."
+    "Write the part of H-bar that needs no later step: sigma' S-bar + D V-bar_seq."
     if sg is not None and g_spikes_b is not None: torch.mul(g_spikes_b, sg, out=G_b)
     else: G_b.zero_()
     if g_v_seq_b is not None:
@@ -182,9 +193,10 @@ def _recur_into(G:Tensor, A_b, t0:int, t1:int, k_v:float, g_v_final):
         elif A_b is None: G[t].add_(G[t + 1], alpha=k_v)
         else: G[t].addcmul_(A_b[t - t0], G[t + 1], value=-k_v)
 
-# %% ../nbs/01_fused.ipynb #97fdd06f
-def _bptt_into(G:Tensor, h_seq:Tensor, spikes:Tensor, cfg:FusedConfig, g_spikes, g_v_final, g_v_seq):
-    "Write X-bar into `G` (which may be `h_seq` itself), except G[0] = H-bar[0], block by block from the end."
+# %% ../nbs/01_fused.ipynb #5f07b545
+def _bptt_into(G:Tensor, h_seq:Tensor, spikes:Tensor, cfg:FusedConfig, g_spikes, g_v_final,
+               g_v_seq):
+    "Write X-bar into `G` (may be `h_seq`), but G[0] = H-bar[0], block by block from the end."
     T = h_seq.shape[0]
     k_v, k_x = _charge_slopes(cfg)
     block = max(1, min(T, BACKWARD_BLOCK // max(1, h_seq[0].numel())))
@@ -202,27 +214,29 @@ def _bptt_into(G:Tensor, h_seq:Tensor, spikes:Tensor, cfg:FusedConfig, g_spikes,
         _local_gradient_into(G[t0:t1], sg, A_b, None if g_spikes is None else g_spikes[t0:t1],
                              None if g_v_seq is None else g_v_seq[t0:t1])
         _recur_into(G, A_b, t0, t1, k_v, g_v_final)
-        if k_x != 1: G[t0 + 1:t1 + 1].mul_(k_x)            # steps no longer read (G[t0] is, by the next block)
+        # steps no longer read (G[t0] is, by the next block)
+        if k_x != 1: G[t0 + 1:t1 + 1].mul_(k_x)
         t1 = t0
 
-# %% ../nbs/01_fused.ipynb #ccbbebc4
+# %% ../nbs/01_fused.ipynb #f3b555b8
 _GRADIENT_IN_SAVED = ContextVar('snnlit_fused_gradient_in_saved', default=True)
 
 @contextmanager
 def reusable_graphs():
-    "Fused graphs built inside this block take their gradient in a fresh buffer: backward may run on them twice."
+    "Fused graphs built in this block take their gradient in a fresh buffer: reusable by backward."
     token = _GRADIENT_IN_SAVED.set(False)
     try: yield
     finally: _GRADIENT_IN_SAVED.reset(token)
 
-# %% ../nbs/01_fused.ipynb #238ddc06
+# %% ../nbs/01_fused.ipynb #686429fd
 def _refuse_second_backward():
-    raise RuntimeError("backend='fused' overwrites its saved buffers with the gradient, so its graph can be "
-                       "backpropagated through once. If this backward reaches an earlier sequence by mistake, "
-                       "call `snnlit.functional.reset_net(net)` between sequences (or `detach_net(net)`); "
-                       "to backpropagate through one graph twice (retain_graph=True), use backend='torch'")
+    raise RuntimeError(
+        "backend='fused' overwrites its saved buffers with the gradient, so its graph can be "
+        "backpropagated through once. If this backward reaches an earlier sequence by mistake, "
+        "call `snnlit.functional.reset_net(net)` between sequences (or `detach_net(net)`); "
+        "to backpropagate through one graph twice (retain_graph=True), use backend='torch'")
 
-# %% ../nbs/01_fused.ipynb #a3b754e4
+# %% ../nbs/01_fused.ipynb #f09ba814
 class FusedMultiStep(torch.autograd.Function):
     "Multi-step IF/LIF neuron: in-place forward, hand-written BPTT backward."
     @staticmethod
@@ -230,7 +244,8 @@ class FusedMultiStep(torch.autograd.Function):
         h_seq = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
         spikes, v_final, v_seq = fused_forward(x_seq, v0, cfg, h_seq)
         ctx.cfg, ctx.consumed, ctx.in_place = cfg, False, _GRADIENT_IN_SAVED.get()
-        ctx.set_materialize_grads(False)   # an output without gradient arrives as None: skipped, not added as zeros
+        # an output without gradient arrives as None: skipped, not added as zeros
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(h_seq, spikes)
         if not cfg.spike_grad: ctx.mark_non_differentiable(spikes)
         return spikes, v_final, v_seq
@@ -238,7 +253,8 @@ class FusedMultiStep(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, g_spikes, g_v_final, g_v_seq):
-        if ctx.consumed: _refuse_second_backward()   # only set when the gradient went into the saved buffer
+        # only set when the gradient went into the saved buffer
+        if ctx.consumed: _refuse_second_backward()
         ctx.consumed = ctx.in_place
         h_seq, spikes = ctx.saved_tensors
         G = h_seq if ctx.in_place else torch.empty_like(h_seq)
@@ -248,16 +264,17 @@ class FusedMultiStep(torch.autograd.Function):
         if k_x != 1: G[0].mul_(k_x)
         return (G if ctx.needs_input_grad[0] else None), g_v0, None
 
-# %% ../nbs/01_fused.ipynb #313a2989
+# %% ../nbs/01_fused.ipynb #c4f90fab
 def fused_run(x_seq:Tensor, v0:Tensor, cfg:FusedConfig) -> tuple:
-    "`(spikes, v_final, v_seq or None)` of the kernel: through `FusedMultiStep` when a gradient is wanted."
-    if torch.is_grad_enabled() and (x_seq.requires_grad or v0.requires_grad): return FusedMultiStep.apply(x_seq, v0, cfg)
+    "`(spikes, v_final, v_seq or None)` of the kernel, through `FusedMultiStep` for a gradient."
+    if torch.is_grad_enabled() and (x_seq.requires_grad or v0.requires_grad):
+        return FusedMultiStep.apply(x_seq, v0, cfg)
     return fused_forward(x_seq, v0, cfg)
 
-# %% ../nbs/01_fused.ipynb #d175ec5d
-def fused_multi_step(node:FusableNode, # an IF or LIF neuron, whose membrane `v` the call advances
-                     x_seq:Tensor # input currents `[T, B, ...]`
-                    ) -> Optional[Tensor]: # spikes `[T, B, ...]`, or `None` where the reference loop must run
+# %% ../nbs/01_fused.ipynb #b0ec9e1e
+def fused_multi_step(node:FusableNode, # an IF or LIF neuron, whose membrane v the call advances
+                     x_seq:Tensor # input currents [T, B, ...]
+                    ) -> Optional[Tensor]: # spikes [T, B, ...], or None where the loop must run
     "Run `node` over `x_seq` with the fused kernel."
     cfg = fused_config(node, x_seq)
     if cfg is None: return None

@@ -11,7 +11,7 @@ import torch
 from torch import nn, Tensor
 from ._checks import check_tensor, check_module, describe
 
-# %% ../nbs/01_base.ipynb #65a54a25
+# %% ../nbs/01_base.ipynb #4b57f6e4
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -23,11 +23,11 @@ class StepModule:
     def step_mode(self, value:str):
         if not isinstance(value, str) or value not in self.supported_step_mode():
             kind = ValueError if isinstance(value, str) else TypeError
-            raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, "
-                       f"got {describe(value)}")
+            raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for "
+                       f"{type(self).__name__}, got {describe(value)}")
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #3cf09bde
+# %% ../nbs/01_base.ipynb #6e4feab4
 class _MemoryStore(nn.Module):
     "Named state with initial values: `reset()` restores them, `detach()` cuts them from the graph."
     def __init__(self):
@@ -38,7 +38,8 @@ class _MemoryStore(nn.Module):
     def register_memory(self, name:str, value):
         "Add the memory `name`, whose value after every `reset()` is a copy of `value`."
         if not isinstance(name, str) or not name.isidentifier():
-            raise TypeError(f"`name` must be a str that is a Python identifier, got {describe(name)}")
+            raise TypeError("`name` must be a str that is a Python identifier, "
+                            f"got {describe(name)}")
         if name in self._memories or hasattr(self, name):
             raise ValueError(f"`name` {name!r} is already an attribute of {type(self).__name__}")
         self._memories[name] = value
@@ -49,7 +50,7 @@ class _MemoryStore(nn.Module):
         for name, value in self._memories_rv.items(): self._memories[name] = copy.deepcopy(value)
 
     def detach(self):
-        "Detach every tensor memory from the autograd graph (truncated backpropagation through time)."
+        "Detach every tensor memory from the autograd graph (truncated BPTT)."
         for name, value in self._memories.items():
             if isinstance(value, Tensor): self._memories[name] = value.detach()
 
@@ -124,9 +125,9 @@ def _needs_arguments(fn) -> bool:
     except ValueError: return False    # no signature to read (a builtin): assume it can be called
     return False
 
-# %% ../nbs/01_base.ipynb #f2edc6d0
+# %% ../nbs/01_base.ipynb #546047ca
 def _methods_to_call(net:nn.Module, method:str) -> list:
-    "Every submodule's `method` that `reset_net`/`detach_net` will call, warning about non-`MemoryModule`s."
+    "Every submodule's `method` to call, with a warning for a non-`MemoryModule`."
     check_module(net, 'net')
     calls = []
     for m in net.modules():
@@ -134,21 +135,22 @@ def _methods_to_call(net:nn.Module, method:str) -> list:
         if not callable(fn): continue
         if not isinstance(m, MemoryModule):
             if _needs_arguments(fn):
-                _logger.warning("not calling `%s()` of %s, which is not a snnlit MemoryModule: it needs arguments",
-                                method, type(m).__name__)
+                _logger.warning("not calling `%s()` of %s, which is not a snnlit MemoryModule: "
+                                "it needs arguments", method, type(m).__name__)
                 continue
-            _logger.warning("calling `%s()` of %s, which is not a snnlit MemoryModule", method, type(m).__name__)
+            _logger.warning("calling `%s()` of %s, which is not a snnlit MemoryModule",
+                            method, type(m).__name__)
         calls.append(fn)
     return calls
 
-# %% ../nbs/01_base.ipynb #7b26ac46
+# %% ../nbs/01_base.ipynb #d5bcec88
 def reset_net(net:nn.Module # any network
              ):
-    "Call `reset()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
+    "Call `reset()` on every submodule of `net` that has one (with a warning for other modules)."
     for fn in _methods_to_call(net, 'reset'): fn()
 
-# %% ../nbs/01_base.ipynb #c8790a1e
+# %% ../nbs/01_base.ipynb #f7d76139
 def detach_net(net:nn.Module # any network
               ):
-    "Call `detach()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
+    "Call `detach()` on every submodule of `net` that has one (with a warning for other modules)."
     for fn in _methods_to_call(net, 'detach'): fn()

@@ -15,24 +15,25 @@ from ._checks import check_real, check_bool, check_callable, check_tensor, descr
 from .surrogate import Sigmoid
 from ._fused import fused_multi_step
 
-# %% ../nbs/01_neuron.ipynb #2a9fd04d
+# %% ../nbs/01_neuron.ipynb #1837b39d
 def _hyper(value, name, allow_none=False) -> Optional[float]:
-    "A hyper-parameter given as a number or a 0-d tensor: checked (finite, not NaN) and read once, as a float."
+    "A hyper-parameter given as a number or a 0-d tensor: checked (finite), read once as a float."
     if allow_none and value is None: return None
     return float(check_real(value, name, allow_none=allow_none))
 
-# %% ../nbs/01_neuron.ipynb #47c9ff89
+# %% ../nbs/01_neuron.ipynb #7e55f00b
 class _NodeDynamics(MemoryModule):
-    "The membrane `v` and the three equations of a spiking neuron: charge (each neuron's own), fire, reset."
-    def __init__(self, v_threshold:float=1.0, # firing threshold $V_{th}$
-                 v_reset:float=0.0, # hard-reset potential, or `None` for soft reset (subtract $V_{th}$)
-                 surrogate_function=None, # spike function; `None` means a fresh `Sigmoid()` (alpha=4)
+    "The membrane `v` and the three equations of a spiking neuron: charge (its own), fire, reset."
+    def __init__(self, v_threshold:float=1.0, # firing threshold
+                 v_reset:float=0.0, # hard-reset potential; None: soft reset (subtract v_threshold)
+                 surrogate_function=None, # spike function; None means a fresh Sigmoid() (alpha=4)
                  detach_reset:bool=False, # reset with the spike detached from the graph
-                 step_mode:str='s', # `'s'` single step, `'m'` multi step
-                 backend:str='torch', # `'torch'` (the reference loop), `'fused'` or `'triton'` (see Backends)
-                 store_v_seq:bool=False): # in multi-step mode, keep `v_seq` `[T, B, ...]`
+                 step_mode:str='s', # 's' single step, 'm' multi step
+                 backend:str='torch', # 'torch' (the reference loop), 'fused' or 'triton'
+                 store_v_seq:bool=False): # in multi-step mode, keep v_seq [T, B, ...]
         super().__init__()
-        v_threshold, v_reset = _hyper(v_threshold, 'v_threshold'), _hyper(v_reset, 'v_reset', allow_none=True)
+        v_threshold = _hyper(v_threshold, 'v_threshold')
+        v_reset = _hyper(v_reset, 'v_reset', allow_none=True)
         if surrogate_function is None: surrogate_function = Sigmoid()
         check_callable(surrogate_function, 'surrogate_function')
         check_bool(detach_reset, 'detach_reset'); check_bool(store_v_seq, 'store_v_seq')
@@ -40,7 +41,7 @@ class _NodeDynamics(MemoryModule):
         self.v_threshold, self.v_reset = v_threshold, v_reset
         self.surrogate_function, self.detach_reset = surrogate_function, detach_reset
         self.step_mode, self.backend, self.store_v_seq = step_mode, backend, store_v_seq
-        self._spent = None   # a reference to a node of the graph `v` carries (see `check_carried_graph`)
+        self._spent = None   # a reference to a node of the graph `v` carries (see the guard)
 
     def neuronal_charge(self, x:Tensor):
         raise NotImplementedError(f"{type(self).__name__} must define `neuronal_charge(x)`")
@@ -55,25 +56,28 @@ class _NodeDynamics(MemoryModule):
             v = self.v.masked_fill(self.v == math.inf, self.v_reset)
             self.v = v * (1. - spike_d) + self.v_reset * spike_d
 
-# %% ../nbs/01_neuron.ipynb #f3b8c78a
+# %% ../nbs/01_neuron.ipynb #eca0f89d
 _SAVED_ATTRIBUTES = {}
 
 def _saved_attributes(node) -> tuple:
-    "The attributes through which an autograd node reads its saved values (reading one raises once they are freed)."
+    "The attributes through which an autograd node reads its saved values (they raise once freed)."
     kind = type(node)
     if kind not in _SAVED_ATTRIBUTES:
-        _SAVED_ATTRIBUTES[kind] = (('saved_tensors',) if isinstance(node, torch.autograd.function.BackwardCFunction)
+        custom = isinstance(node, torch.autograd.function.BackwardCFunction)   # a Function's node
+        _SAVED_ATTRIBUTES[kind] = (('saved_tensors',) if custom
                                    else tuple(a for a in dir(node) if a.startswith('_saved_')))
     return _SAVED_ATTRIBUTES[kind]
 
-# %% ../nbs/01_neuron.ipynb #4ad462be
+# %% ../nbs/01_neuron.ipynb #f83b0251
 def _graph_reference(out:Tensor, reaches_v:bool, strong:bool):
     "A callable returning the node that made `out` (`None` if there is nothing to check later)."
     node = None if torch.compiler.is_compiling() or not reaches_v else out.grad_fn
     if node is None or not _saved_attributes(node): return None
-    # a node that `v`'s graph holds: a weak reference where the node type has them; the spike's node with
-    # `detach_reset` (which `v`'s graph does not hold) or a built-in node: a strong one, dropped by reset/detach
-    if strong or not isinstance(node, torch.autograd.function.BackwardCFunction): return lambda: node
+    # a node that `v`'s graph holds: a weak reference where the node type has them; the spike's
+    # node with `detach_reset` (which `v`'s graph does not hold) or a built-in node: a strong one,
+    # dropped by reset/detach
+    if strong or not isinstance(node, torch.autograd.function.BackwardCFunction):
+        return lambda: node
     return weakref.ref(node)
 
 # %% ../nbs/01_neuron.ipynb #7087a620
@@ -83,53 +87,60 @@ def _freed_graph_error(name:str) -> RuntimeError:
         "already freed: call `snnlit.functional.reset_net(net)` between sequences (batches), or "
         "`snnlit.functional.detach_net(net)` to keep the state but cut the graph (truncated BPTT)")
 
-# %% ../nbs/01_neuron.ipynb #c3daec0c
+# %% ../nbs/01_neuron.ipynb #f0d053f2
 class _NodeGuard(_NodeDynamics):
-    "Refuses, with advice, to step on from a membrane whose graph an earlier backward pass has freed."
+    "Refuses, with advice, to step on from a membrane whose graph a backward pass has freed."
     def remember_graph(self, out:Tensor, # this step's spike or membrane
                        reaches_v:bool): # does `v`'s graph reach the node that made `out`?
-        "Keep a reference to the node that made `out`, whose saved values any backward through this step frees."
-        self._spent = _graph_reference(out, reaches_v, strong=self.detach_reset and out is not self.v)
+        "Keep a reference to the node that made `out`: any backward through this step frees it."
+        strong = self.detach_reset and out is not self.v
+        self._spent = _graph_reference(out, reaches_v, strong)
 
     def check_carried_graph(self) -> bool:
-        "Does `v` carry a graph from earlier steps? Raise with advice if a backward pass has already freed it."
+        "Does `v` carry a graph from earlier steps? Raise with advice if a backward pass freed it."
         v, spent = self.v, self._spent
-        if torch.compiler.is_compiling() or not isinstance(v, Tensor) or v.grad_fn is None: return False
+        if torch.compiler.is_compiling(): return False
+        if not isinstance(v, Tensor) or v.grad_fn is None: return False
         node = None if spent is None else spent()
         if node is None or not torch.is_grad_enabled(): return True
         try:
             for name in _saved_attributes(node): getattr(node, name)
         except RuntimeError as e:
-            if 'backward through the graph a second time' not in str(e): return True   # backward reports it
+            # backward reports it
+            if 'backward through the graph a second time' not in str(e): return True
             raise _freed_graph_error(type(self).__name__) from None
         return True
 
-    # the old names: snnlit.online and snnlit.neuron_triton call these until they take the public ones
+    # the old names: snnlit.online and snnlit.neuron_triton call them until they take the new ones
     _check_carried_graph, _remember_graph = check_carried_graph, remember_graph
     def reset(self): super().reset(); self._spent = None
     def detach(self): super().detach(); self._spent = None
-    def __getstate__(self): return {**self.__dict__, '_spent': None}   # copies and pickles drop the reference
+    # copies and pickles drop the reference
+    def __getstate__(self): return {**self.__dict__, '_spent': None}
 
-# %% ../nbs/01_neuron.ipynb #a02ce21d
+# %% ../nbs/01_neuron.ipynb #5f2ea25f
 def _state_mismatch(v:Tensor, shape, device, step_mode:str) -> ValueError:
-    "The error for an input of `shape` on `device` that does not continue the sequence of the membrane `v`."
+    "The error for an input of `shape` on `device` that does not continue the membrane `v`."
     hint = ''
     if tuple(shape[1:]) == tuple(v.shape) or tuple(shape) == tuple(v.shape[1:]):
-        hint = (f"; or, if you switched `step_mode` (now {step_mode!r}), give the input its layout: "
-                "'s' takes [B, ...], 'm' takes [T, B, ...]")
-    return ValueError(f"`x` has shape {tuple(shape)} on {device} but the membrane `v` has shape {tuple(v.shape)} on "
-                      f"{v.device} from earlier steps: call `snnlit.functional.reset_net(net)` (or `.reset()`) "
-                      f"between sequences{hint}")
+        hint = (f"; or, if you switched `step_mode` (now {step_mode!r}), give the input its "
+                "layout: 's' takes [B, ...], 'm' takes [T, B, ...]")
+    return ValueError(f"`x` has shape {tuple(shape)} on {device} but the membrane `v` has shape "
+                      f"{tuple(v.shape)} on {v.device} from earlier steps: call "
+                      f"`snnlit.functional.reset_net(net)` (or `.reset()`) between sequences{hint}")
 
-# %% ../nbs/01_neuron.ipynb #34f0b747
+# %% ../nbs/01_neuron.ipynb #64ca62a4
 class _NodeSteps(_NodeGuard):
     "A neuron stepped once per call, or over a `[T, B, ...]` sequence by the reference loop."
     def init_v(self, x:Tensor): # this step's input `[B, ...]`
-        "Start the membrane as a tensor like `x`, or refuse an `x` that does not continue its sequence."
+        "Start the membrane as a tensor like `x`, or refuse an `x` that does not continue it."
         check_tensor(x, 'x', dtype='float')
-        if not isinstance(self.v, Tensor): self.v = torch.full_like(x, self.v)
-        elif self.v.shape != x.shape or self.v.device != x.device: raise _state_mismatch(self.v, x.shape, x.device, self.step_mode)
-    _init_v = init_v   # the old name: snnlit.online and snnlit.neuron_triton call it until they take `init_v`
+        v = self.v
+        if not isinstance(v, Tensor): self.v = torch.full_like(x, v)
+        elif v.shape != x.shape or v.device != x.device:
+            raise _state_mismatch(v, x.shape, x.device, self.step_mode)
+    # the old name: snnlit.online and snnlit.neuron_triton call it until they take `init_v`
+    _init_v = init_v
 
     def single_step_forward(self, x:Tensor # input current `[B, ...]`
                            ) -> Tensor: # spikes `[B, ...]`
@@ -138,7 +149,8 @@ class _NodeSteps(_NodeGuard):
         self.neuronal_charge(x)
         spike = self.neuronal_fire()
         self.neuronal_reset(spike)
-        self.remember_graph(spike, carried or not self.detach_reset)   # a first step's spike: v's graph need not reach it
+        # a first step's spike: v's graph need not reach it
+        self.remember_graph(spike, carried or not self.detach_reset)
         return spike
 
     def multi_step_forward(self, x_seq:Tensor # input currents `[T, B, ...]`
@@ -153,43 +165,46 @@ class _NodeSteps(_NodeGuard):
         return torch.stack(spikes)
 
     def _empty_sequence(self, x_seq:Tensor) -> Tensor:
-        "T = 0: no step runs, the membrane stays as it was; the spikes (and `v_seq`) are empty `[0, B, ...]`."
+        "T = 0: no step runs, the membrane stays; the spikes (and `v_seq`) are empty `[0, B, ...]`."
         v = self.v
         if isinstance(v, Tensor) and (v.shape != x_seq.shape[1:] or v.device != x_seq.device):
             raise _state_mismatch(v, x_seq.shape[1:], x_seq.device, self.step_mode)
         if self.store_v_seq: self.v_seq = x_seq * 0.
         return x_seq * 0.
 
-# %% ../nbs/01_neuron.ipynb #646e67dc
+# %% ../nbs/01_neuron.ipynb #7a6a9df8
 _NODE_DYNAMICS = ('neuronal_fire', 'neuronal_reset', 'single_step_forward', 'multi_step_forward')
 
 def _fusable(cls) -> bool:
-    "Does `cls` run the dynamics the kernels implement: an IF/LIF charge, and `BaseNode`'s fire, reset and loops?"
+    "Does `cls` run what the kernels implement: an IF/LIF charge, `BaseNode`'s fire, reset, loops?"
     owner = next((c for c in cls.__mro__ if c.__dict__.get('_fused_kind')), None)
     return (owner is not None and cls.neuronal_charge is owner.neuronal_charge
             and all(getattr(cls, m) is getattr(BaseNode, m) for m in _NODE_DYNAMICS))
 
-# %% ../nbs/01_neuron.ipynb #5e634183
+# %% ../nbs/01_neuron.ipynb #10b04d06
 def _check_backend(value, supported:tuple, owner:str):
     "Refuse a `backend` that `owner` does not support, or `'triton'` without the `triton` package."
     if not isinstance(value, str): fail('backend', f"one of {supported}", value, TypeError)
-    if value not in supported: raise ValueError(f"`backend` must be one of {supported} for {owner}, got {value!r}")
+    if value not in supported:
+        raise ValueError(f"`backend` must be one of {supported} for {owner}, got {value!r}")
     if value == 'triton' and importlib.util.find_spec('triton') is None:
-        raise ValueError("backend='triton' needs the `triton` package (`pip install triton`; CUDA builds of torch "
-                         "install it), which is not installed; backend='fused' needs nothing more")
+        raise ValueError("backend='triton' needs the `triton` package (`pip install triton`; CUDA "
+                         "builds of torch install it), which is not installed; backend='fused' "
+                         "needs nothing more")
 
-# %% ../nbs/01_neuron.ipynb #fc727d80
+# %% ../nbs/01_neuron.ipynb #529f0c2b
 class BaseNode(_NodeSteps):
-    "Charge → fire → reset, one step per call or over a `[T, B, ...]` sequence, on the backend of choice."
+    "Charge → fire → reset, one step per call or over a `[T, B, ...]` sequence, on a backend."
     _fused_kind = None   # the charge the kernels implement: 'if' (IFNode) or 'lif' (LIFNode)
 
     @property
     def fused_charge(self) -> Optional[str]:
-        "The charge the fused kernels run for this neuron ('if' or 'lif'), or `None` where they do not apply."
+        "The charge the fused kernels run for this neuron ('if' or 'lif'), or `None` if they can't."
         return self._fused_kind if _fusable(type(self)) else None
 
     @property
-    def supported_backends(self): return ('torch', 'fused', 'triton') if _fusable(type(self)) else ('torch',)
+    def supported_backends(self):
+        return ('torch', 'fused', 'triton') if _fusable(type(self)) else ('torch',)
 
     @property
     def backend(self): return self._backend
@@ -205,14 +220,16 @@ class BaseNode(_NodeSteps):
         if x_seq.shape[0] > 0 and self.backend != 'torch':
             if self.backend == 'fused': spikes = fused_multi_step(self, x_seq)
             else:
-                from snnlit.neuron_triton import triton_multi_step   # imports triton: only when asked for
+                # imports triton: only when asked for
+                from snnlit.neuron_triton import triton_multi_step
                 spikes = triton_multi_step(self, x_seq)
             if spikes is not None: return spikes   # None: a case the kernels leave to the loop
         return super().multi_step_forward(x_seq)
 
     def extra_repr(self):
-        return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
-                f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
+        return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, '
+                f'detach_reset={self.detach_reset}, step_mode={self.step_mode}, '
+                f'backend={self.backend}, store_v_seq={self.store_v_seq}')
 
 # %% ../nbs/01_neuron.ipynb #8ad555ea
 class IFNode(BaseNode):
@@ -220,18 +237,21 @@ class IFNode(BaseNode):
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #01f45cc5
+# %% ../nbs/01_neuron.ipynb #34521135
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
     def __init__(self, tau:float=2.0, # membrane time constant, > 1
                  decay_input:bool=True, # scale the input by 1/tau too
-                 v_threshold:float=1.0, v_reset:float=0.0, surrogate_function=None, detach_reset:bool=False,
-                 step_mode:str='s', backend:str='torch', store_v_seq:bool=False):
+                 v_threshold:float=1.0, v_reset:float=0.0, surrogate_function=None,
+                 detach_reset:bool=False, step_mode:str='s', backend:str='torch',
+                 store_v_seq:bool=False):
         tau = _hyper(tau, 'tau')
-        if not tau > 1: fail('tau', '> 1 (in time steps; at 1 the membrane forgets everything each step)', tau)
+        if not tau > 1:
+            fail('tau', '> 1 (in time steps; at 1 the membrane forgets everything each step)', tau)
         check_bool(decay_input, 'decay_input')
-        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
+        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend,
+                         store_v_seq)
         self.tau, self.decay_input = tau, decay_input
 
     def neuronal_charge(self, x:Tensor):
@@ -239,21 +259,23 @@ class LIFNode(BaseNode):
         if self.decay_input: self.v = self.v + (x - (self.v - v_rest)) / self.tau
         else: self.v = self.v - (self.v - v_rest) / self.tau + x
 
-    def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
+    def extra_repr(self):
+        return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #435fad5d
-def _check_seq(x_seq, name='x_seq'): return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
+# %% ../nbs/01_neuron.ipynb #b47542c8
+def _check_seq(x_seq, name='x_seq'):
+    return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
 
-def seq_fold_forward(modules, # stateless layers, or any callable taking and returning a batch `[N, ...]`
-                     x_seq:Tensor # `[T, B, ...]`
-                    ) -> Tensor: # `[T, B, ...]`, the trailing dimensions those of the modules' output
+def seq_fold_forward(modules, # stateless layers, or any callable from a batch [N, ...] to one
+                     x_seq:Tensor # [T, B, ...]
+                    ) -> Tensor: # [T, B, ...], the trailing dimensions those of the modules' output
     "Run stateless `modules` on `x_seq` `[T, B, ...]` by folding T into the batch."
     check_callable(modules, 'modules')
     _check_seq(x_seq)
     y = modules(x_seq.flatten(0, 1))
     if not isinstance(y, Tensor) or y.dim() < 1 or y.shape[0] != x_seq.shape[0] * x_seq.shape[1]:
-        raise ValueError(f"`modules` must return a tensor [T*B, ...] with T*B = {x_seq.shape[0] * x_seq.shape[1]} "
-                         f"(the folded batch), got {describe(y)}")
+        raise ValueError(f"`modules` must return a tensor [T*B, ...] with T*B = "
+                         f"{x_seq.shape[0] * x_seq.shape[1]} (the folded batch), got {describe(y)}")
     return y.unflatten(0, x_seq.shape[:2])
 
 class SeqToANNContainer(nn.Sequential):
@@ -273,7 +295,8 @@ class StepModeContainer(nn.Sequential, StepModule):
         if self.stateful:
             _check_seq(x, 'x')
             if x.shape[0] == 0:   # a loop of no steps cannot know the modules' output shape
-                raise ValueError(f"`x` must hold at least one time step (T >= 1) for a stateful StepModeContainer, got shape {tuple(x.shape)}")
+                raise ValueError("`x` must hold at least one time step (T >= 1) for a stateful "
+                                 f"StepModeContainer, got shape {tuple(x.shape)}")
             return torch.stack([super(StepModeContainer, self).forward(x_t) for x_t in x])
         return seq_fold_forward(super().forward, x)
 
