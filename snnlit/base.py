@@ -11,7 +11,14 @@ import torch
 from torch import nn, Tensor
 from ._checks import check_tensor, check_module, describe
 
-# %% ../nbs/01_base.ipynb #4b57f6e4
+# %% ../nbs/01_base.ipynb #b0fdb66a
+def _check_step_mode(value, supported:tuple, owner:str):
+    "Refuse a `step_mode` not in `supported` (a `TypeError` if it is not even a string)."
+    if not isinstance(value, str) or value not in supported:
+        kind = ValueError if isinstance(value, str) else TypeError
+        raise kind(f"`step_mode` must be one of {supported} for {owner}, got {describe(value)}")
+
+# %% ../nbs/01_base.ipynb #1aede785
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -21,15 +28,12 @@ class StepModule:
 
     @step_mode.setter
     def step_mode(self, value:str):
-        if not isinstance(value, str) or value not in self.supported_step_mode():
-            kind = ValueError if isinstance(value, str) else TypeError
-            raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for "
-                       f"{type(self).__name__}, got {describe(value)}")
+        _check_step_mode(value, self.supported_step_mode(), type(self).__name__)
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #6e4feab4
+# %% ../nbs/01_base.ipynb #bbd0868d
 class _MemoryStore(nn.Module):
-    "Named state with initial values: `reset()` restores them, `detach()` cuts them from the graph."
+    "Named state, each memory registered with the initial value it returns to."
     def __init__(self):
         super().__init__()
         self._memories = {}
@@ -45,6 +49,9 @@ class _MemoryStore(nn.Module):
         self._memories[name] = value
         self._memories_rv[name] = copy.deepcopy(value)
 
+# %% ../nbs/01_base.ipynb #e3bca6a0
+class _MemoryState(_MemoryStore):
+    "Memories that `reset()` restores, `detach()` cuts from the graph, `named_memories()` lists."
     def reset(self):
         "Restore every memory to a fresh copy of its initial value."
         for name, value in self._memories_rv.items(): self._memories[name] = copy.deepcopy(value)
@@ -62,8 +69,8 @@ class _MemoryStore(nn.Module):
         "`(name, value)` of every memory, in the order they were registered."
         yield from self._memories.items()
 
-# %% ../nbs/01_base.ipynb #31f889c1
-class _MemoryAttributes(_MemoryStore):
+# %% ../nbs/01_base.ipynb #635a5ca5
+class _MemoryAttributes(_MemoryState):
     "Memories read, written and deleted as attributes (`self.v`), and moved along with the module."
     def __getattr__(self, name):
         memories = self.__dict__.get('_memories')
@@ -90,7 +97,15 @@ class _MemoryAttributes(_MemoryStore):
                 if isinstance(value, Tensor): store[name] = fn(value)
         return super()._apply(fn, *args, **kwargs)
 
-# %% ../nbs/01_base.ipynb #4687631a
+# %% ../nbs/01_base.ipynb #c80d6e36
+def _check_steps(x_seq, owner:str):
+    "Refuse anything but a sequence `[T, B, ...]` of at least one step."
+    check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, B, ...]')
+    if x_seq.shape[0] == 0:   # no step to run, so no output whose shape we could know
+        raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {owner}, "
+                         f"got shape {tuple(x_seq.shape)}")
+
+# %% ../nbs/01_base.ipynb #3aa43934
 class MemoryModule(_MemoryAttributes, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):
@@ -102,10 +117,7 @@ class MemoryModule(_MemoryAttributes, StepModule):
 
     def multi_step_forward(self, x_seq:Tensor, *args, **kwargs):
         "Run `single_step_forward` over the first (time) axis of `x_seq` and stack the outputs."
-        check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, B, ...]')
-        if x_seq.shape[0] == 0:   # no step to run, so no output whose shape we could know
-            raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for "
-                             f"{type(self).__name__}, got shape {tuple(x_seq.shape)}")
+        _check_steps(x_seq, type(self).__name__)
         return torch.stack([self.single_step_forward(x, *args, **kwargs) for x in x_seq])
 
     def forward(self, *args, **kwargs):

@@ -21,7 +21,7 @@ def _hyper(value, name, allow_none=False) -> Optional[float]:
     if allow_none and value is None: return None
     return float(check_real(value, name, allow_none=allow_none))
 
-# %% ../nbs/01_neuron.ipynb #7e55f00b
+# %% ../nbs/01_neuron.ipynb #e577a0ea
 class _NodeDynamics(MemoryModule):
     "The membrane `v` and the three equations of a spiking neuron: charge (its own), fire, reset."
     def __init__(self, v_threshold:float=1.0, # firing threshold
@@ -44,12 +44,15 @@ class _NodeDynamics(MemoryModule):
         self._spent = None   # a reference to a node of the graph `v` carries (see the guard)
 
     def neuronal_charge(self, x:Tensor):
+        "H = f(V, X): each neuron's own."
         raise NotImplementedError(f"{type(self).__name__} must define `neuronal_charge(x)`")
 
     def neuronal_fire(self) -> Tensor:
+        "S = Θ(H - V_th) through the surrogate spike function."
         return self.surrogate_function(self.v - self.v_threshold)
 
     def neuronal_reset(self, spike:Tensor):
+        "V = H (1 - S) + V_reset S (hard reset) or H - V_th S (soft reset)."
         spike_d = spike.detach() if self.detach_reset else spike
         if self.v_reset is None: self.v = self.v - spike_d * self.v_threshold
         else:   # a membrane at +inf fires: keep it out of the product, where inf * 0 would be NaN
@@ -129,10 +132,10 @@ def _state_mismatch(v:Tensor, shape, device, step_mode:str) -> ValueError:
                       f"{tuple(v.shape)} on {v.device} from earlier steps: call "
                       f"`snnlit.functional.reset_net(net)` (or `.reset()`) between sequences{hint}")
 
-# %% ../nbs/01_neuron.ipynb #64ca62a4
+# %% ../nbs/01_neuron.ipynb #bf042b58
 class _NodeSteps(_NodeGuard):
-    "A neuron stepped once per call, or over a `[T, B, ...]` sequence by the reference loop."
-    def init_v(self, x:Tensor): # this step's input `[B, ...]`
+    "A neuron stepped once per call: charge, fire and reset between the two checks of the graph."
+    def init_v(self, x:Tensor): # this step's input [B, ...]
         "Start the membrane as a tensor like `x`, or refuse an `x` that does not continue it."
         check_tensor(x, 'x', dtype='float')
         v = self.v
@@ -142,8 +145,9 @@ class _NodeSteps(_NodeGuard):
     # the old name: snnlit.online and snnlit.neuron_triton call it until they take `init_v`
     _init_v = init_v
 
-    def single_step_forward(self, x:Tensor # input current `[B, ...]`
-                           ) -> Tensor: # spikes `[B, ...]`
+    def single_step_forward(self, x:Tensor # input current [B, ...]
+                           ) -> Tensor: # spikes [B, ...]
+        "One time step: charge → fire → reset."
         self.init_v(x)
         carried = self.check_carried_graph()
         self.neuronal_charge(x)
@@ -153,8 +157,12 @@ class _NodeSteps(_NodeGuard):
         self.remember_graph(spike, carried or not self.detach_reset)
         return spike
 
-    def multi_step_forward(self, x_seq:Tensor # input currents `[T, B, ...]`
-                          ) -> Tensor: # spikes `[T, B, ...]`
+# %% ../nbs/01_neuron.ipynb #0b0b5dcc
+class _NodeSequences(_NodeSteps):
+    "A neuron run over a `[T, B, ...]` sequence by the reference loop of single steps."
+    def multi_step_forward(self, x_seq:Tensor # input currents [T, B, ...]
+                          ) -> Tensor: # spikes [T, B, ...]
+        "The loop of single steps over `x_seq`, stacked (and the membranes, with `store_v_seq`)."
         check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
         if x_seq.shape[0] == 0: return self._empty_sequence(x_seq)
         spikes, v_seq = [], []
@@ -192,8 +200,15 @@ def _check_backend(value, supported:tuple, owner:str):
                          "builds of torch install it), which is not installed; backend='fused' "
                          "needs nothing more")
 
-# %% ../nbs/01_neuron.ipynb #529f0c2b
-class BaseNode(_NodeSteps):
+# %% ../nbs/01_neuron.ipynb #8695163f
+def _kernel_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
+    "Spikes of `node` on `x_seq` from its kernel backend, or `None` where the loop must run."
+    if node.backend == 'fused': return fused_multi_step(node, x_seq)
+    from snnlit.neuron_triton import triton_multi_step   # imports triton: only when asked for
+    return triton_multi_step(node, x_seq)
+
+# %% ../nbs/01_neuron.ipynb #ccb74d17
+class BaseNode(_NodeSequences):
     "Charge → fire → reset, one step per call or over a `[T, B, ...]` sequence, on a backend."
     _fused_kind = None   # the charge the kernels implement: 'if' (IFNode) or 'lif' (LIFNode)
 
@@ -214,15 +229,12 @@ class BaseNode(_NodeSteps):
         _check_backend(value, self.supported_backends, type(self).__name__)
         self._backend = value
 
-    def multi_step_forward(self, x_seq:Tensor # input currents `[T, B, ...]`
-                          ) -> Tensor: # spikes `[T, B, ...]`
+    def multi_step_forward(self, x_seq:Tensor # input currents [T, B, ...]
+                          ) -> Tensor: # spikes [T, B, ...]
+        "The sequence on the chosen backend; the reference loop where a kernel does not apply."
         check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
         if x_seq.shape[0] > 0 and self.backend != 'torch':
-            if self.backend == 'fused': spikes = fused_multi_step(self, x_seq)
-            else:
-                # imports triton: only when asked for
-                from snnlit.neuron_triton import triton_multi_step
-                spikes = triton_multi_step(self, x_seq)
+            spikes = _kernel_multi_step(self, x_seq)
             if spikes is not None: return spikes   # None: a case the kernels leave to the loop
         return super().multi_step_forward(x_seq)
 
@@ -262,10 +274,11 @@ class LIFNode(BaseNode):
     def extra_repr(self):
         return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #b47542c8
+# %% ../nbs/01_neuron.ipynb #68e53065
 def _check_seq(x_seq, name='x_seq'):
     return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
 
+# %% ../nbs/01_neuron.ipynb #8b424f88
 def seq_fold_forward(modules, # stateless layers, or any callable from a batch [N, ...] to one
                      x_seq:Tensor # [T, B, ...]
                     ) -> Tensor: # [T, B, ...], the trailing dimensions those of the modules' output
@@ -278,10 +291,12 @@ def seq_fold_forward(modules, # stateless layers, or any callable from a batch [
                          f"{x_seq.shape[0] * x_seq.shape[1]} (the folded batch), got {describe(y)}")
     return y.unflatten(0, x_seq.shape[:2])
 
+# %% ../nbs/01_neuron.ipynb #5b5183dc
 class SeqToANNContainer(nn.Sequential):
     "Run stateless layers on a `[T, B, ...]` sequence as one `[T*B, ...]` batch."
     def forward(self, x_seq:Tensor) -> Tensor: return seq_fold_forward(super().forward, x_seq)
 
+# %% ../nbs/01_neuron.ipynb #faf740e5
 class StepModeContainer(nn.Sequential, StepModule):
     "Wrap single-step `modules` so that they also run on `[T, B, ...]` sequences."
     def __init__(self, stateful:bool, # the wrapped modules have memory: loop over time
