@@ -11,7 +11,14 @@ import torch
 from torch import nn, Tensor
 from ._checks import check_tensor, check_module, describe
 
-# %% ../nbs/01_base.ipynb #16cd21d1
+# %% ../nbs/01_base.ipynb #b0fdb66a
+def _check_step_mode(value, supported:tuple, owner:str):
+    "Refuse a `step_mode` not in `supported` (a `TypeError` if it is not even a string)."
+    if not isinstance(value, str) or value not in supported:
+        kind = ValueError if isinstance(value, str) else TypeError
+        raise kind(f"`step_mode` must be one of {supported} for {owner}, got {describe(value)}")
+
+# %% ../nbs/01_base.ipynb #1aede785
 class StepModule:
     "A module that runs one time step per call (`'s'`) or a whole `[T, B, ...]` sequence (`'m'`)."
     def supported_step_mode(self): return ('s', 'm')
@@ -21,44 +28,50 @@ class StepModule:
 
     @step_mode.setter
     def step_mode(self, value:str):
-        if not isinstance(value, str) or value not in self.supported_step_mode():
-            kind = ValueError if isinstance(value, str) else TypeError
-            raise kind(f"`step_mode` must be one of {self.supported_step_mode()} for {type(self).__name__}, got {describe(value)}")
+        _check_step_mode(value, self.supported_step_mode(), type(self).__name__)
         self._step_mode = value
 
-# %% ../nbs/01_base.ipynb #6bfeed27
-class MemoryModule(nn.Module, StepModule):
-    "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
+# %% ../nbs/01_base.ipynb #bbd0868d
+class _MemoryStore(nn.Module):
+    "Named state, each memory registered with the initial value it returns to."
     def __init__(self):
         super().__init__()
         self._memories = {}
         self._memories_rv = {}   # initial ("reset") values
-        self.step_mode = self.supported_step_mode()[0]   # 's' unless a subclass supports only 'm'
 
     def register_memory(self, name:str, value):
         "Add the memory `name`, whose value after every `reset()` is a copy of `value`."
         if not isinstance(name, str) or not name.isidentifier():
-            raise TypeError(f"`name` must be a str that is a Python identifier, got {describe(name)}")
+            raise TypeError("`name` must be a str that is a Python identifier, "
+                            f"got {describe(name)}")
         if name in self._memories or hasattr(self, name):
             raise ValueError(f"`name` {name!r} is already an attribute of {type(self).__name__}")
         self._memories[name] = value
         self._memories_rv[name] = copy.deepcopy(value)
 
+# %% ../nbs/01_base.ipynb #e3bca6a0
+class _MemoryState(_MemoryStore):
+    "Memories that `reset()` restores, `detach()` cuts from the graph, `named_memories()` lists."
     def reset(self):
         "Restore every memory to a fresh copy of its initial value."
         for name, value in self._memories_rv.items(): self._memories[name] = copy.deepcopy(value)
 
     def detach(self):
-        "Detach every tensor memory from the autograd graph (truncated backpropagation through time)."
+        "Detach every tensor memory from the autograd graph (truncated BPTT)."
         for name, value in self._memories.items():
             if isinstance(value, Tensor): self._memories[name] = value.detach()
 
     def memories(self):
+        "The values of the memories, in the order they were registered."
         for _, value in self.named_memories(): yield value
 
     def named_memories(self):
+        "`(name, value)` of every memory, in the order they were registered."
         yield from self._memories.items()
 
+# %% ../nbs/01_base.ipynb #635a5ca5
+class _MemoryAttributes(_MemoryState):
+    "Memories read, written and deleted as attributes (`self.v`), and moved along with the module."
     def __getattr__(self, name):
         memories = self.__dict__.get('_memories')
         if memories is not None and name in memories: return memories[name]
@@ -84,14 +97,27 @@ class MemoryModule(nn.Module, StepModule):
                 if isinstance(value, Tensor): store[name] = fn(value)
         return super()._apply(fn, *args, **kwargs)
 
+# %% ../nbs/01_base.ipynb #c80d6e36
+def _check_steps(x_seq, owner:str):
+    "Refuse anything but a sequence `[T, B, ...]` of at least one step."
+    check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, B, ...]')
+    if x_seq.shape[0] == 0:   # no step to run, so no output whose shape we could know
+        raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {owner}, "
+                         f"got shape {tuple(x_seq.shape)}")
+
+# %% ../nbs/01_base.ipynb #3aa43934
+class MemoryModule(_MemoryAttributes, StepModule):
+    "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
+    def __init__(self):
+        super().__init__()
+        self.step_mode = self.supported_step_mode()[0]   # 's' unless a subclass supports only 'm'
+
     def single_step_forward(self, x:Tensor, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define `single_step_forward(x)`")
 
     def multi_step_forward(self, x_seq:Tensor, *args, **kwargs):
         "Run `single_step_forward` over the first (time) axis of `x_seq` and stack the outputs."
-        check_tensor(x_seq, 'x_seq', min_ndim=1, layout='[T, B, ...]')
-        if x_seq.shape[0] == 0:   # no step to run, so no output whose shape we could know
-            raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {type(self).__name__}, got shape {tuple(x_seq.shape)}")
+        _check_steps(x_seq, type(self).__name__)
         return torch.stack([self.single_step_forward(x, *args, **kwargs) for x in x_seq])
 
     def forward(self, *args, **kwargs):
@@ -111,9 +137,9 @@ def _needs_arguments(fn) -> bool:
     except ValueError: return False    # no signature to read (a builtin): assume it can be called
     return False
 
-# %% ../nbs/01_base.ipynb #f2edc6d0
+# %% ../nbs/01_base.ipynb #546047ca
 def _methods_to_call(net:nn.Module, method:str) -> list:
-    "Every submodule's `method` that `reset_net`/`detach_net` will call, warning about non-`MemoryModule`s."
+    "Every submodule's `method` to call, with a warning for a non-`MemoryModule`."
     check_module(net, 'net')
     calls = []
     for m in net.modules():
@@ -121,21 +147,22 @@ def _methods_to_call(net:nn.Module, method:str) -> list:
         if not callable(fn): continue
         if not isinstance(m, MemoryModule):
             if _needs_arguments(fn):
-                _logger.warning("not calling `%s()` of %s, which is not a snnlit MemoryModule: it needs arguments",
-                                method, type(m).__name__)
+                _logger.warning("not calling `%s()` of %s, which is not a snnlit MemoryModule: "
+                                "it needs arguments", method, type(m).__name__)
                 continue
-            _logger.warning("calling `%s()` of %s, which is not a snnlit MemoryModule", method, type(m).__name__)
+            _logger.warning("calling `%s()` of %s, which is not a snnlit MemoryModule",
+                            method, type(m).__name__)
         calls.append(fn)
     return calls
 
-# %% ../nbs/01_base.ipynb #7b26ac46
+# %% ../nbs/01_base.ipynb #d5bcec88
 def reset_net(net:nn.Module # any network
              ):
-    "Call `reset()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
+    "Call `reset()` on every submodule of `net` that has one (with a warning for other modules)."
     for fn in _methods_to_call(net, 'reset'): fn()
 
-# %% ../nbs/01_base.ipynb #c8790a1e
+# %% ../nbs/01_base.ipynb #f7d76139
 def detach_net(net:nn.Module # any network
               ):
-    "Call `detach()` on every submodule of `net` that has one (logging a warning for non-`MemoryModule`s)."
+    "Call `detach()` on every submodule of `net` that has one (with a warning for other modules)."
     for fn in _methods_to_call(net, 'detach'): fn()

@@ -5,52 +5,35 @@
 # %% auto #0
 __all__ = ['BaseNode', 'IFNode', 'LIFNode', 'seq_fold_forward', 'SeqToANNContainer', 'StepModeContainer']
 
-# %% ../nbs/01_neuron.ipynb #bffe6f4e
+# %% ../nbs/01_neuron.ipynb #983fb314
 import importlib.util, math, weakref
-from typing import Callable, NamedTuple, Optional
+from typing import Optional
 import torch
 from torch import nn, Tensor
-from torch.autograd.function import once_differentiable
 from .base import StepModule, MemoryModule
 from ._checks import check_real, check_bool, check_callable, check_tensor, describe, fail
-from .surrogate import Sigmoid, MultiArgsSurrogateFunctionBase, _is_functorch_wrapped
+from .surrogate import Sigmoid
+from ._fused import fused_multi_step
 
-# %% ../nbs/01_neuron.ipynb #4c5861cf
+# %% ../nbs/01_neuron.ipynb #1837b39d
 def _hyper(value, name, allow_none=False) -> Optional[float]:
-    "A hyper-parameter given as a number or a 0-d tensor: checked (finite, not NaN) and read once, as a float."
+    "A hyper-parameter given as a number or a 0-d tensor: checked (finite), read once as a float."
     if allow_none and value is None: return None
     return float(check_real(value, name, allow_none=allow_none))
 
-_SAVED_ATTRIBUTES = {}
-
-def _saved_attributes(node) -> tuple:
-    "The attributes through which an autograd node reads its saved values (reading one raises once they are freed)."
-    kind = type(node)
-    if kind not in _SAVED_ATTRIBUTES:
-        _SAVED_ATTRIBUTES[kind] = (('saved_tensors',) if isinstance(node, torch.autograd.function.BackwardCFunction)
-                                   else tuple(a for a in dir(node) if a.startswith('_saved_')))
-    return _SAVED_ATTRIBUTES[kind]
-
-_NODE_DYNAMICS = ('neuronal_fire', 'neuronal_reset', 'single_step_forward', 'multi_step_forward')
-
-def _fusable(cls) -> bool:
-    "Does `cls` run the dynamics the fused kernel implements: an IF/LIF charge, and `BaseNode`'s fire, reset and loops?"
-    owner = next((c for c in cls.__mro__ if c.__dict__.get('_fused_kind')), None)
-    return (owner is not None and cls.neuronal_charge is owner.neuronal_charge
-            and all(getattr(cls, m) is getattr(BaseNode, m) for m in _NODE_DYNAMICS))
-
-class BaseNode(MemoryModule):
-    "Charge → fire → reset, one step per call or over a `[T, B, ...]` sequence."
-    _fused_kind = None   # set by the neurons whose charge the fused backend implements
-    def __init__(self, v_threshold:float=1.0, # firing threshold $V_{th}$
-                 v_reset:float=0.0, # hard-reset potential, or `None` for soft reset (subtract $V_{th}$)
-                 surrogate_function=None, # spike function; `None` means a fresh `Sigmoid()` (alpha=4)
+# %% ../nbs/01_neuron.ipynb #e577a0ea
+class _NodeDynamics(MemoryModule):
+    "The membrane `v` and the three equations of a spiking neuron: charge (its own), fire, reset."
+    def __init__(self, v_threshold:float=1.0, # firing threshold
+                 v_reset:float=0.0, # hard-reset potential; None: soft reset (subtract v_threshold)
+                 surrogate_function=None, # spike function; None means a fresh Sigmoid() (alpha=4)
                  detach_reset:bool=False, # reset with the spike detached from the graph
-                 step_mode:str='s', # `'s'` single step, `'m'` multi step
-                 backend:str='torch', # `'torch'` (the reference loop), `'fused'` (IF/LIF, multi-step; see below) or `'triton'` (the same on CUDA, `neuron_triton`)
-                 store_v_seq:bool=False): # in multi-step mode, keep `v_seq` `[T, B, ...]`
+                 step_mode:str='s', # 's' single step, 'm' multi step
+                 backend:str='torch', # 'torch' (the reference loop), 'fused' or 'triton'
+                 store_v_seq:bool=False): # in multi-step mode, keep v_seq [T, B, ...]
         super().__init__()
-        v_threshold, v_reset = _hyper(v_threshold, 'v_threshold'), _hyper(v_reset, 'v_reset', allow_none=True)
+        v_threshold = _hyper(v_threshold, 'v_threshold')
+        v_reset = _hyper(v_reset, 'v_reset', allow_none=True)
         if surrogate_function is None: surrogate_function = Sigmoid()
         check_callable(surrogate_function, 'surrogate_function')
         check_bool(detach_reset, 'detach_reset'); check_bool(store_v_seq, 'store_v_seq')
@@ -58,73 +41,130 @@ class BaseNode(MemoryModule):
         self.v_threshold, self.v_reset = v_threshold, v_reset
         self.surrogate_function, self.detach_reset = surrogate_function, detach_reset
         self.step_mode, self.backend, self.store_v_seq = step_mode, backend, store_v_seq
-        self._spent = None   # a weak reference to a node of the graph `v` carries (see `_check_carried_graph`)
-
-    @property
-    def supported_backends(self): return ('torch', 'fused', 'triton') if _fusable(type(self)) else ('torch',)
-
-    @property
-    def backend(self): return self._backend
-
-    @backend.setter
-    def backend(self, value:str):
-        if not isinstance(value, str): fail('backend', f"one of {self.supported_backends}", value, TypeError)
-        if value not in self.supported_backends:
-            raise ValueError(f"`backend` must be one of {self.supported_backends} for {type(self).__name__}, got {value!r}")
-        if value == 'triton' and importlib.util.find_spec('triton') is None:
-            raise ValueError("backend='triton' needs the `triton` package (`pip install triton`; CUDA builds of torch "
-                             "install it), which is not installed; backend='fused' needs nothing more")
-        self._backend = value
+        self._spent = None   # a reference to a node of the graph `v` carries (see the guard)
 
     def neuronal_charge(self, x:Tensor):
+        "H = f(V, X): each neuron's own."
         raise NotImplementedError(f"{type(self).__name__} must define `neuronal_charge(x)`")
 
     def neuronal_fire(self) -> Tensor:
+        "S = Θ(H - V_th) through the surrogate spike function."
         return self.surrogate_function(self.v - self.v_threshold)
 
     def neuronal_reset(self, spike:Tensor):
+        "V = H (1 - S) + V_reset S (hard reset) or H - V_th S (soft reset)."
         spike_d = spike.detach() if self.detach_reset else spike
         if self.v_reset is None: self.v = self.v - spike_d * self.v_threshold
         else:   # a membrane at +inf fires: keep it out of the product, where inf * 0 would be NaN
             v = self.v.masked_fill(self.v == math.inf, self.v_reset)
             self.v = v * (1. - spike_d) + self.v_reset * spike_d
 
-    def _init_v(self, x:Tensor):
+# %% ../nbs/01_neuron.ipynb #eca0f89d
+_SAVED_ATTRIBUTES = {}
+
+def _saved_attributes(node) -> tuple:
+    "The attributes through which an autograd node reads its saved values (they raise once freed)."
+    kind = type(node)
+    if kind not in _SAVED_ATTRIBUTES:
+        custom = isinstance(node, torch.autograd.function.BackwardCFunction)   # a Function's node
+        _SAVED_ATTRIBUTES[kind] = (('saved_tensors',) if custom
+                                   else tuple(a for a in dir(node) if a.startswith('_saved_')))
+    return _SAVED_ATTRIBUTES[kind]
+
+# %% ../nbs/01_neuron.ipynb #f83b0251
+def _graph_reference(out:Tensor, reaches_v:bool, strong:bool):
+    "A callable returning the node that made `out` (`None` if there is nothing to check later)."
+    node = None if torch.compiler.is_compiling() or not reaches_v else out.grad_fn
+    if node is None or not _saved_attributes(node): return None
+    # a node that `v`'s graph holds: a weak reference where the node type has them; the spike's
+    # node with `detach_reset` (which `v`'s graph does not hold) or a built-in node: a strong one,
+    # dropped by reset/detach
+    if strong or not isinstance(node, torch.autograd.function.BackwardCFunction):
+        return lambda: node
+    return weakref.ref(node)
+
+# %% ../nbs/01_neuron.ipynb #7087a620
+def _freed_graph_error(name:str) -> RuntimeError:
+    return RuntimeError(
+        f"the membrane `v` of {name} carries the graph of earlier steps, which a backward pass has "
+        "already freed: call `snnlit.functional.reset_net(net)` between sequences (batches), or "
+        "`snnlit.functional.detach_net(net)` to keep the state but cut the graph (truncated BPTT)")
+
+# %% ../nbs/01_neuron.ipynb #f0d053f2
+class _NodeGuard(_NodeDynamics):
+    "Refuses, with advice, to step on from a membrane whose graph a backward pass has freed."
+    def remember_graph(self, out:Tensor, # this step's spike or membrane
+                       reaches_v:bool): # does `v`'s graph reach the node that made `out`?
+        "Keep a reference to the node that made `out`: any backward through this step frees it."
+        strong = self.detach_reset and out is not self.v
+        self._spent = _graph_reference(out, reaches_v, strong)
+
+    def check_carried_graph(self) -> bool:
+        "Does `v` carry a graph from earlier steps? Raise with advice if a backward pass freed it."
+        v, spent = self.v, self._spent
+        if torch.compiler.is_compiling(): return False
+        if not isinstance(v, Tensor) or v.grad_fn is None: return False
+        node = None if spent is None else spent()
+        if node is None or not torch.is_grad_enabled(): return True
+        try:
+            for name in _saved_attributes(node): getattr(node, name)
+        except RuntimeError as e:
+            # backward reports it
+            if 'backward through the graph a second time' not in str(e): return True
+            raise _freed_graph_error(type(self).__name__) from None
+        return True
+
+    # the old names: snnlit.online and snnlit.neuron_triton call them until they take the new ones
+    _check_carried_graph, _remember_graph = check_carried_graph, remember_graph
+    def reset(self): super().reset(); self._spent = None
+    def detach(self): super().detach(); self._spent = None
+    # copies and pickles drop the reference
+    def __getstate__(self): return {**self.__dict__, '_spent': None}
+
+# %% ../nbs/01_neuron.ipynb #5f2ea25f
+def _state_mismatch(v:Tensor, shape, device, step_mode:str) -> ValueError:
+    "The error for an input of `shape` on `device` that does not continue the membrane `v`."
+    hint = ''
+    if tuple(shape[1:]) == tuple(v.shape) or tuple(shape) == tuple(v.shape[1:]):
+        hint = (f"; or, if you switched `step_mode` (now {step_mode!r}), give the input its "
+                "layout: 's' takes [B, ...], 'm' takes [T, B, ...]")
+    return ValueError(f"`x` has shape {tuple(shape)} on {device} but the membrane `v` has shape "
+                      f"{tuple(v.shape)} on {v.device} from earlier steps: call "
+                      f"`snnlit.functional.reset_net(net)` (or `.reset()`) between sequences{hint}")
+
+# %% ../nbs/01_neuron.ipynb #bf042b58
+class _NodeSteps(_NodeGuard):
+    "A neuron stepped once per call: charge, fire and reset between the two checks of the graph."
+    def init_v(self, x:Tensor): # this step's input [B, ...]
+        "Start the membrane as a tensor like `x`, or refuse an `x` that does not continue it."
         check_tensor(x, 'x', dtype='float')
-        if not isinstance(self.v, Tensor): self.v = torch.full_like(x, self.v)
-        elif self.v.shape != x.shape or self.v.device != x.device: self._refuse_state(x.shape, x.device)
-
-    def _refuse_state(self, shape, device):
-        "Raise: an input of `shape` on `device` does not continue the sequence whose membrane `v` the neuron holds."
         v = self.v
-        hint = ''
-        if tuple(shape[1:]) == tuple(v.shape) or tuple(shape) == tuple(v.shape[1:]):
-            hint = (f"; or, if you switched `step_mode` (now {self.step_mode!r}), give the input its layout: "
-                    "'s' takes [B, ...], 'm' takes [T, B, ...]")
-        raise ValueError(f"`x` has shape {tuple(shape)} on {device} but the membrane `v` has shape {tuple(v.shape)} on "
-                         f"{v.device} from earlier steps: call `snnlit.functional.reset_net(net)` (or `.reset()`) "
-                         f"between sequences{hint}")
+        if not isinstance(v, Tensor): self.v = torch.full_like(x, v)
+        elif v.shape != x.shape or v.device != x.device:
+            raise _state_mismatch(v, x.shape, x.device, self.step_mode)
+    # the old name: snnlit.online and snnlit.neuron_triton call it until they take `init_v`
+    _init_v = init_v
 
-    def single_step_forward(self, x:Tensor # input current `[B, ...]`
-                           ) -> Tensor: # spikes `[B, ...]`
-        self._init_v(x)
-        carried = self._check_carried_graph()
+    def single_step_forward(self, x:Tensor # input current [B, ...]
+                           ) -> Tensor: # spikes [B, ...]
+        "One time step: charge → fire → reset."
+        self.init_v(x)
+        carried = self.check_carried_graph()
         self.neuronal_charge(x)
         spike = self.neuronal_fire()
         self.neuronal_reset(spike)
-        self._remember_graph(spike, carried or not self.detach_reset)   # a first step's spike: v's graph need not reach it
+        # a first step's spike: v's graph need not reach it
+        self.remember_graph(spike, carried or not self.detach_reset)
         return spike
 
-    def multi_step_forward(self, x_seq:Tensor # input currents `[T, B, ...]`
-                          ) -> Tensor: # spikes `[T, B, ...]`
+# %% ../nbs/01_neuron.ipynb #0b0b5dcc
+class _NodeSequences(_NodeSteps):
+    "A neuron run over a `[T, B, ...]` sequence by the reference loop of single steps."
+    def multi_step_forward(self, x_seq:Tensor # input currents [T, B, ...]
+                          ) -> Tensor: # spikes [T, B, ...]
+        "The loop of single steps over `x_seq`, stacked (and the membranes, with `store_v_seq`)."
         check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
         if x_seq.shape[0] == 0: return self._empty_sequence(x_seq)
-        if self.backend != 'torch':
-            if self.backend == 'fused': spikes = _fused_multi_step(self, x_seq)
-            else:
-                from snnlit.neuron_triton import triton_multi_step   # imports triton: only when asked for
-                spikes = triton_multi_step(self, x_seq)
-            if spikes is not None: return spikes   # None: a case the kernels leave to the loop below
         spikes, v_seq = [], []
         for x in x_seq:
             spikes.append(self.single_step_forward(x))
@@ -133,70 +173,97 @@ class BaseNode(MemoryModule):
         return torch.stack(spikes)
 
     def _empty_sequence(self, x_seq:Tensor) -> Tensor:
-        "T = 0: no step runs, the membrane stays as it was; the spikes (and `v_seq`) are empty `[0, B, ...]`."
-        if isinstance(self.v, Tensor) and (self.v.shape != x_seq.shape[1:] or self.v.device != x_seq.device):
-            self._refuse_state(x_seq.shape[1:], x_seq.device)
+        "T = 0: no step runs, the membrane stays; the spikes (and `v_seq`) are empty `[0, B, ...]`."
+        v = self.v
+        if isinstance(v, Tensor) and (v.shape != x_seq.shape[1:] or v.device != x_seq.device):
+            raise _state_mismatch(v, x_seq.shape[1:], x_seq.device, self.step_mode)
         if self.store_v_seq: self.v_seq = x_seq * 0.
         return x_seq * 0.
 
-    # stateful misuse: backpropagating into a sequence whose graph an earlier backward pass has freed
-    def _remember_graph(self, out:Tensor, reaches_v:bool):
-        "Keep a reference to the node that made `out`, whose saved values any backward through this step frees."
-        node = None if torch.compiler.is_compiling() or not reaches_v else out.grad_fn
-        if node is None or not _saved_attributes(node): self._spent = None
-        # a node that `v`'s graph holds: a weak reference where the node type has them; the spike's node with
-        # `detach_reset` (which `v`'s graph does not hold) or a built-in node: a strong one, dropped by reset/detach
-        elif (self.detach_reset and out is not self.v) or not isinstance(node, torch.autograd.function.BackwardCFunction):
-            self._spent = lambda: node
-        else: self._spent = weakref.ref(node)
+# %% ../nbs/01_neuron.ipynb #7a6a9df8
+_NODE_DYNAMICS = ('neuronal_fire', 'neuronal_reset', 'single_step_forward', 'multi_step_forward')
 
-    def _check_carried_graph(self) -> bool:
-        "Does `v` carry a graph from earlier steps? Raise with advice if a backward pass has already freed it."
-        v, spent = self.v, self._spent
-        if torch.compiler.is_compiling() or not isinstance(v, Tensor) or v.grad_fn is None: return False
-        node = None if spent is None else spent()
-        if node is None or not torch.is_grad_enabled(): return True
-        try:
-            for name in _saved_attributes(node): getattr(node, name)
-        except RuntimeError as e:
-            if 'backward through the graph a second time' not in str(e): return True   # another problem: backward reports it
-            raise RuntimeError(
-                f"the membrane `v` of {type(self).__name__} carries the graph of earlier steps, which a backward pass has "
-                "already freed: call `snnlit.functional.reset_net(net)` between sequences (batches), or "
-                "`snnlit.functional.detach_net(net)` to keep the state but cut the graph (truncated BPTT)") from None
-        return True
+def _fusable(cls) -> bool:
+    "Does `cls` run what the kernels implement: an IF/LIF charge, `BaseNode`'s fire, reset, loops?"
+    owner = next((c for c in cls.__mro__ if c.__dict__.get('_fused_kind')), None)
+    return (owner is not None and cls.neuronal_charge is owner.neuronal_charge
+            and all(getattr(cls, m) is getattr(BaseNode, m) for m in _NODE_DYNAMICS))
 
-    def reset(self):
-        super().reset(); self._spent = None
+# %% ../nbs/01_neuron.ipynb #10b04d06
+def _check_backend(value, supported:tuple, owner:str):
+    "Refuse a `backend` that `owner` does not support, or `'triton'` without the `triton` package."
+    if not isinstance(value, str): fail('backend', f"one of {supported}", value, TypeError)
+    if value not in supported:
+        raise ValueError(f"`backend` must be one of {supported} for {owner}, got {value!r}")
+    if value == 'triton' and importlib.util.find_spec('triton') is None:
+        raise ValueError("backend='triton' needs the `triton` package (`pip install triton`; CUDA "
+                         "builds of torch install it), which is not installed; backend='fused' "
+                         "needs nothing more")
 
-    def detach(self):
-        super().detach(); self._spent = None
+# %% ../nbs/01_neuron.ipynb #8695163f
+def _kernel_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
+    "Spikes of `node` on `x_seq` from its kernel backend, or `None` where the loop must run."
+    if node.backend == 'fused': return fused_multi_step(node, x_seq)
+    from snnlit.neuron_triton import triton_multi_step   # imports triton: only when asked for
+    return triton_multi_step(node, x_seq)
 
-    def __getstate__(self):   # copies and pickles of the module leave the weak reference behind
-        return {**self.__dict__, '_spent': None}
+# %% ../nbs/01_neuron.ipynb #ccb74d17
+class BaseNode(_NodeSequences):
+    "Charge → fire → reset, one step per call or over a `[T, B, ...]` sequence, on a backend."
+    _fused_kind = None   # the charge the kernels implement: 'if' (IFNode) or 'lif' (LIFNode)
+
+    @property
+    def fused_charge(self) -> Optional[str]:
+        "The charge the fused kernels run for this neuron ('if' or 'lif'), or `None` if they can't."
+        return self._fused_kind if _fusable(type(self)) else None
+
+    @property
+    def supported_backends(self):
+        return ('torch', 'fused', 'triton') if _fusable(type(self)) else ('torch',)
+
+    @property
+    def backend(self): return self._backend
+
+    @backend.setter
+    def backend(self, value:str):
+        _check_backend(value, self.supported_backends, type(self).__name__)
+        self._backend = value
+
+    def multi_step_forward(self, x_seq:Tensor # input currents [T, B, ...]
+                          ) -> Tensor: # spikes [T, B, ...]
+        "The sequence on the chosen backend; the reference loop where a kernel does not apply."
+        check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
+        if x_seq.shape[0] > 0 and self.backend != 'torch':
+            spikes = _kernel_multi_step(self, x_seq)
+            if spikes is not None: return spikes   # None: a case the kernels leave to the loop
+        return super().multi_step_forward(x_seq)
 
     def extra_repr(self):
-        return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, '
-                f'step_mode={self.step_mode}, backend={self.backend}, store_v_seq={self.store_v_seq}')
+        return (f'v_threshold={self.v_threshold}, v_reset={self.v_reset}, '
+                f'detach_reset={self.detach_reset}, step_mode={self.step_mode}, '
+                f'backend={self.backend}, store_v_seq={self.store_v_seq}')
 
-# %% ../nbs/01_neuron.ipynb #86189abb
+# %% ../nbs/01_neuron.ipynb #8ad555ea
 class IFNode(BaseNode):
     "Integrate-and-fire neuron: $H[t] = V[t-1] + X[t]$."
     _fused_kind = 'if'
     def neuronal_charge(self, x:Tensor): self.v = self.v + x
 
-# %% ../nbs/01_neuron.ipynb #e624ffe9
+# %% ../nbs/01_neuron.ipynb #34521135
 class LIFNode(BaseNode):
     "Leaky integrate-and-fire neuron with membrane time constant `tau` (in time steps)."
     _fused_kind = 'lif'
     def __init__(self, tau:float=2.0, # membrane time constant, > 1
                  decay_input:bool=True, # scale the input by 1/tau too
-                 v_threshold:float=1.0, v_reset:float=0.0, surrogate_function=None, detach_reset:bool=False,
-                 step_mode:str='s', backend:str='torch', store_v_seq:bool=False):
+                 v_threshold:float=1.0, v_reset:float=0.0, surrogate_function=None,
+                 detach_reset:bool=False, step_mode:str='s', backend:str='torch',
+                 store_v_seq:bool=False):
         tau = _hyper(tau, 'tau')
-        if not tau > 1: fail('tau', '> 1 (in time steps; at 1 the membrane forgets everything each step)', tau)
+        if not tau > 1:
+            fail('tau', '> 1 (in time steps; at 1 the membrane forgets everything each step)', tau)
         check_bool(decay_input, 'decay_input')
-        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
+        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend,
+                         store_v_seq)
         self.tau, self.decay_input = tau, decay_input
 
     def neuronal_charge(self, x:Tensor):
@@ -204,188 +271,32 @@ class LIFNode(BaseNode):
         if self.decay_input: self.v = self.v + (x - (self.v - v_rest)) / self.tau
         else: self.v = self.v - (self.v - v_rest) / self.tau + x
 
-    def extra_repr(self): return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
+    def extra_repr(self):
+        return f'tau={self.tau}, decay_input={self.decay_input}, ' + super().extra_repr()
 
-# %% ../nbs/01_neuron.ipynb #40d81ab6
-class _FusedConfig(NamedTuple):
-    "What the fused kernel needs to know about a neuron, read once per call."
-    charge:str               # 'if', 'lif_decay' (decay_input) or 'lif'
-    tau:float                # 1 for IF
-    v_rest:float             # the potential the LIF charge leaks toward: v_reset, or 0 for soft reset
-    v_threshold:float
-    v_reset:Optional[float]  # None: soft reset
-    detach_reset:bool
-    store_v_seq:bool
-    surrogate_backward:Callable  # `surrogate_backward(grad, x, *params) = grad * g'(x)`
-    primitive:Optional[Callable] # the smooth primitive g when the surrogate is in `spiking=False` mode
-    params:tuple             # the surrogate's hyper-parameters
-    spike_grad:bool          # False in eval mode: Heaviside forward, no gradient through the spike
+# %% ../nbs/01_neuron.ipynb #68e53065
+def _check_seq(x_seq, name='x_seq'):
+    return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
 
-def _fused_config(node, x_seq:Tensor) -> Optional[_FusedConfig]:
-    "The kernel's settings for `node` on `x_seq`, or `None` where the reference loop must run."
-    sf = node.surrogate_function
-    if x_seq.shape[0] == 0 or torch.compiler.is_compiling() or _is_functorch_wrapped(x_seq): return None
-    if not _fusable(type(node)) or not isinstance(sf, MultiArgsSurrogateFunctionBase): return None
-    surrogate_backward = getattr(getattr(type(sf).spiking_function, '__self__', None), 'surrogate_backward', None)
-    if surrogate_backward is None: return None
-    if isinstance(node.v, Tensor) and (node.v.dtype != x_seq.dtype or node.v.device != x_seq.device): return None
-    # per-sample hyper-parameters (tensors, e.g. the thresholds `functional.set_threshold_margin` sets): the loop broadcasts them
-    if any(isinstance(getattr(node, k, None), Tensor) for k in ('v_threshold', 'v_reset', 'tau')): return None
-    if node._fused_kind == 'if': charge, tau = 'if', 1.0
-    else: charge, tau = ('lif_decay' if node.decay_input else 'lif'), float(node.tau)
-    v_reset = None if node.v_reset is None else float(node.v_reset)
-    return _FusedConfig(charge, tau, 0.0 if v_reset is None else v_reset, float(node.v_threshold), v_reset,
-                        node.detach_reset, node.store_v_seq, surrogate_backward,
-                        type(sf).primitive_function if sf.training and not sf.spiking else None,
-                        tuple(getattr(sf, k) for k in sf._param_names), sf.training)
-
-# %% ../nbs/01_neuron.ipynb #a2bdb5c7
-def _fused_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, h_seq:Tensor=None):
-    "Run charge → fire → reset over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq or None)`."
-    spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
-    v_seq = torch.empty_like(spikes) if cfg.store_v_seq else None
-    h_buf = torch.empty_like(spikes[0]) if h_seq is None else None
-    v_buf = None if cfg.store_v_seq else torch.empty_like(spikes[0])
-    fired = torch.empty_like(spikes[0], dtype=torch.bool)
-    exact = x_seq.dtype in (torch.float32, torch.float64)   # single-rounding dtypes: fused ops round alike
-    tau_t = torch.tensor(cfg.tau, dtype=x_seq.dtype, device=x_seq.device)
-    v_reset_t = None if cfg.v_reset is None else torch.tensor(cfg.v_reset, dtype=x_seq.dtype, device=x_seq.device)
-    vth, v_rest, v_reset = cfg.v_threshold, cfg.v_rest, cfg.v_reset
-    v = v0
-    for t in range(x_seq.shape[0]):
-        x, s = x_seq[t], spikes[t]
-        h = h_buf if h_seq is None else h_seq[t]
-        if cfg.charge == 'if': torch.add(v, x, out=h)
-        elif cfg.charge == 'lif_decay':                        # v + (x - (v - v_rest)) / tau
-            if v_rest == 0: torch.sub(x, v, out=h)
-            else: torch.sub(v, v_rest, out=h); torch.sub(x, h, out=h)
-            if exact: torch.addcdiv(v, h, tau_t, out=h)
-            else: h.div_(cfg.tau).add_(v)
-        else:                                                  # v - (v - v_rest) / tau + x
-            if v_rest == 0: torch.div(v, cfg.tau, out=h)
-            else: torch.sub(v, v_rest, out=h); h.div_(cfg.tau)
-            torch.sub(v, h, out=h); h.add_(x)
-        out = v_seq[t] if cfg.store_v_seq else v_buf
-        if cfg.primitive is not None:                          # a smooth s in [0, 1]: the reference's operations
-            s.copy_(cfg.primitive(h - vth, *cfg.params))
-            if v_reset is None: torch.sub(h, s * vth, out=out)
-            else: torch.add(h.masked_fill(h == math.inf, v_reset) * (1. - s), v_reset * s, out=out)
-            v = out
-            continue
-        if exact: torch.ge(h, vth, out=fired)
-        else: torch.ge(h - vth, 0, out=fired)
-        s.copy_(fired)
-        if v_reset is None:                                    # h - s * v_th
-            if exact: torch.sub(h, s, alpha=vth, out=out)
-            else: torch.sub(h, torch.mul(s, vth, out=out), out=out)
-        else: torch.where(fired, v_reset_t, h, out=out)          # h (1 - s) + v_reset s for s in {0, 1}, also at h = +inf
-        v = out
-    return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
-
-# %% ../nbs/01_neuron.ipynb #9b23c1df
-_FUSED_BLOCK = 1 << 18            # elements per block of time steps in backward
-_FUSED_GRADIENT_IN_SAVED = True   # write the gradient into the saved H (one backward per graph); False: a fresh buffer
-
-class _FusedMultiStep(torch.autograd.Function):
-    "Multi-step IF/LIF neuron: in-place forward, hand-written BPTT backward."
-    @staticmethod
-    def forward(ctx, x_seq, v0, cfg):
-        h_seq = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
-        spikes, v_final, v_seq = _fused_forward(x_seq, v0, cfg, h_seq)
-        ctx.cfg, ctx.consumed, ctx.in_place = cfg, False, _FUSED_GRADIENT_IN_SAVED
-        ctx.set_materialize_grads(False)   # an output without gradient arrives as None: skipped, not added as zeros
-        ctx.save_for_backward(h_seq, spikes)
-        if not cfg.spike_grad: ctx.mark_non_differentiable(spikes)
-        return spikes, v_final, v_seq
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, g_spikes, g_v_final, g_v_seq):
-        if ctx.consumed:   # only set when the gradient went into the saved buffer
-            raise RuntimeError("backend='fused' overwrites its saved buffers with the gradient, so its graph can be "
-                               "backpropagated through once. If this backward reaches an earlier sequence by mistake, "
-                               "call `snnlit.functional.reset_net(net)` between sequences (or `detach_net(net)`); "
-                               "to backpropagate through one graph twice (retain_graph=True), use backend='torch'")
-        ctx.consumed = ctx.in_place
-        cfg = ctx.cfg
-        h_seq, spikes = ctx.saved_tensors
-        T = h_seq.shape[0]
-        k_v = 1.0 if cfg.charge == 'if' else 1.0 - 1.0 / cfg.tau
-        k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
-        through_reset = cfg.spike_grad and not cfg.detach_reset
-        block = max(1, min(T, _FUSED_BLOCK // max(1, h_seq[0].numel())))
-        # block by block, once a block's H has been read, its memory takes the gradient: first H-bar, then
-        # X-bar = k_x H-bar once no step reads it any more (no division by k_x: tau may be huge)
-        G = h_seq if ctx.in_place else torch.empty_like(h_seq)
-        A = None if cfg.v_reset is None and not through_reset else torch.empty_like(h_seq[:block])
-        hm = torch.empty_like(h_seq[:block]) if cfg.spike_grad else None
-        t1 = T
-        while t1 > 0:
-            t0 = max(0, t1 - block)
-            G_b, S_b, h_b = G[t0:t1], spikes[t0:t1], h_seq[t0:t1]
-            if cfg.spike_grad:
-                hm_b = torch.sub(h_b, cfg.v_threshold, out=hm[:t1 - t0])
-                sg = cfg.surrogate_backward(h_seq.new_ones(()), hm_b, *cfg.params)   # sigma'_t
-                if sg.shape != hm_b.shape: sg = sg.expand_as(hm_b)
-            if A is not None:                                  # A = -D
-                A_b = A[:t1 - t0]
-                if cfg.v_reset is None: torch.mul(sg, cfg.v_threshold, out=A_b).sub_(1)
-                elif through_reset:
-                    torch.sub(h_b, cfg.v_reset, out=A_b)
-                    torch.nan_to_num_(A_b, nan=math.nan, posinf=0., neginf=-math.inf)   # H = +inf resets: no reset gradient
-                    torch.addcmul(S_b, sg, A_b, out=A_b).sub_(1)
-                else: torch.sub(S_b, 1, out=A_b)
-            # from here on h_b is not read again
-            if cfg.spike_grad and g_spikes is not None: torch.mul(g_spikes[t0:t1], sg, out=G_b)
-            else: G_b.zero_()
-            if g_v_seq is not None:
-                if A is None: G_b.add_(g_v_seq[t0:t1])
-                else: G_b.addcmul_(A_b, g_v_seq[t0:t1], value=-1)
-            for t in range(t1 - 1, t0 - 1, -1):
-                if t == T - 1:
-                    if g_v_final is None: continue
-                    if A is None: G[t].add_(g_v_final)
-                    else: G[t].addcmul_(A_b[t - t0], g_v_final, value=-1)
-                elif A is None: G[t].add_(G[t + 1], alpha=k_v)
-                else: G[t].addcmul_(A_b[t - t0], G[t + 1], value=-k_v)
-            if k_x != 1: G[t0 + 1:t1 + 1].mul_(k_x)            # steps no longer read (G[t0] is, by the next block)
-            t1 = t0
-        g_v0 = G[0] * k_v if ctx.needs_input_grad[1] else None
-        if k_x != 1: G[0].mul_(k_x)
-        return (G if ctx.needs_input_grad[0] else None), g_v0, None
-
-def _fused_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
-    "Run `node` over `x_seq` with the fused kernel; `None` when this case belongs to the reference loop."
-    cfg = _fused_config(node, x_seq)
-    if cfg is None: return None
-    node._init_v(x_seq[0])
-    node._check_carried_graph()
-    if torch.is_grad_enabled() and (x_seq.requires_grad or node.v.requires_grad):
-        spikes, node.v, v_seq = _FusedMultiStep.apply(x_seq, node.v, cfg)
-    else: spikes, node.v, v_seq = _fused_forward(x_seq, node.v, cfg)
-    node._remember_graph(node.v, True)
-    if cfg.store_v_seq: node.v_seq = v_seq
-    return spikes
-
-# %% ../nbs/01_neuron.ipynb #316e8adc
-def _check_seq(x_seq, name='x_seq'): return check_tensor(x_seq, name, min_ndim=2, layout='[T, B, ...]')
-
-def seq_fold_forward(modules, # stateless layers, or any callable taking and returning a batch `[N, ...]`
-                     x_seq:Tensor # `[T, B, ...]`
-                    ) -> Tensor: # `[T, B, ...]`, the trailing dimensions those of the modules' output
+# %% ../nbs/01_neuron.ipynb #8b424f88
+def seq_fold_forward(modules, # stateless layers, or any callable from a batch [N, ...] to one
+                     x_seq:Tensor # [T, B, ...]
+                    ) -> Tensor: # [T, B, ...], the trailing dimensions those of the modules' output
     "Run stateless `modules` on `x_seq` `[T, B, ...]` by folding T into the batch."
     check_callable(modules, 'modules')
     _check_seq(x_seq)
     y = modules(x_seq.flatten(0, 1))
     if not isinstance(y, Tensor) or y.dim() < 1 or y.shape[0] != x_seq.shape[0] * x_seq.shape[1]:
-        raise ValueError(f"`modules` must return a tensor [T*B, ...] with T*B = {x_seq.shape[0] * x_seq.shape[1]} "
-                         f"(the folded batch), got {describe(y)}")
+        raise ValueError(f"`modules` must return a tensor [T*B, ...] with T*B = "
+                         f"{x_seq.shape[0] * x_seq.shape[1]} (the folded batch), got {describe(y)}")
     return y.unflatten(0, x_seq.shape[:2])
 
+# %% ../nbs/01_neuron.ipynb #5b5183dc
 class SeqToANNContainer(nn.Sequential):
     "Run stateless layers on a `[T, B, ...]` sequence as one `[T*B, ...]` batch."
     def forward(self, x_seq:Tensor) -> Tensor: return seq_fold_forward(super().forward, x_seq)
 
+# %% ../nbs/01_neuron.ipynb #faf740e5
 class StepModeContainer(nn.Sequential, StepModule):
     "Wrap single-step `modules` so that they also run on `[T, B, ...]` sequences."
     def __init__(self, stateful:bool, # the wrapped modules have memory: loop over time
@@ -399,7 +310,8 @@ class StepModeContainer(nn.Sequential, StepModule):
         if self.stateful:
             _check_seq(x, 'x')
             if x.shape[0] == 0:   # a loop of no steps cannot know the modules' output shape
-                raise ValueError(f"`x` must hold at least one time step (T >= 1) for a stateful StepModeContainer, got shape {tuple(x.shape)}")
+                raise ValueError("`x` must hold at least one time step (T >= 1) for a stateful "
+                                 f"StepModeContainer, got shape {tuple(x.shape)}")
             return torch.stack([super(StepModeContainer, self).forward(x_t) for x_t in x])
         return seq_fold_forward(super().forward, x)
 

@@ -11,7 +11,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 from . import surrogate
-from .neuron import BaseNode, _FusedConfig, _fused_config, _fused_multi_step
+# the names the code below uses until its rewrite (neuron_triton imports _fused, never neuron)
+from ._fused import FusableNode as BaseNode, FusedConfig as _FusedConfig, fused_config as _fused_config, fused_multi_step as _fused_multi_step
 from ._checks import check_tensor, fail
 
 # %% ../nbs/01_neuron_triton.ipynb #2c9e82e6

@@ -1,5 +1,5 @@
 """The fused multi-step IF/LIF backend against the `'torch'` reference and the naive per-element loop of
-tests/neuron_oracles.py (written from the equations, independently of both backends).
+tests/oracles_neuron.py (written from the equations, independently of both backends).
 """
 import itertools, math
 import pytest, torch
@@ -7,7 +7,7 @@ from snnlit import surrogate as sl
 from snnlit.neuron import IFNode, LIFNode, BaseNode
 from snnlit.functional import set_backend
 from helpers import stable_seed, assert_close
-from neuron_oracles import NEURONS, RESETS, SURROGATES, naive, run
+from oracles_neuron import NEURONS, RESETS, SURROGATES, naive, run
 
 @pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
 @pytest.mark.parametrize('v_reset', RESETS)
@@ -46,15 +46,16 @@ def test_fused_matches_torch_every_surrogate(sg, cls, kw):
 @pytest.mark.parametrize('in_place', [True, False])
 def test_backward_blocks(monkeypatch, in_place):
     "Blocks of 1, 3 and all time steps, gradient into the saved buffer or a fresh one: the same gradients."
-    import snnlit.neuron as nm
+    import contextlib
+    import snnlit._fused as fm
     torch.manual_seed(1)
     x_seq, v0 = torch.rand(10, 4, 6, dtype=torch.float64) * 2, torch.rand(4, 6, dtype=torch.float64)
     grads = (torch.rand_like(x_seq), torch.rand_like(x_seq), torch.rand_like(v0))
-    monkeypatch.setattr(nm, '_FUSED_GRADIENT_IN_SAVED', in_place)
     outs = [run(LIFNode, dict(tau=2.0), 'torch', x_seq, v0, grads)]
     for block in (24, 72, 10 ** 9):
-        monkeypatch.setattr(nm, '_FUSED_BLOCK', block)
-        outs.append(run(LIFNode, dict(tau=2.0), 'fused', x_seq, v0, grads))
+        monkeypatch.setattr(fm, 'BACKWARD_BLOCK', block)
+        with (contextlib.nullcontext() if in_place else fm.reusable_graphs()):
+            outs.append(run(LIFNode, dict(tau=2.0), 'fused', x_seq, v0, grads))
     for o in outs[1:]:
         for a, b in zip(outs[0], o): torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
@@ -76,9 +77,8 @@ def test_dtypes(dtype, v_threshold):
                 assert b.dtype == dtype
                 torch.testing.assert_close(b.float(), a.float(), **tol)
 
-def test_gradcheck_smooth_primitive(monkeypatch):
-    import snnlit.neuron as nm
-    monkeypatch.setattr(nm, '_FUSED_GRADIENT_IN_SAVED', False)   # gradcheck reuses the graph
+def test_gradcheck_smooth_primitive():
+    from snnlit._fused import reusable_graphs
     torch.manual_seed(3)
     x_seq = (torch.rand(6, 1, 4, dtype=torch.float64) * 2).requires_grad_()
     v0 = (torch.rand(1, 4, dtype=torch.float64) * 0.5).requires_grad_()
@@ -89,7 +89,7 @@ def test_gradcheck_smooth_primitive(monkeypatch):
             n.reset(); n.v = v * 1
             s = n(x)
             return s, n.v_seq, n.v
-        assert torch.autograd.gradcheck(f, (x_seq, v0))
+        with reusable_graphs(): assert torch.autograd.gradcheck(f, (x_seq, v0))   # gradcheck reuses the graph
 
 def test_gradient_to_single_outputs_and_no_v0_graph():
     "Only spikes, only v_seq, only the final v: each matches the reference; a plain v0 gets no gradient."

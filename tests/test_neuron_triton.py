@@ -1,4 +1,4 @@
-"""The Triton multi-step IF/LIF backend against the naive per-element loop of tests/neuron_oracles.py and the `'torch'` backend.
+"""The Triton multi-step IF/LIF backend against the naive per-element loop of tests/oracles_neuron.py and the `'torch'` backend.
 
 Runs where the `triton` package is installed: on CUDA tensors when there is a GPU, otherwise in Triton's interpreter
 on the CPU (TRITON_INTERPRET=1, set per test), which executes the same kernels with NumPy.
@@ -11,7 +11,7 @@ from snnlit import surrogate as sl
 from snnlit.neuron import IFNode, LIFNode
 from snnlit.functional import set_backend
 from helpers import stable_seed
-from neuron_oracles import NEURONS, RESETS, SURROGATES, naive, run
+from oracles_neuron import NEURONS, RESETS, SURROGATES, naive, run
 
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
 
