@@ -21,6 +21,14 @@ def _hyper(value, name, allow_none=False) -> Optional[float]:
     if allow_none and value is None: return None
     return float(check_real(value, name, allow_none=allow_none))
 
+# %% ../nbs/01_neuron.ipynb #1e3b694d
+def _threshold(value, v_reset) -> float:
+    "v_threshold: finite, or +inf for a layer that never fires (a membrane read-out), which needs a hard reset."
+    value = float(check_real(value, 'v_threshold', gt=-math.inf, finite=False))
+    if value == math.inf and v_reset is None:   # the soft reset subtracts it: inf - inf
+        fail('v_threshold', 'finite with a soft reset (v_reset=None); +inf needs a hard reset', value)
+    return value
+
 # %% ../nbs/01_neuron.ipynb #e577a0ea
 class _NodeDynamics(MemoryModule):
     "The membrane `v` and the three equations of a spiking neuron: charge (its own), fire, reset."
@@ -32,8 +40,8 @@ class _NodeDynamics(MemoryModule):
                  backend:str='torch', # 'torch' (the reference loop), 'fused' or 'triton'
                  store_v_seq:bool=False): # in multi-step mode, keep v_seq [T, B, ...]
         super().__init__()
-        v_threshold = _hyper(v_threshold, 'v_threshold')
         v_reset = _hyper(v_reset, 'v_reset', allow_none=True)
+        v_threshold = _threshold(v_threshold, v_reset)
         if surrogate_function is None: surrogate_function = Sigmoid()
         check_callable(surrogate_function, 'surrogate_function')
         check_bool(detach_reset, 'detach_reset'); check_bool(store_v_seq, 'store_v_seq')

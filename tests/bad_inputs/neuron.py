@@ -76,17 +76,21 @@ def target(kind): return 'neuron.IFNode' if kind == 'if' else 'neuron.LIFNode'
 # ---- hyper-parameters: numbers and 0-d tensors ----------------------------------------------------------------------
 
 for cls, name in ((IFNode, 'neuron.IFNode'), (LIFNode, 'neuron.LIFNode'), (BaseNode, 'neuron.BaseNode')):
-    for p in ('v_threshold', 'v_reset'):
-        for bad in (nan, inf, -inf):
+    for p, bads, expected in (('v_threshold', (nan, -inf), 'a real number > -inf'),
+                              ('v_reset', (nan, inf, -inf), 'a finite real number')):
+        for bad in bads:
             for as_tensor in (False, True):
                 value = zero_d(bad) if as_tensor else bad
                 CASES.append(err(name, f'{p}={bad}{" (0-d)" if as_tensor else ""}', lambda c=cls, p=p, v=value: c(**{p: v}),
-                                 match=f'`{p}` must be a finite real number'))
-        CASES.append(terr(name, f'{p} a str', lambda c=cls, p=p: c(**{p: '1'}), match=f'`{p}` must be a finite real number'))
-        CASES.append(terr(name, f'{p} a bool', lambda c=cls, p=p: c(**{p: True}), match=f'`{p}` must be a finite real number'))
-        CASES.append(terr(name, f'{p} a 1-d tensor', lambda c=cls, p=p: c(**{p: torch.ones(2)}), match=f'`{p}` must be a finite real number'))
+                                 match=f'`{p}` must be {expected}'))
+        CASES.append(terr(name, f'{p} a str', lambda c=cls, p=p: c(**{p: '1'}), match=f'`{p}` must be a'))
+        CASES.append(terr(name, f'{p} a bool', lambda c=cls, p=p: c(**{p: True}), match=f'`{p}` must be a'))
+        CASES.append(terr(name, f'{p} a 1-d tensor', lambda c=cls, p=p: c(**{p: torch.ones(2)}), match=f'`{p}` must be a'))
         CASES.append(terr(name, f'{p} a bool 0-d tensor', lambda c=cls, p=p: c(**{p: torch.tensor(True)}), match=f'`{p}`'))
-    CASES.append(terr(name, 'v_threshold=None', lambda c=cls: c(v_threshold=None), match='`v_threshold` must be a finite real number, got None'))
+    # +inf: a layer that never fires (a membrane read-out), with a hard reset only
+    CASES.append(err(name, 'v_threshold=inf with a soft reset', lambda c=cls: c(v_threshold=inf, v_reset=None),
+                     match='`v_threshold` must be finite with a soft reset (v_reset=None); +inf needs a hard reset, got inf'))
+    CASES.append(terr(name, 'v_threshold=None', lambda c=cls: c(v_threshold=None), match='`v_threshold` must be a real number, got None'))
     for p in ('detach_reset', 'store_v_seq'):
         CASES.append(terr(name, f'{p}=1 (not a bool)', lambda c=cls, p=p: c(**{p: 1}), match=f'`{p}` must be a bool'))
     CASES.append(terr(name, 'surrogate_function not callable', lambda c=cls: c(surrogate_function=3), match='`surrogate_function` must be callable'))
@@ -349,3 +353,32 @@ CASES += [
     ok('neuron.StepModeContainer', 'stateful T=1, B=1 IF neuron: the naive neuron', lambda x: StepModeContainer(True, IFNode(), step_mode='m')(x),
        (x11 := torch.tensor([[[1.5, 0.5]]])), check=lambda r: close(naive(x11, 'if')[0])(r.double())),
 ]
+
+
+# v_threshold=+inf: never fires; the membrane integrates freely (hard reset never triggered), every backend
+def _readout(kind, backend):
+    def run(x_seq):
+        node = (IFNode if kind == 'if' else LIFNode)(v_threshold=inf, step_mode='m', backend=backend, store_v_seq=True)
+        x = x_seq.clone().requires_grad_(True)
+        spikes = node(x)
+        (spikes.sum() + node.v_seq.sum()).backward()
+        return spikes.detach(), node.v_seq.detach(), x.grad
+    return run
+
+def _readout_check(x_seq, kind):
+    def check(result):
+        spikes, v_seq, grad = result
+        v, vs = torch.zeros_like(x_seq[0]), []
+        for x in x_seq:
+            v = v + x if kind == 'if' else v + (x - v) / 2.
+            vs.append(v)
+        torch.testing.assert_close(spikes, torch.zeros_like(x_seq))
+        torch.testing.assert_close(v_seq, torch.stack(vs))
+        assert torch.isfinite(grad).all()
+    return check
+
+_x_readout = torch.randn(5, 3, 4, dtype=torch.float64, generator=g)
+for kind in ('if', 'lif'):
+    for backend in ('torch', 'fused'):
+        CASES.append(ok(target(kind), f'v_threshold=inf read-out, backend={backend!r}', _readout(kind, backend), _x_readout,
+                        check=_readout_check(_x_readout, kind)))
