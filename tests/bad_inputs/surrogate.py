@@ -6,6 +6,7 @@ import math
 import torch
 from torch import nn
 from badinputs import err, terr, ok, close, finite, dtype_is, all_of, zero_d, grad_of
+from oracles_surrogate import DERIVATIVES
 from helpers import generator
 from snnlit import surrogate as S
 
@@ -39,32 +40,25 @@ def _tri(v, w):
     u = max(-1.0, min(1.0, v / w))
     return 0.5 + u - 0.5 * u * abs(u)
 
-# name: (functional form, hyper-parameters used here (not the defaults), g, g')
-NAIVE = {
+# name: (functional form, hyper-parameters used here (not the defaults), g); g' has one home, the oracle table
+PRIMITIVES = {
     'PiecewiseQuadratic': (S.piecewise_quadratic, dict(alpha=1.3),
-                           lambda v, a: 0.0 if v < -1 / a else 1.0 if v > 1 / a else -0.5 * a * a * abs(v) * v + a * v + 0.5,
-                           lambda v, a: max(0.0, a - a * a * abs(v))),
-    'PiecewiseExp': (S.piecewise_exp, dict(alpha=1.3),
-                     lambda v, a: 0.5 * _exp(a * v) if v < 0 else 1 - 0.5 * _exp(-a * v),
-                     lambda v, a: a / 2 * _exp(-a * abs(v))),
-    'Sigmoid': (S.sigmoid, dict(alpha=4.5), lambda v, a: _sig(a * v), lambda v, a: a * _sig(a * v) * (1 - _sig(a * v))),
-    'SoftSign': (S.soft_sign, dict(alpha=2.5), lambda v, a: 0.5 * (_softsign(a * v) + 1),
-                 lambda v, a: a / (2 * _sq(1 + abs(a * v)))),
-    'ATan': (S.atan, dict(alpha=1.7), lambda v, a: math.atan(math.pi / 2 * a * v) / math.pi + 0.5,
-             lambda v, a: a / (2 * (1 + _sq(math.pi / 2 * a * v)))),
-    'NonzeroSignLogAbs': (S.nonzero_sign_log_abs, dict(alpha=1.2),
-                          lambda v, a: (1 if v >= 0 else -1) * _log1p_scaled(abs(v), a), lambda v, a: a / (1 + abs(a * v))),
-    'Erf': (S.erf, dict(alpha=2.2), lambda v, a: 0.5 * math.erfc(-a * v),
-            lambda v, a: a / math.sqrt(math.pi) * _exp(-_sq(a * v))),
-    'PiecewiseLeakyReLU': (S.piecewise_leaky_relu, dict(w=0.8, c=0.05), _leak,
-                           lambda v, w, c: 1 / (2 * w) if abs(v) <= w else c),
-    'FastSigmoid': (S.fast_sigmoid_function, dict(slope=20.0), _fast_sigmoid, lambda v, k: 1 / _sq(1 + k * abs(v))),
-    'Triangular': (S.triangular_function, dict(threshold=0.9), _tri, lambda v, w: max(0.0, 1 - abs(v) / w) / w),
-    'StraightThroughEstimator': (S.straight_through_estimator_function, {}, lambda v: v + 0.5, lambda v: 1.0),
+                           lambda v, a: 0.0 if v < -1 / a else 1.0 if v > 1 / a else -0.5 * a * a * abs(v) * v + a * v + 0.5),
+    'PiecewiseExp': (S.piecewise_exp, dict(alpha=1.3), lambda v, a: 0.5 * _exp(a * v) if v < 0 else 1 - 0.5 * _exp(-a * v)),
+    'Sigmoid': (S.sigmoid, dict(alpha=4.5), lambda v, a: _sig(a * v)),
+    'SoftSign': (S.soft_sign, dict(alpha=2.5), lambda v, a: 0.5 * (_softsign(a * v) + 1)),
+    'ATan': (S.atan, dict(alpha=1.7), lambda v, a: math.atan(math.pi / 2 * a * v) / math.pi + 0.5),
+    'NonzeroSignLogAbs': (S.nonzero_sign_log_abs, dict(alpha=1.2), lambda v, a: (1 if v >= 0 else -1) * _log1p_scaled(abs(v), a)),
+    'Erf': (S.erf, dict(alpha=2.2), lambda v, a: 0.5 * math.erfc(-a * v)),
+    'PiecewiseLeakyReLU': (S.piecewise_leaky_relu, dict(w=0.8, c=0.05), _leak),
+    'FastSigmoid': (S.fast_sigmoid_function, dict(slope=20.0), _fast_sigmoid),
+    'Triangular': (S.triangular_function, dict(threshold=0.9), _tri),
+    'StraightThroughEstimator': (S.straight_through_estimator_function, {}, lambda v: v + 0.5),
     'SpikeRateEscape': (S.spike_rate_escape_function, dict(beta=1.5, slope=20.0),
-                        lambda v, b, k: k / b * (_exp(b * (v - 1)) if v < 1 else 2 - _exp(-b * (v - 1))),
-                        lambda v, b, k: k * _exp(-b * abs(v - 1))),
+                        lambda v, b, k: k / b * (_exp(b * (v - 1)) if v < 1 else 2 - _exp(-b * (v - 1)))),
 }
+NAIVE = {name: (fn, p, g, DERIVATIVES[getattr(S, name).kernel_id]) for name, (fn, p, g) in PRIMITIVES.items()}
+
 # which hyper-parameters must be > 0 (the rest: any finite real)
 POSITIVE = {'alpha', 'w', 'slope', 'threshold', 'beta'}
 
