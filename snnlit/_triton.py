@@ -5,21 +5,21 @@
 # %% auto #0
 __all__ = ['BLOCK', 'SURROGATE_CODES', 'triton_available', 'interpreting', 'interpreted', 'launch']
 
-# %% ../nbs/00_triton.ipynb #a807b239
+# %% ../nbs/00_triton.ipynb #06dd9b61
 import contextlib, importlib.util, os, types
 import torch
 
-# %% ../nbs/00_triton.ipynb #a66e3dc9
+# %% ../nbs/00_triton.ipynb #e4f56cfc
 def triton_available() -> bool:
     "Is the `triton` package installed (checked without importing it)?"
     return importlib.util.find_spec('triton') is not None
 
-# %% ../nbs/00_triton.ipynb #d59c8b70
+# %% ../nbs/00_triton.ipynb #5e6596e1
 def interpreting() -> bool:
     "Do kernels launched on CPU tensors run in Triton's interpreter (TRITON_INTERPRET=1)?"
     return os.environ.get('TRITON_INTERPRET', '0') == '1'
 
-# %% ../nbs/00_triton.ipynb #b7c4d438
+# %% ../nbs/00_triton.ipynb #f2fe123c
 @contextlib.contextmanager
 def interpreted(on:bool=True): # False: kernels on CPU tensors refuse to run
     "Set TRITON_INTERPRET to 1 (or 0) for the block, then restore it as it was."
@@ -30,7 +30,7 @@ def interpreted(on:bool=True): # False: kernels on CPU tensors refuse to run
         if saved is None: os.environ.pop('TRITON_INTERPRET')
         else: os.environ['TRITON_INTERPRET'] = saved
 
-# %% ../nbs/00_triton.ipynb #f6a25b92
+# %% ../nbs/00_triton.ipynb #41491639
 def _interpreted_globals(namespace:dict, memo:dict) -> dict:
     "A copy of `namespace` in which every `@triton.jit` function is interpreted, with helpers of helpers."
     from triton import JITFunction
@@ -38,27 +38,27 @@ def _interpreted_globals(namespace:dict, memo:dict) -> dict:
     if id(namespace) in memo: return memo[id(namespace)]
     copy = memo[id(namespace)] = dict(namespace)
     for name, value in namespace.items():
-        if isinstance(value, JITFunction): copy[name] = InterpretedFunction(_rebound(value.fn, memo))
+        if isinstance(value, (JITFunction, InterpretedFunction)):
+            copy[name] = InterpretedFunction(_rebound(value.fn, memo))
     return copy
 
-# %% ../nbs/00_triton.ipynb #a96a5b68
+# %% ../nbs/00_triton.ipynb #87e6a434
 def _rebound(fn, memo:dict):
     "`fn` with its globals replaced by their interpreted copy."
     return types.FunctionType(fn.__code__, _interpreted_globals(fn.__globals__, memo), fn.__name__,
                               fn.__defaults__, fn.__closure__)
 
-# %% ../nbs/00_triton.ipynb #7c2c8cf6
+# %% ../nbs/00_triton.ipynb #c0b089a8
 def _interpreted_kernel(kernel):
     "`kernel` for Triton's interpreter, with the `@triton.jit` helpers it calls interpreted as well."
     from triton.runtime.interpreter import InterpretedFunction
-    if isinstance(kernel, InterpretedFunction): return kernel   # TRITON_INTERPRET=1 at import: already so
     return InterpretedFunction(_rebound(kernel.fn, {}))
 
-# %% ../nbs/00_triton.ipynb #7c6fb29f
+# %% ../nbs/00_triton.ipynb #fac11395
 BLOCK = 1024   # elements per program on the GPU: 4 warps of 256-element rows
 _INTERPRETED = {}   # compiled kernel -> its interpreted copy
 
-# %% ../nbs/00_triton.ipynb #01e10df8
+# %% ../nbs/00_triton.ipynb #d797eb7e
 def launch(kernel, # a `@triton.jit` kernel whose last argument is `BLOCK: tl.constexpr`
            numel:int, # the number of elements the grid covers
            device:torch.device, # where the tensors are: CUDA, or the CPU under `interpreted()`
@@ -74,10 +74,10 @@ def launch(kernel, # a `@triton.jit` kernel whose last argument is `BLOCK: tl.co
                          "the CPU, or set TRITON_INTERPRET=1 to run the kernels in Triton's interpreter)")
     k[(triton.cdiv(numel, block),)](*args, **constexprs, BLOCK=block)
 
-# %% ../nbs/00_triton.ipynb #8dbade40
+# %% ../nbs/00_triton.ipynb #8a924f17
 SURROGATE_CODES = {'Sigmoid': 1, 'ATan': 2}   # the surrogates whose g'(x) `surrogate_grad` computes; 0: read
 
-# %% ../nbs/00_triton.ipynb #1be5c551
+# %% ../nbs/00_triton.ipynb #bb698a5e
 if triton_available():
     import triton
     import triton.language as tl
