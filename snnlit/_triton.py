@@ -30,9 +30,9 @@ def interpreted(on:bool=True): # False: kernels on CPU tensors refuse to run
         if saved is None: os.environ.pop('TRITON_INTERPRET')
         else: os.environ['TRITON_INTERPRET'] = saved
 
-# %% ../nbs/00_triton.ipynb #41491639
+# %% ../nbs/00_triton.ipynb #0ab5192e
 def _interpreted_globals(namespace:dict, memo:dict) -> dict:
-    "A copy of `namespace` in which every `@triton.jit` function is interpreted, with helpers of helpers."
+    "A copy of `namespace` with its `@triton.jit` functions interpreted, helpers of helpers too."
     from triton import JITFunction
     from triton.runtime.interpreter import InterpretedFunction
     if id(namespace) in memo: return memo[id(namespace)]
@@ -48,9 +48,9 @@ def _rebound(fn, memo:dict):
     return types.FunctionType(fn.__code__, _interpreted_globals(fn.__globals__, memo), fn.__name__,
                               fn.__defaults__, fn.__closure__)
 
-# %% ../nbs/00_triton.ipynb #c0b089a8
+# %% ../nbs/00_triton.ipynb #de1b4cc5
 def _interpreted_kernel(kernel):
-    "`kernel` for Triton's interpreter, with the `@triton.jit` helpers it calls interpreted as well."
+    "`kernel` for Triton's interpreter, the `@triton.jit` helpers it calls interpreted as well."
     from triton.runtime.interpreter import InterpretedFunction
     return InterpretedFunction(_rebound(kernel.fn, {}))
 
@@ -58,7 +58,7 @@ def _interpreted_kernel(kernel):
 BLOCK = 1024   # elements per program on the GPU: 4 warps of 256-element rows
 _INTERPRETED = {}   # compiled kernel -> its interpreted copy
 
-# %% ../nbs/00_triton.ipynb #d797eb7e
+# %% ../nbs/00_triton.ipynb #a871f6e3
 def launch(kernel, # a `@triton.jit` kernel whose last argument is `BLOCK: tl.constexpr`
            numel:int, # the number of elements the grid covers
            device:torch.device, # where the tensors are: CUDA, or the CPU under `interpreted()`
@@ -70,12 +70,13 @@ def launch(kernel, # a `@triton.jit` kernel whose last argument is `BLOCK: tl.co
         block = min(BLOCK, triton.next_power_of_2(max(numel, 16)))
         k = _INTERPRETED.get(kernel) or _INTERPRETED.setdefault(kernel, _interpreted_kernel(kernel))
     else:
-        raise ValueError(f"backend='triton' runs on CUDA tensors, got a tensor on {device} (use backend='fused' on "
-                         "the CPU, or set TRITON_INTERPRET=1 to run the kernels in Triton's interpreter)")
+        raise ValueError(f"backend='triton' runs on CUDA tensors, got a tensor on {device} (use "
+                         "backend='fused' on the CPU, or set TRITON_INTERPRET=1 to run the kernels "
+                         "in Triton's interpreter)")
     k[(triton.cdiv(numel, block),)](*args, **constexprs, BLOCK=block)
 
-# %% ../nbs/00_triton.ipynb #8a924f17
-SURROGATE_CODES = {'Sigmoid': 1, 'ATan': 2}   # the surrogates whose g'(x) `surrogate_grad` computes; 0: read
+# %% ../nbs/00_triton.ipynb #d22a5e44
+SURROGATE_CODES = {'Sigmoid': 1, 'ATan': 2}   # g'(x) computed in `surrogate_grad`; 0: read
 
 # %% ../nbs/00_triton.ipynb #bb698a5e
 if triton_available():

@@ -41,18 +41,18 @@ if triton_available():
         if F64: return a / b
         else: return tl.math.div_rn(a, b)
 
-# %% ../nbs/01_neuron_triton.ipynb #1d1fe422
+# %% ../nbs/01_neuron_triton.ipynb #0b24e23f
 if triton_available():
     @triton.jit
     def _charge(v, x, tau, v_rest, CHARGE: tl.constexpr, VREST0: tl.constexpr, F64: tl.constexpr,
                 st: tl.constexpr, ct: tl.constexpr):
-        if CHARGE == 0:                                         # IF: v + x
+        if CHARGE == 0:                             # IF: v + x
             h = _r(v + x, st, ct)
-        elif CHARGE == 1:                                       # LIF, decay_input: v + (x - (v - v_rest)) / tau
+        elif CHARGE == 1:                           # LIF, decay_input: v + (x - (v - v_rest)) / tau
             if VREST0: d = _r(x - v, st, ct)
             else: d = _r(x - _r(v - v_rest, st, ct), st, ct)
             h = _r(v + _r(_div(d, tau, F64), st, ct), st, ct)
-        else:                                                   # LIF: v - (v - v_rest) / tau + x
+        else:                                       # LIF: v - (v - v_rest) / tau + x
             if VREST0: d = v
             else: d = _r(v - v_rest, st, ct)
             h = _r(_r(v - _r(_div(d, tau, F64), st, ct), st, ct) + x, st, ct)
@@ -64,14 +64,14 @@ if triton_available():
     def _fire(h, v_th, st: tl.constexpr, ct: tl.constexpr):
         return _r(h - v_th, st, ct) >= 0
 
-# %% ../nbs/01_neuron_triton.ipynb #aa0749d3
+# %% ../nbs/01_neuron_triton.ipynb #ed61be23
 if triton_available():
     @triton.jit
     def _reset(h, spike, v_th, v_reset, SOFT: tl.constexpr, st: tl.constexpr, ct: tl.constexpr):
-        if SOFT: return tl.where(spike, _r(h - _r(v_th, st, ct), st, ct), h)   # h - s * v_th, s * v_th rounded first
+        if SOFT: return tl.where(spike, _r(h - _r(v_th, st, ct), st, ct), h)   # s v_th rounded
         else: return tl.where(spike, _r(v_reset, st, ct), h)
 
-# %% ../nbs/01_neuron_triton.ipynb #44282d4d
+# %% ../nbs/01_neuron_triton.ipynb #a5787089
 if triton_available():
     @triton.jit
     def _forward_kernel(x_ptr, v0_ptr, p_ptr, s_ptr, h_ptr, vseq_ptr, vout_ptr, T, numel,
@@ -84,7 +84,7 @@ if triton_available():
         tau, v_rest = tl.load(p_ptr + 0), tl.load(p_ptr + 1)
         v_th, v_reset = tl.load(p_ptr + 2), tl.load(p_ptr + 3)
         v = tl.load(v0_ptr + offs, mask=mask, other=0).to(ct)
-        x_ptr += offs; s_ptr += offs; h_ptr += offs; vseq_ptr += offs   # 64-bit pointers, a step at a time
+        x_ptr += offs; s_ptr += offs; h_ptr += offs; vseq_ptr += offs   # 64-bit, advanced per step
         for t in range(T):
             x = tl.load(x_ptr, mask=mask, other=0).to(ct)
             h = _charge(v, x, tau, v_rest, CHARGE, VREST0, F64, st, ct)
@@ -127,13 +127,14 @@ if triton_available():
         if S_GRAD: h_bar += sg * tl.load(gs_ptr, mask=mask, other=0).to(ct)
         return h_bar
 
-# %% ../nbs/01_neuron_triton.ipynb #e76d2adb
+# %% ../nbs/01_neuron_triton.ipynb #02939277
 if triton_available():
     @triton.jit
-    def _backward_kernel(h_ptr, sg_ptr, gs_ptr, gvseq_ptr, gvf_ptr, p_ptr, gx_ptr, gv0_ptr, T, numel,
-                         SOFT: tl.constexpr, F64: tl.constexpr, ct: tl.constexpr, SG: tl.constexpr,
-                         SPIKE_GRAD: tl.constexpr, THROUGH_RESET: tl.constexpr, HAS_GS: tl.constexpr,
-                         HAS_GVSEQ: tl.constexpr, HAS_GVF: tl.constexpr, BLOCK: tl.constexpr):
+    def _backward_kernel(h_ptr, sg_ptr, gs_ptr, gvseq_ptr, gvf_ptr, p_ptr, gx_ptr, gv0_ptr, T,
+                         numel, SOFT: tl.constexpr, F64: tl.constexpr, ct: tl.constexpr,
+                         SG: tl.constexpr, SPIKE_GRAD: tl.constexpr, THROUGH_RESET: tl.constexpr,
+                         HAS_GS: tl.constexpr, HAS_GVSEQ: tl.constexpr, HAS_GVF: tl.constexpr,
+                         BLOCK: tl.constexpr):
         # the [T, ...] pointers arrive at step T-1 and walk back one step at a time
         offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         mask = offs < numel
@@ -141,7 +142,7 @@ if triton_available():
         v_th, v_reset = tl.load(p_ptr + 2), tl.load(p_ptr + 3)
         k_v, k_x = tl.load(p_ptr + 4), tl.load(p_ptr + 5)
         alpha, alpha_atan = tl.load(p_ptr + 6), tl.load(p_ptr + 7)
-        zero = tl.full([BLOCK], 0.0, ct)    # not tl.zeros: jit-defined, it mixes badly with the interpreter
+        zero = tl.full([BLOCK], 0.0, ct)    # not tl.zeros: jit-defined, bad with the interpreter
         carry = zero                        # the gradient reaching V[t] from step t+1
         if HAS_GVF: carry = tl.load(gvf_ptr + offs, mask=mask, other=0).to(ct)
         h_ptr += offs; sg_ptr += offs; gs_ptr += offs; gvseq_ptr += offs; gx_ptr += offs
@@ -152,7 +153,8 @@ if triton_available():
             if HAS_GVSEQ: v_bar += tl.load(gvseq_ptr, mask=mask, other=0).to(ct)
             sg = zero                                           # read only with SPIKE_GRAD
             if SPIKE_GRAD: sg = _spike_grad(hm, sg_ptr, mask, alpha, alpha_atan, SG, ct)
-            d = _membrane_grad(h, (hm >= 0).to(ct), sg, v_th, v_reset, SOFT, THROUGH_RESET, ct, BLOCK)
+            spike = (hm >= 0).to(ct)
+            d = _membrane_grad(h, spike, sg, v_th, v_reset, SOFT, THROUGH_RESET, ct, BLOCK)
             h_bar = _h_grad(d, v_bar, sg, gs_ptr, mask, i > 0, ct, HAS_GVF or HAS_GVSEQ,
                             SPIKE_GRAD and HAS_GS)
             tl.store(gx_ptr, (k_x * h_bar).to(st), mask=mask)
@@ -168,22 +170,23 @@ def _surrogate_code(cfg:_FusedConfig) -> int:
     "The code of the surrogate if the backward kernel computes its derivative itself, else 0."
     return _KERNEL_SURROGATES.get(cfg.surrogate_backward, 0)
 
-# %% ../nbs/01_neuron_triton.ipynb #c3020ebf
+# %% ../nbs/01_neuron_triton.ipynb #d7b97fde
 def _params(cfg:_FusedConfig, dtype:torch.dtype, device) -> Tensor:
     "The kernels' hyper-parameters `(tau, v_rest, v_th, v_reset, k_v, k_x, alpha, pi/2 alpha)`."
     k_v = 1.0 if cfg.charge == 'if' else 1.0 - 1.0 / cfg.tau
     k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
     alpha = float(cfg.params[0]) if _surrogate_code(cfg) else 0.0
-    values = [cfg.tau, cfg.v_rest, cfg.v_threshold, 0.0 if cfg.v_reset is None else cfg.v_reset, k_v, k_x,
-              alpha, math.pi / 2 * alpha]
-    return torch.tensor(values, dtype=torch.float64 if dtype == torch.float64 else torch.float32, device=device)
+    v_reset = 0.0 if cfg.v_reset is None else cfg.v_reset
+    values = [cfg.tau, cfg.v_rest, cfg.v_threshold, v_reset, k_v, k_x, alpha, math.pi / 2 * alpha]
+    p_dtype = torch.float64 if dtype == torch.float64 else torch.float32
+    return torch.tensor(values, dtype=p_dtype, device=device)
 
 # %% ../nbs/01_neuron_triton.ipynb #be0a4fd1
 def _compute_dtype(dtype): return tl.float64 if dtype == torch.float64 else tl.float32
 
-# %% ../nbs/01_neuron_triton.ipynb #0faeeaee
+# %% ../nbs/01_neuron_triton.ipynb #553be9eb
 def _triton_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, save_h:bool):
-    "Run the forward kernel over `x_seq` `[T, B, ...]` from `v0`; return `(spikes, v_final, v_seq, h_seq)`."
+    "The forward kernel over `x_seq` `[T, B, ...]` from `v0`: `(spikes, v_final, v_seq, h_seq)`."
     x_seq, v0 = x_seq.contiguous(), v0.contiguous()
     T, numel = x_seq.shape[0], x_seq[0].numel()
     spikes = torch.empty_like(x_seq)
@@ -191,42 +194,45 @@ def _triton_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, save_h:bool):
     v_seq = torch.empty_like(x_seq) if cfg.store_v_seq else None
     v_final = torch.empty_like(v0)
     if numel:
-        launch(_forward_kernel, numel, x_seq.device, x_seq, v0, _params(cfg, x_seq.dtype, x_seq.device), spikes,
-               spikes if h_seq is None else h_seq, spikes if v_seq is None else v_seq, v_final, T, numel,
+        p = _params(cfg, x_seq.dtype, x_seq.device)
+        launch(_forward_kernel, numel, x_seq.device, x_seq, v0, p, spikes,
+               spikes if h_seq is None else h_seq, spikes if v_seq is None else v_seq, v_final,
+               T, numel,
                CHARGE=('if', 'lif_decay', 'lif').index(cfg.charge), SOFT=cfg.v_reset is None,
-               VREST0=cfg.v_rest == 0, F64=x_seq.dtype == torch.float64, ct=_compute_dtype(x_seq.dtype),
-               SAVE_H=save_h, STORE_V=cfg.store_v_seq)
+               VREST0=cfg.v_rest == 0, F64=x_seq.dtype == torch.float64,
+               ct=_compute_dtype(x_seq.dtype), SAVE_H=save_h, STORE_V=cfg.store_v_seq)
     return spikes, v_final, v_seq, h_seq
 
-# %% ../nbs/01_neuron_triton.ipynb #49708fe7
+# %% ../nbs/01_neuron_triton.ipynb #032b250f
 def _triton_backward(h_seq:Tensor, g_spikes, g_v_final, g_v_seq, cfg:_FusedConfig):
     "The BPTT kernel: gradients with respect to the input sequence and the initial membrane."
     T, numel = h_seq.shape[0], h_seq[0].numel()
     g_x, g_v0 = torch.empty_like(h_seq), torch.empty_like(h_seq[0])
     sg_code = _surrogate_code(cfg) if cfg.spike_grad else 0
     sg = None
-    if cfg.spike_grad and sg_code == 0:                         # any other surrogate: its own formula, one pass
+    if cfg.spike_grad and sg_code == 0:             # another surrogate: its own formula, one pass
         sg = cfg.surrogate_backward(h_seq.new_ones(()), h_seq - cfg.v_threshold, *cfg.params)
         sg = sg.expand_as(h_seq).contiguous()
     last = lambda t: h_seq[-1] if t is None else t.contiguous()[-1]   # pointers start at step T-1
     if not numel: return g_x.zero_(), g_v0.zero_()
-    launch(_backward_kernel, numel, h_seq.device, h_seq[-1], last(sg), last(g_spikes), last(g_v_seq),
-           h_seq[-1] if g_v_final is None else g_v_final.contiguous(), _params(cfg, h_seq.dtype, h_seq.device),
-           g_x[-1], g_v0, T, numel, SOFT=cfg.v_reset is None, F64=h_seq.dtype == torch.float64,
+    g_vf = h_seq[-1] if g_v_final is None else g_v_final.contiguous()
+    launch(_backward_kernel, numel, h_seq.device, h_seq[-1], last(sg), last(g_spikes),
+           last(g_v_seq), g_vf, _params(cfg, h_seq.dtype, h_seq.device), g_x[-1], g_v0, T, numel,
+           SOFT=cfg.v_reset is None, F64=h_seq.dtype == torch.float64,
            ct=_compute_dtype(h_seq.dtype), SG=sg_code, SPIKE_GRAD=cfg.spike_grad,
            THROUGH_RESET=cfg.spike_grad and not cfg.detach_reset,
            HAS_GS=cfg.spike_grad and g_spikes is not None, HAS_GVSEQ=g_v_seq is not None,
            HAS_GVF=g_v_final is not None)
     return g_x, g_v0
 
-# %% ../nbs/01_neuron_triton.ipynb #a0d30ad5
+# %% ../nbs/01_neuron_triton.ipynb #2d4b03eb
 class _TritonMultiStep(torch.autograd.Function):
     "Multi-step IF/LIF neuron: Triton forward kernel, Triton BPTT backward kernel."
     @staticmethod
     def forward(ctx, x_seq, v0, cfg):
         spikes, v_final, v_seq, h_seq = _triton_forward(x_seq, v0, cfg, save_h=True)
         ctx.cfg = cfg
-        ctx.set_materialize_grads(False)   # an output without gradient arrives as None: skipped, not added as zeros
+        ctx.set_materialize_grads(False)   # an output without gradient arrives as None, not zeros
         ctx.save_for_backward(h_seq)
         if not cfg.spike_grad: ctx.mark_non_differentiable(spikes)
         return spikes, v_final, v_seq
@@ -236,18 +242,20 @@ class _TritonMultiStep(torch.autograd.Function):
     def backward(ctx, g_spikes, g_v_final, g_v_seq):
         (h_seq,) = ctx.saved_tensors
         g_x, g_v0 = _triton_backward(h_seq, g_spikes, g_v_final, g_v_seq, ctx.cfg)
-        return (g_x if ctx.needs_input_grad[0] else None), (g_v0 if ctx.needs_input_grad[1] else None), None
+        needs_x, needs_v0 = ctx.needs_input_grad[:2]
+        return (g_x if needs_x else None), (g_v0 if needs_v0 else None), None
 
-# %% ../nbs/01_neuron_triton.ipynb #5f1ecec6
-def triton_multi_step(node, # an `IFNode`/`LIFNode` (or a subclass that keeps their dynamics) with `backend='triton'`
-                      x_seq:Tensor # input currents `[T, B, ...]`
+# %% ../nbs/01_neuron_triton.ipynb #cf4f7532
+def triton_multi_step(node, # an IFNode or LIFNode (or a subclass keeping their dynamics)
+                      x_seq:Tensor # input currents [T, B, ...]
                      ):
-    "Run `node` over `x_seq` with the Triton kernels; `None` where the case belongs to the reference loop."
-    if not isinstance(node, BaseNode): fail('node', 'a snnlit neuron (an IFNode or LIFNode)', node, TypeError)
+    "Run `node` over `x_seq` with the Triton kernels; `None` for a case of the reference loop."
+    if not isinstance(node, BaseNode):
+        fail('node', 'a snnlit neuron (an IFNode or LIFNode)', node, TypeError)
     check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
     cfg = _fused_config(node, x_seq)
     if cfg is None: return None
-    if cfg.primitive is not None: return _fused_multi_step(node, x_seq)   # spiking=False: a smooth primitive
+    if cfg.primitive is not None: return _fused_multi_step(node, x_seq)   # spiking=False: smooth
     node._init_v(x_seq[0])
     node._check_carried_graph()
     if torch.is_grad_enabled() and (x_seq.requires_grad or node.v.requires_grad):
