@@ -14,8 +14,8 @@ from . import surrogate
 from .neuron import BaseNode, _FusedConfig, _fused_config, _fused_multi_step
 from ._checks import check_tensor, fail
 
-# %% ../nbs/01_neuron_triton.ipynb #3436ed54
-from ._triton import SURROGATE_CODES, interpreted, interpreting, launch, triton_available
+# %% ../nbs/01_neuron_triton.ipynb #6aa51693
+from ._triton import SURROGATE_CODES, interpreting, launch, triton_available
 _all_ = ['triton_available']
 
 # %% ../nbs/01_neuron_triton.ipynb #05965bae
@@ -162,10 +162,11 @@ if triton_available():
             h_ptr -= numel; sg_ptr -= numel; gs_ptr -= numel; gvseq_ptr -= numel; gx_ptr -= numel
         tl.store(gv0_ptr + offs, carry.to(st), mask=mask)
 
-# %% ../nbs/01_neuron_triton.ipynb #124ba3b3
+# %% ../nbs/01_neuron_triton.ipynb #50eb9c52
 _KERNEL_SURROGATES = {surrogate.sigmoid.surrogate_backward: SURROGATE_CODES['Sigmoid'],
                       surrogate.atan.surrogate_backward: SURROGATE_CODES['ATan']}
 
+# %% ../nbs/01_neuron_triton.ipynb #7e2a3631
 def _surrogate_code(cfg:_FusedConfig) -> int:
     "The code of the surrogate if the backward kernel computes its derivative itself, else 0."
     return _KERNEL_SURROGATES.get(cfg.surrogate_backward, 0)
