@@ -195,3 +195,48 @@ def test_backward_through_finished_sequence_names_reset_net():
     net(x1).sum().backward()
     with pytest.raises(RuntimeError, match=r"call `snnlit.functional.reset_net\(net\)` between sequences"):
         net(x2)
+
+@pytest.mark.parametrize('mode', ['eval', 'train'])
+def test_membrane_carried_between_calls(mode):
+    "The second call starts from the first call's membrane, whose gradient flows back into the first call."
+    g = torch.Generator().manual_seed(stable_seed('triton carried', mode))
+    x_seq = torch.rand(6, 1, 4, generator=g, dtype=torch.float64) * 1.6
+    g_s, g_v = torch.rand(x_seq.shape, generator=g, dtype=torch.float64), torch.rand(1, 4, generator=g, dtype=torch.float64)
+    outs = []
+    for backend in ('torch', 'triton'):
+        n = LIFNode(step_mode='m', backend=backend).double()
+        if mode == 'eval': n.eval()
+        xg = (x_seq.to(DEVICE) if backend == 'triton' else x_seq).clone().requires_grad_()
+        first = n(xg[:3])
+        spikes = torch.cat([first, n(xg[3:])])
+        if mode == 'eval':
+            assert not first.requires_grad                  # no gradient through the spikes, only through v
+            n.v.backward(g_v.to(xg.device))
+        else: torch.autograd.backward([spikes, n.v], [g_s.to(xg.device), g_v.to(xg.device)])
+        outs.append(cpu((spikes.detach(), xg.grad)))
+    assert torch.equal(outs[0][0], outs[1][0])
+    torch.testing.assert_close(outs[1][1], outs[0][1], rtol=1e-12, atol=1e-12)
+
+def test_interpreted_restores_the_environment():
+    from snnlit._triton import interpreted, interpreting
+    before = os.environ.get('TRITON_INTERPRET')
+    with pytest.raises(KeyError):
+        with interpreted(False):
+            assert not interpreting()
+            raise KeyError('inside')
+    assert os.environ.get('TRITON_INTERPRET') == before
+
+@pytest.mark.skipif(DEVICE == 'cuda', reason="the interpreter's own case")
+def test_kernels_imported_under_the_interpreter_call_compiled_helpers():
+    """neuron_triton imported with TRITON_INTERPRET=1 (its kernels interpreted at definition) calls `surrogate_grad`
+    from snnlit._triton, imported before without it (a compiled function): launch rebuilds both."""
+    import subprocess, sys
+    code = ("import os, torch, snnlit._triton\n"
+            "os.environ['TRITON_INTERPRET'] = '1'\n"
+            "from snnlit.neuron import LIFNode\n"
+            "x = torch.rand(4, 2, 3, dtype=torch.float64, requires_grad=True)\n"
+            "LIFNode(step_mode='m', backend='triton')(x * 3).sum().backward()\n"
+            "assert x.grad.abs().sum() > 0\n")
+    env = {k: v for k, v in os.environ.items() if k != 'TRITON_INTERPRET'}
+    r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]

@@ -14,6 +14,7 @@ import triton.language as tl
 from triton.compiler import ASTSource
 from triton.backends.compiler import GPUTarget
 from snnlit import neuron_triton as nt, surrogate_triton as stt
+from snnlit._triton import BLOCK
 
 TARGETS = [GPUTarget('cuda', 90, 32), GPUTarget('cuda', 80, 32)]
 DTYPES = ['fp32', 'fp16', 'bf16', 'fp64']
@@ -27,7 +28,7 @@ def forward(dt, target, charge, soft, vrest0=False, save_h=True, store_v=True):
     sig = {'x_ptr': '*' + dt, 'v0_ptr': '*' + dt, 'p_ptr': '*' + p, 's_ptr': '*' + dt, 'h_ptr': '*' + dt,
            'vseq_ptr': '*' + dt, 'vout_ptr': '*' + dt, 'T': 'i32', 'numel': 'i32'}
     return compile_kernel(nt._forward_kernel, sig, dict(CHARGE=charge, SOFT=soft, VREST0=vrest0, F64=dt == 'fp64',
-                          ct=tl.float64 if dt == 'fp64' else tl.float32, SAVE_H=save_h, STORE_V=store_v, BLOCK=nt._BLOCK), target)
+                          ct=tl.float64 if dt == 'fp64' else tl.float32, SAVE_H=save_h, STORE_V=store_v, BLOCK=BLOCK), target)
 
 @pytest.mark.parametrize('target', TARGETS, ids=lambda t: f'sm_{t.arch}')
 @pytest.mark.parametrize('dt', DTYPES)
@@ -55,7 +56,7 @@ def test_backward_kernel_compiles(dt, target):
     configs.append(dict(SG=0, SPIKE_GRAD=False, THROUGH_RESET=False, SOFT=False, HAS_GS=False, HAS_GVSEQ=False, HAS_GVF=False))
     for cfg in configs:
         k = compile_kernel(nt._backward_kernel, sig, dict(cfg, F64=dt == 'fp64', ct=tl.float64 if dt == 'fp64' else tl.float32,
-                                                           BLOCK=nt._BLOCK), target)
+                                                           BLOCK=BLOCK), target)
         assert k.asm['cubin'], cfg
 
 @pytest.mark.parametrize('target', TARGETS, ids=lambda t: f'sm_{t.arch}')
@@ -65,5 +66,5 @@ def test_surrogate_kernel_compiles(dt, target):
     sig = {'g_ptr': '*' + dt, 'x_ptr': '*' + dt, 'a_ptr': '*fp64', 'b_ptr': '*fp32', 'out_ptr': '*' + dt, 'numel': 'i32'}
     assert sorted(stt._KINDS.values()) == list(range(11))
     for kind, scalar in itertools.product(range(11), (False, True)):
-        k = compile_kernel(stt._surrogate_backward_kernel, sig, dict(KIND=kind, G_SCALAR=scalar, BLOCK=nt._BLOCK), target)
+        k = compile_kernel(stt._surrogate_backward_kernel, sig, dict(KIND=kind, G_SCALAR=scalar, BLOCK=BLOCK), target)
         assert k.asm['cubin'], (kind, scalar)
