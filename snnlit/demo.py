@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['SURROGATES', 'load_digits_split', 'rate_encode', 'SpikingMLP', 'evaluate', 'train', 'parse_args', 'main']
 
-# %% ../nbs/07_demo.ipynb #5d0b604e
+# %% ../nbs/07_demo.ipynb #7e534bb1
 import argparse, math, time
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from . import surrogate
-from ._checks import (fail, check_real, check_int, check_bool, check_option, check_tensor, check_values, check_module)
+from ._checks import (fail, check_real, check_int, check_bool, check_option, check_tensor,
+                            check_values, check_module)
 from .base import MemoryModule
 from .neuron import LIFNode
 from tqdm.auto import tqdm
@@ -30,35 +31,41 @@ def load_digits_split(test_fraction:float=0.2, seed:int=0):
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 
-# %% ../nbs/07_demo.ipynb #200568dc
-def rate_encode(x:Tensor, # intensities in [0, 1], `[B, ...]`
+# %% ../nbs/07_demo.ipynb #1b37d3ba
+def rate_encode(x:Tensor, # [B, ...] intensities in [0, 1]
                 T:int, # number of time steps
-                generator=None) -> Tensor: # spikes `[T, B, ...]`
-    "Bernoulli rate coding: each element spikes at each step with probability equal to its intensity."
+                generator=None) -> Tensor: # [T, B, ...] spikes
+    "Bernoulli rate coding: each element spikes at each step with probability its intensity."
     check_tensor(x, 'x', dtype='float', layout='[B, ...] of intensities')
     T = check_int(T, 'T', ge=1)
-    if generator is not None and not isinstance(generator, torch.Generator): fail('generator', 'a torch.Generator or None', generator, TypeError)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        fail('generator', 'a torch.Generator or None', generator, TypeError)
     check_values(x, 'x', ge=0, le=1, expected='intensities in [0, 1] (spike probabilities)')
     return (torch.rand((T, *x.shape), generator=generator, device=x.device) < x).to(x.dtype)
 
-# %% ../nbs/07_demo.ipynb #fa4ee632
+# %% ../nbs/07_demo.ipynb #d9ddefc7
 SURROGATES = {name.lower(): getattr(surrogate, name) for name in
-              ('ATan', 'Sigmoid', 'PiecewiseQuadratic', 'PiecewiseExp', 'SoftSign', 'Erf', 'NonzeroSignLogAbs',
+              ('ATan', 'Sigmoid', 'PiecewiseQuadratic', 'PiecewiseExp', 'SoftSign', 'Erf',
+               'NonzeroSignLogAbs',
                'PiecewiseLeakyReLU', 'FastSigmoid', 'Triangular')}
 
-# %% ../nbs/07_demo.ipynb #85f4ac6c
+# %% ../nbs/07_demo.ipynb #7c543881
 class SpikingMLP(nn.Sequential):
-    "`Linear → LIF → Linear → LIF` in multi-step mode: `[T, B, n_in]` spikes in, `[T, B, n_out]` spikes out."
-    def __init__(self, n_in:int=64, n_hidden:int=512, n_out:int=10, tau:float=2.0, surrogate_name:str='atan'):
-        n_in, n_hidden, n_out = (check_int(v, name, ge=1) for v, name in ((n_in, 'n_in'), (n_hidden, 'n_hidden'), (n_out, 'n_out')))
+    "`Linear → LIF → Linear → LIF` in multi-step mode: `[T, B, n_in]` in, `[T, B, n_out]` out."
+    def __init__(self, n_in:int=64, n_hidden:int=512, n_out:int=10, tau:float=2.0,
+                 surrogate_name:str='atan'):
+        n_in, n_hidden, n_out = (check_int(v, name, ge=1) for v, name in
+                                 ((n_in, 'n_in'), (n_hidden, 'n_hidden'), (n_out, 'n_out')))
         tau = float(check_real(tau, 'tau', gt=1))
         check_option(surrogate_name, 'surrogate_name', sorted(SURROGATES))
-        lif = lambda: LIFNode(tau=tau, surrogate_function=SURROGATES[surrogate_name](), detach_reset=True, step_mode='m')
+        lif = lambda: LIFNode(tau=tau, surrogate_function=SURROGATES[surrogate_name](),
+                              detach_reset=True, step_mode='m')
         super().__init__(nn.Linear(n_in, n_hidden), lif(), nn.Linear(n_hidden, n_out), lif())
 
     def forward(self, x:Tensor # spikes `[T, B, n_in]`
                ) -> Tensor: # spikes `[T, B, n_out]`
-        check_tensor(x, 'x', dtype='float', ndim=3, layout='[T, B, n_in]')   # a [B, n_in] batch would run with B as time
+        # a [B, n_in] batch would run with B as time
+        check_tensor(x, 'x', dtype='float', ndim=3, layout='[T, B, n_in]')
         if x.shape[0] == 0 or x.shape[-1] != self[0].in_features:
             fail('x', f"a tensor [T, B, n_in] with T >= 1 and n_in = {self[0].in_features}", x)
         return super().forward(x)
@@ -68,22 +75,26 @@ class SpikingMLP(nn.Sequential):
         for m in self.modules():
             if isinstance(m, MemoryModule): m.reset()
 
-# %% ../nbs/07_demo.ipynb #05f781cf
+# %% ../nbs/07_demo.ipynb #fb7d0d46
 def _check_data(net, x, x_name, y, y_name):
-    "A `SpikingMLP` (or any module with `reset()`), intensities `[N, n_in]` with N >= 1 and class labels `[N]` in range."
+    "A `SpikingMLP` (or module with `reset()`), intensities `[N, n_in]`, N >= 1, labels `[N]`."
     check_module(net, 'net')
-    if not callable(getattr(net, 'reset', None)): fail('net', 'a SpikingMLP (a module with `reset()`)', net, TypeError)
+    if not callable(getattr(net, 'reset', None)):
+        fail('net', 'a SpikingMLP (a module with `reset()`)', net, TypeError)
     check_tensor(x, x_name, dtype='float', ndim=2, nonempty=True, layout='[N, n_in]')
     check_tensor(y, y_name, dtype='int', ndim=1, layout='[N]')
-    if len(y) != len(x): fail(y_name, f"a tensor [N] of class labels with N = len({x_name}) = {len(x)}", y)
+    if len(y) != len(x):
+        fail(y_name, f"a tensor [N] of class labels with N = len({x_name}) = {len(x)}", y)
     check_values(x, x_name, ge=0, le=1, expected='intensities in [0, 1] (spike probabilities)')
     n_out = net[-2].out_features if isinstance(net, SpikingMLP) else None
-    if n_out and x.dtype != net[0].weight.dtype: fail(x_name, f"a {net[0].weight.dtype} tensor, as the network's weights", x)
+    if n_out and x.dtype != net[0].weight.dtype:
+        fail(x_name, f"a {net[0].weight.dtype} tensor, as the network's weights", x)
     check_values(y, y_name, ge=0, le=n_out - 1 if n_out else None,
                  expected=f"class labels in [0, {n_out})" if n_out else 'class labels >= 0')
 
-# %% ../nbs/07_demo.ipynb #a4c8b7c8
-def evaluate(net:SpikingMLP, x:Tensor, y:Tensor, T:int, batch_size:int=512, generator=None) -> float:
+# %% ../nbs/07_demo.ipynb #15b912b5
+def evaluate(net:SpikingMLP, x:Tensor, y:Tensor, T:int, batch_size:int=512,
+             generator=None) -> float:
     "Accuracy of `net` on `(x, y)`: the predicted class is the output neuron with the most spikes."
     _check_data(net, x, 'x', y, 'y')
     T, batch_size = check_int(T, 'T', ge=1), check_int(batch_size, 'batch_size', ge=1)
@@ -99,9 +110,9 @@ def evaluate(net:SpikingMLP, x:Tensor, y:Tensor, T:int, batch_size:int=512, gene
     net.train(was_training)
     return correct / len(x)
 
-# %% ../nbs/07_demo.ipynb #2ef5295a
+# %% ../nbs/07_demo.ipynb #35282462
 def _train_step(net, opt, x, y, T:int, rate_scale:float, generator) -> float:
-    "One Adam step on a batch: fresh spike trains, a reset network, the scaled-rate cross-entropy; returns the loss."
+    "One Adam step on a batch: fresh spikes, reset network, scaled-rate cross-entropy; the loss."
     net.reset()
     rates = net(rate_encode(x, T, generator)).mean(0)
     loss = F.cross_entropy(rates * rate_scale, y)
@@ -110,14 +121,17 @@ def _train_step(net, opt, x, y, T:int, rate_scale:float, generator) -> float:
     opt.step()
     return loss.item()
 
-# %% ../nbs/07_demo.ipynb #b229b765
-def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int=16, batch_size:int=32,
-          lr:float=3e-3, rate_scale:float=10.0, seed:int=0, progress:bool=True) -> list:
+# %% ../nbs/07_demo.ipynb #8b81888e
+def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int=16,
+          batch_size:int=32, lr:float=3e-3, rate_scale:float=10.0, seed:int=0,
+          progress:bool=True) -> list:
     "Train `net` with Adam and a cosine schedule; return the test accuracy after each epoch."
     _check_data(net, x_train, 'x_train', y_train, 'y_train')
     _check_data(net, x_test, 'x_test', y_test, 'y_test')
-    epochs, T, batch_size = (check_int(v, name, ge=1) for v, name in ((epochs, 'epochs'), (T, 'T'), (batch_size, 'batch_size')))
-    lr, rate_scale = float(check_real(lr, 'lr', gt=0)), float(check_real(rate_scale, 'rate_scale', gt=0))
+    epochs, T, batch_size = (check_int(v, name, ge=1) for v, name in
+                             ((epochs, 'epochs'), (T, 'T'), (batch_size, 'batch_size')))
+    lr = float(check_real(lr, 'lr', gt=0))
+    rate_scale = float(check_real(rate_scale, 'rate_scale', gt=0))
     seed, progress = check_int(seed, 'seed', ge=0), check_bool(progress, 'progress')
     generator = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -129,8 +143,8 @@ def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int
             net.train()
             order = torch.randperm(len(x_train), generator=generator)
             for i in range(0, len(x_train), batch_size):
-                loss = _train_step(net, opt, x_train[order[i:i + batch_size]], y_train[order[i:i + batch_size]],
-                                   T, rate_scale, generator)
+                idx = order[i:i + batch_size]
+                loss = _train_step(net, opt, x_train[idx], y_train[idx], T, rate_scale, generator)
                 bar.set_postfix_str(f'epoch {epoch + 1}/{epochs} loss {loss:.3f}', refresh=False)
                 bar.update()
             sched.step()
@@ -138,35 +152,43 @@ def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int
             bar.set_postfix_str(f'epoch {epoch + 1}/{epochs} test accuracy {history[-1]:.4f}')
     return history
 
-# %% ../nbs/07_demo.ipynb #bafa9ca6
+# %% ../nbs/07_demo.ipynb #b3fceccb
 def _flag(convert, expected:str, ok):
-    "An argparse `type`: a bad value becomes a usage error naming the flag (exit status 2), not a traceback later."
+    "An argparse `type`: a bad value becomes a usage error naming the flag (exit status 2)."
     def parse(text):
         try: value = convert(text)
         except ValueError: value = None
-        if value is None or not ok(value): raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
         return value
     return parse
 
+# %% ../nbs/07_demo.ipynb #75dccada
 _positive_int = _flag(int, 'an integer >= 1', lambda v: v >= 1)
 _positive_float = _flag(float, 'a finite number > 0', lambda v: math.isfinite(v) and v > 0)
 
-# %% ../nbs/07_demo.ipynb #743a608b
+# %% ../nbs/07_demo.ipynb #d2902c16
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog='python -m snnlit.demo',
-        description='Train a spiking MLP (LIF neurons, surrogate gradients, rate-coded input) on scikit-learn\'s '
-                    'bundled handwritten digits and print its test accuracy.')
-    p.add_argument('--epochs', type=_positive_int, default=30, help='passes over the 1438 training images (default: 30)')
+        description='Train a spiking MLP (LIF neurons, surrogate gradients, rate-coded input) on '
+                    'scikit-learn\'s bundled handwritten digits and print its test accuracy.')
+    p.add_argument('--epochs', type=_positive_int, default=30,
+                   help='passes over the 1438 training images (default: 30)')
     p.add_argument('--T', type=_positive_int, default=16, help='time steps per image (default: 16)')
-    p.add_argument('--hidden', type=_positive_int, default=512, help='hidden LIF neurons (default: 512)')
-    p.add_argument('--surrogate', default='atan', choices=sorted(SURROGATES), help='surrogate spike function (default: atan)')
-    p.add_argument('--lr', type=_positive_float, default=3e-3, help='Adam learning rate (default: 3e-3)')
-    p.add_argument('--batch-size', type=_positive_int, default=32, help='images per batch (default: 32)')
-    p.add_argument('--seed', type=_flag(int, 'an integer >= 0', lambda v: v >= 0), default=0, help='seed for weights, data split and spike trains (default: 0)')
+    p.add_argument('--hidden', type=_positive_int, default=512,
+                   help='hidden LIF neurons (default: 512)')
+    p.add_argument('--surrogate', default='atan', choices=sorted(SURROGATES),
+                   help='surrogate spike function (default: atan)')
+    p.add_argument('--lr', type=_positive_float, default=3e-3,
+                   help='Adam learning rate (default: 3e-3)')
+    p.add_argument('--batch-size', type=_positive_int, default=32,
+                   help='images per batch (default: 32)')
+    p.add_argument('--seed', type=_flag(int, 'an integer >= 0', lambda v: v >= 0), default=0,
+                   help='seed for weights, data split and spike trains (default: 0)')
     p.add_argument('--no-progress', action='store_true', help='do not draw progress bars')
     return p.parse_args(argv)
 
-# %% ../nbs/07_demo.ipynb #af4b8169
+# %% ../nbs/07_demo.ipynb #09a3db70
 def main(argv=None) -> float:
     "Run the demo; print and return the final test accuracy."
     args = parse_args(argv)
@@ -176,8 +198,8 @@ def main(argv=None) -> float:
     print(f'snnlit demo: {args.hidden} hidden LIF neurons, {args.surrogate} surrogate, T={args.T}, '
           f'{args.epochs} epochs, {len(data[0])} training / {len(data[2])} test digits')
     start = time.time()
-    history = train(net, *data, epochs=args.epochs, T=args.T, batch_size=args.batch_size, lr=args.lr,
-                    seed=args.seed, progress=not args.no_progress)
+    history = train(net, *data, epochs=args.epochs, T=args.T, batch_size=args.batch_size,
+                    lr=args.lr, seed=args.seed, progress=not args.no_progress)
     print(f'trained in {time.time() - start:.1f}s')
     print(f'test accuracy: {history[-1]:.4f}')
     return history[-1]
