@@ -121,35 +121,49 @@ def _train_step(net, opt, x, y, T:int, rate_scale:float, generator) -> float:
     opt.step()
     return loss.item()
 
-# %% ../nbs/07_demo.ipynb #8b81888e
+# %% ../nbs/07_demo.ipynb #f01e2ea0
+def _check_train_args(epochs, T, batch_size, lr, rate_scale, seed, progress) -> tuple:
+    "The settings of `train`, checked: positive ints, positive finite floats, a seed >= 0, a bool."
+    epochs, T, batch_size = (check_int(v, name, ge=1) for v, name in
+                             ((epochs, 'epochs'), (T, 'T'), (batch_size, 'batch_size')))
+    lr = float(check_real(lr, 'lr', gt=0))
+    rate_scale = float(check_real(rate_scale, 'rate_scale', gt=0))
+    seed, progress = check_int(seed, 'seed', ge=0), check_bool(progress, 'progress')
+    return epochs, T, batch_size, lr, rate_scale, seed, progress
+
+# %% ../nbs/07_demo.ipynb #ac54401d
+def _train_epoch(net, opt, x_train, y_train, T:int, batch_size:int, rate_scale:float, generator,
+                 bar, epoch_name:str):
+    "One pass over the data in a fresh random order: an Adam step and a bar update per batch."
+    net.train()
+    order = torch.randperm(len(x_train), generator=generator)
+    for i in range(0, len(x_train), batch_size):
+        idx = order[i:i + batch_size]
+        loss = _train_step(net, opt, x_train[idx], y_train[idx], T, rate_scale, generator)
+        bar.set_postfix_str(f'{epoch_name} loss {loss:.3f}', refresh=False)
+        bar.update()
+
+# %% ../nbs/07_demo.ipynb #af475479
 def train(net:SpikingMLP, x_train, y_train, x_test, y_test, epochs:int=30, T:int=16,
           batch_size:int=32, lr:float=3e-3, rate_scale:float=10.0, seed:int=0,
           progress:bool=True) -> list:
     "Train `net` with Adam and a cosine schedule; return the test accuracy after each epoch."
     _check_data(net, x_train, 'x_train', y_train, 'y_train')
     _check_data(net, x_test, 'x_test', y_test, 'y_test')
-    epochs, T, batch_size = (check_int(v, name, ge=1) for v, name in
-                             ((epochs, 'epochs'), (T, 'T'), (batch_size, 'batch_size')))
-    lr = float(check_real(lr, 'lr', gt=0))
-    rate_scale = float(check_real(rate_scale, 'rate_scale', gt=0))
-    seed, progress = check_int(seed, 'seed', ge=0), check_bool(progress, 'progress')
+    epochs, T, batch_size, lr, rate_scale, seed, progress = _check_train_args(
+        epochs, T, batch_size, lr, rate_scale, seed, progress)
     generator = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    n_batches = math.ceil(len(x_train) / batch_size)
-    history = []
+    n_batches, history = math.ceil(len(x_train) / batch_size), []
     with tqdm(total=epochs * n_batches, desc='training', unit='batch', disable=not progress) as bar:
         for epoch in range(epochs):
-            net.train()
-            order = torch.randperm(len(x_train), generator=generator)
-            for i in range(0, len(x_train), batch_size):
-                idx = order[i:i + batch_size]
-                loss = _train_step(net, opt, x_train[idx], y_train[idx], T, rate_scale, generator)
-                bar.set_postfix_str(f'epoch {epoch + 1}/{epochs} loss {loss:.3f}', refresh=False)
-                bar.update()
+            name = f'epoch {epoch + 1}/{epochs}'
+            _train_epoch(net, opt, x_train, y_train, T, batch_size, rate_scale, generator, bar,
+                         name)
             sched.step()
             history.append(evaluate(net, x_test, y_test, T, generator=generator))
-            bar.set_postfix_str(f'epoch {epoch + 1}/{epochs} test accuracy {history[-1]:.4f}')
+            bar.set_postfix_str(f'{name} test accuracy {history[-1]:.4f}')
     return history
 
 # %% ../nbs/07_demo.ipynb #b3fceccb
