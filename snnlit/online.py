@@ -6,43 +6,50 @@
 __all__ = ['fptt_online_training_init_w_ra', 'fptt_online_training', 'OTTTLIFNode', 'SLTTLIFNode', 'OTTTSequential',
            'ottt_online_training']
 
-# %% ../nbs/06_online.ipynb #b22ab8bc
-import copy
+# %% ../nbs/06_online.ipynb #e967184f
+import contextlib, copy
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
-from ._checks import (fail, check_real, check_bool, check_option, check_tensor, check_values, check_same_device,
-                            check_module, check_callable)
+from ._checks import (fail, check_real, check_bool, check_option, check_tensor, check_values,
+                            check_same_device, check_module, check_callable)
+from ._compat import BatchNormBase
 from .base import StepModule, MemoryModule, detach_net
 from .neuron import LIFNode
 
-# %% ../nbs/06_online.ipynb #1ed6918d
+# %% ../nbs/06_online.ipynb #730e2ab7
 def _optimizer_params(optimizer, model:nn.Module=None) -> list:
-    "The optimizer's parameters, in `param_groups` order; with `model`, at least one must be a trainable one of the model's."
-    if not isinstance(optimizer, torch.optim.Optimizer): fail('optimizer', 'a torch.optim.Optimizer', optimizer, TypeError)
+    "The optimizer's parameters in `param_groups` order; with `model`, checked to train some of it."
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        fail('optimizer', 'a torch.optim.Optimizer', optimizer, TypeError)
     params = [p for group in optimizer.param_groups for p in group['params']]
     if model is not None:
         own = {id(p) for p in model.parameters()}
         if not any(id(p) in own for p in params):
-            raise ValueError("`optimizer` must hold parameters of `model`, got none of them (an optimizer made for another network?)")
+            raise ValueError("`optimizer` must hold parameters of `model`, got none of them "
+                             "(an optimizer made for another network?)")
         if not any(id(p) in own and p.requires_grad for p in params):
-            raise ValueError("`optimizer` must hold trainable parameters of `model`, got only frozen ones (requires_grad=False)")
+            raise ValueError("`optimizer` must hold trainable parameters of `model`, "
+                             "got only frozen ones (requires_grad=False)")
     return params
 
-def fptt_online_training_init_w_ra(optimizer:torch.optim.Optimizer # the optimizer that will train the network
-                                  ) -> list: # one detached copy per parameter, in `param_groups` order
-    "The running-average weights $\\bar w$ for `fptt_online_training`: copies of the optimizer's parameters, never aliases."
+# %% ../nbs/06_online.ipynb #dfffb95b
+def fptt_online_training_init_w_ra(
+    optimizer:torch.optim.Optimizer # the optimizer that will train the network
+) -> list: # one detached copy per parameter, in param_groups order
+    "The running averages for `fptt_online_training`: copies of the parameters, never aliases."
     return [p.detach().clone() for p in _optimizer_params(optimizer)]
 
-# %% ../nbs/06_online.ipynb #0fbdc9fc
+# %% ../nbs/06_online.ipynb #50aaf1c9
 def _check_sequences(x_seq, target_seq, layout:str, batch_first:bool):
-    "Real tensors sharing their leading `[T, B]` (`[B, T]` if `batch_first`), T >= 1, B >= 1, floating-point values finite."
-    for name, x in (('x_seq', x_seq), ('target_seq', target_seq)): check_tensor(x, name, dtype='real', min_ndim=2, layout=layout)
+    "Real tensors sharing their leading `[T, B]` (`[B, T]` if `batch_first`), T, B >= 1, finite."
+    for name, x in (('x_seq', x_seq), ('target_seq', target_seq)):
+        check_tensor(x, name, dtype='real', min_ndim=2, layout=layout)
     lead = '[B, T]' if batch_first else '[T, B]'
     if x_seq.shape[:2] != target_seq.shape[:2]:
-        raise ValueError(f"`target_seq` must have the same {lead} as `x_seq` {list(x_seq.shape[:2])}, "
-                         f"got {list(target_seq.shape[:2])} (layout {layout})")
+        raise ValueError(f"`target_seq` must have the same {lead} as `x_seq` "
+                         f"{list(x_seq.shape[:2])}, got {list(target_seq.shape[:2])} "
+                         f"(layout {layout})")
     check_same_device({'x_seq': x_seq, 'target_seq': target_seq})
     B, T = x_seq.shape[:2] if batch_first else x_seq.shape[1::-1]
     if T == 0: fail('x_seq', f"a tensor {layout} with at least one time step", x_seq)
@@ -52,56 +59,99 @@ def _check_sequences(x_seq, target_seq, layout:str, batch_first:bool):
             big = torch.finfo(x.dtype).max
             check_values(x, name, ge=-big, le=big, expected='finite values (no NaN or inf)')
 
+# %% ../nbs/06_online.ipynb #1d6cb1e4
 def _check_single_step(model:nn.Module):
-    "The training loops feed one time step per call: a module in multi-step mode would take the batch for time."
+    "Every step mode is 's': a module in multi-step mode would take the batch axis for time."
     for name, m in model.named_modules():
         if isinstance(m, StepModule) and m.step_mode != 's':
-            raise ValueError(f"`model` must run in single-step mode (one time step per call), but its module "
-                             f"{name or '(the model itself)'} ({type(m).__name__}) has step_mode={m.step_mode!r}: "
+            raise ValueError(f"`model` must run in single-step mode (one time step per call), "
+                             f"but its module {name or '(the model itself)'} ({type(m).__name__}) "
+                             f"has step_mode={m.step_mode!r}: "
                              "call `snnlit.functional.set_step_mode(model, 's')` first")
 
+# %% ../nbs/06_online.ipynb #3f7654fc
 def _check_loss(loss, t:int):
     "What `f_loss_t` returned at step `t`: a scalar tensor with a gradient."
-    if not isinstance(loss, Tensor): fail('f_loss_t', 'a function returning a scalar tensor', loss, TypeError)
-    if loss.numel() != 1: fail('f_loss_t', 'a function returning a scalar tensor (one number)', loss)
+    if not isinstance(loss, Tensor):
+        fail('f_loss_t', 'a function returning a scalar tensor', loss, TypeError)
+    if loss.numel() != 1:
+        fail('f_loss_t', 'a function returning a scalar tensor (one number)', loss)
     if not loss.requires_grad:
-        raise ValueError(f"`f_loss_t` returned a loss without gradient at step {t}: it must be computed from the model's "
-                         "output (and the call must not run under `torch.no_grad()`)")
+        raise ValueError(f"`f_loss_t` returned a loss without gradient at step {t}: "
+                         "it must be computed from the model's output "
+                         "(and the call must not run under `torch.no_grad()`)")
 
-def _memory_modules(model:nn.Module) -> list: return [m for m in model.modules() if isinstance(m, MemoryModule)]
-
-def _save_memories(modules) -> list:
-    # clones, so that a module that updates its memories in place cannot change the saved copy
-    return [{k: v.clone() if isinstance(v, Tensor) else copy.deepcopy(v) for k, v in m._memories.items()} for m in modules]
-
-def _restore_memories(modules, saved):
-    for m, memories in zip(modules, saved):
-        m._memories.clear(); m._memories.update(memories)
-
+# %% ../nbs/06_online.ipynb #b0bec6ce
 def _check_w_ra(w_ra, params):
     "One detached copy per optimizer parameter: same shape, dtype and device, no shared memory."
-    if not isinstance(w_ra, list): fail('w_ra', 'the list made by `fptt_online_training_init_w_ra`', w_ra, TypeError)
-    if len(w_ra) != len(params) or any(not isinstance(w, Tensor) or w.shape != p.shape for w, p in zip(w_ra, params)):
-        raise ValueError(f"`w_ra` must hold one tensor per optimizer parameter, shaped {[tuple(p.shape) for p in params]}, "
-                         f"got {[tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__ for w in w_ra]}")
+    if not isinstance(w_ra, list):
+        fail('w_ra', 'the list made by `fptt_online_training_init_w_ra`', w_ra, TypeError)
+    if len(w_ra) != len(params) or any(not isinstance(w, Tensor) or w.shape != p.shape
+                                       for w, p in zip(w_ra, params)):
+        got = [tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__ for w in w_ra]
+        raise ValueError(f"`w_ra` must hold one tensor per optimizer parameter, shaped "
+                         f"{[tuple(p.shape) for p in params]}, got {got}")
     for i, (w, p) in enumerate(zip(w_ra, params)):
         if w.dtype != p.dtype or w.device != p.device:
             fail(f'w_ra[{i}]', f'a {p.dtype} tensor on {p.device}, as its parameter', w)
-        if w.requires_grad:   # a w_ra that is a graph node would send the regulariser's gradient elsewhere
+        if w.requires_grad:   # a graph node would send the regulariser's gradient elsewhere
             fail(f'w_ra[{i}]', 'a detached tensor (not requiring grad)', w)
         if p.numel() and w.untyped_storage().data_ptr() == p.untyped_storage().data_ptr():
-            raise ValueError(f"`w_ra[{i}]` shares memory with its parameter: `w_ra` must hold copies "
-                             "(make it with `fptt_online_training_init_w_ra`)")
+            raise ValueError(f"`w_ra[{i}]` shares memory with its parameter: `w_ra` must hold "
+                             "copies (make it with `fptt_online_training_init_w_ra`)")
 
-def fptt_online_training(model:nn.Module, # single-step network; its `MemoryModule`s carry state between steps
-                         optimizer:torch.optim.Optimizer, # steps once per time step
-                         x_seq:Tensor, # `[T, B, ...]` inputs, time first
-                         target_seq:Tensor, # `[T, ...]` one target per time step
-                         f_loss_t, # `f_loss_t(y_t, target_t) -> scalar tensor`, the instantaneous loss
-                         alpha:float, # regulariser strength $\alpha > 0$
-                         w_ra:list # running averages $\bar w$ from `fptt_online_training_init_w_ra`; updated (items replaced)
-                        ) -> Tensor: # `[T]` the instantaneous losses $\ell_t$, detached (spikingjelly returns nothing)
-    "Train `model` on one sequence with FPTT: an optimizer step at every time step on $\\ell_t$ plus the dynamic regulariser."
+# %% ../nbs/06_online.ipynb #735922ff
+def _memory_modules(model:nn.Module) -> list:
+    "The model's stateful modules, whose memories carry the state from one step to the next."
+    return [m for m in model.modules() if isinstance(m, MemoryModule)]
+
+# %% ../nbs/06_online.ipynb #a0596e05
+def _save_memories(modules) -> list:
+    "A copy of each module's memories."
+    # clones, so that a module that updates its memories in place cannot change the saved copy
+    return [{k: v.clone() if isinstance(v, Tensor) else copy.deepcopy(v)
+             for k, v in m._memories.items()} for m in modules]
+
+# %% ../nbs/06_online.ipynb #0bedaa3b
+def _restore_memories(modules, saved):
+    "Put back the memories saved by `_save_memories`."
+    for m, memories in zip(modules, saved):
+        m._memories.clear(); m._memories.update(memories)
+
+# %% ../nbs/06_online.ipynb #31d58a99
+@contextlib.contextmanager
+def _undo_on_error(first_step:bool, modules, saved):
+    "Inside it, an error at the first step restores the saved memories before it propagates."
+    try: yield
+    except Exception:
+        if first_step: _restore_memories(modules, saved)
+        raise
+
+# %% ../nbs/06_online.ipynb #076f1960
+def _fptt_regularised_step(model, optimizer, loss_t:Tensor, alpha:float, params, w_ra, g_prev):
+    "FPTT steps 1-2: an optimizer step on the loss plus the regulariser; cut the state's graph."
+    regulariser = sum(F.mse_loss(p, w + g / (2. * alpha)) for p, w, g in zip(params, w_ra, g_prev))
+    (loss_t + (alpha / 2.) * regulariser).backward()
+    optimizer.step()
+    detach_net(model)
+
+# %% ../nbs/06_online.ipynb #af0f8ea2
+def _fptt_update_average(model, x_t, target_t, f_loss_t, alpha:float, params, trainable, w_ra,
+                         g_prev, modules):
+    "FPTT step 3: the plain loss's gradient updates `w_ra` and `g_prev` in place; state kept."
+    saved = _save_memories(modules)
+    grads = torch.autograd.grad(f_loss_t(model(x_t), target_t), trainable, allow_unused=True)
+    grads = {id(p): g for p, g in zip(trainable, grads)}
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            g = grads.get(id(p))
+            g_prev[i] = torch.zeros_like(p) if g is None else g   # unused or frozen: gradient 0
+            w_ra[i] = (w_ra[i] + p) / 2. - g_prev[i] / (2. * alpha)
+    _restore_memories(modules, saved)
+
+# %% ../nbs/06_online.ipynb #12c2205a
+def _check_fptt_args(model, optimizer, x_seq, target_seq, f_loss_t, alpha, w_ra) -> tuple:
+    "Check every argument of `fptt_online_training`; return the optimizer's parameters and `alpha`."
     check_module(model, 'model')
     params = _optimizer_params(optimizer, model)
     _check_sequences(x_seq, target_seq, '[T, B, ...]', batch_first=False)
@@ -109,53 +159,55 @@ def fptt_online_training(model:nn.Module, # single-step network; its `MemoryModu
     alpha = float(check_real(alpha, 'alpha', gt=0))
     _check_w_ra(w_ra, params)
     _check_single_step(model)
-    memory_modules = _memory_modules(model)
+    return params, alpha
+
+# %% ../nbs/06_online.ipynb #7e86bc68
+def fptt_online_training(
+    model:nn.Module, # single-step network; its stateful modules carry state between steps
+    optimizer:torch.optim.Optimizer, # steps once per time step
+    x_seq:Tensor, # [T, B, ...] inputs, time first
+    target_seq:Tensor, # [T, ...] one target per time step
+    f_loss_t, # f_loss_t(y_t, target_t) -> scalar tensor, the instantaneous loss
+    alpha:float, # regulariser strength alpha > 0
+    w_ra:list # running averages made by fptt_online_training_init_w_ra; updated (items replaced)
+) -> Tensor: # [T] the instantaneous losses, detached (spikingjelly returns nothing)
+    "Train `model` on one sequence with FPTT: per time step, a step on loss plus regulariser."
+    params, alpha = _check_fptt_args(model, optimizer, x_seq, target_seq, f_loss_t, alpha, w_ra)
+    modules = _memory_modules(model)
     trainable = [p for p in params if p.requires_grad]
     g_prev, losses, T = [0.] * len(params), None, x_seq.shape[0]
-    saved = _save_memories(memory_modules)   # an error before the first optimizer step leaves the model as it was
+    saved = _save_memories(modules)   # an error before the first optimizer step changes nothing
     for t in range(T):
-        # 1.-2. the instantaneous loss plus the regulariser; one optimizer step; cut the state's graph
         optimizer.zero_grad()
-        try:
+        with _undo_on_error(t == 0, modules, saved):
             loss_t = f_loss_t(model(x_seq[t]), target_seq[t])
             _check_loss(loss_t, t)
-        except Exception:
-            if t == 0: _restore_memories(memory_modules, saved)
-            raise
-        regulariser = sum(F.mse_loss(p, w + g / (2. * alpha)) for p, w, g in zip(params, w_ra, g_prev))
-        (loss_t + (alpha / 2.) * regulariser).backward()
-        optimizer.step()
-        detach_net(model)
-        if losses is None: losses = loss_t.new_empty(T)   # one tensor, not T small ones left between freed large ones
+        _fptt_regularised_step(model, optimizer, loss_t, alpha, params, w_ra, g_prev)
+        if losses is None: losses = loss_t.new_empty(T)   # one tensor, not T small ones
         losses[t] = loss_t.detach()
-        if t == T - 1: break
-        # 3. the gradient of the plain loss at the new weights, from a forward whose state changes are undone
-        saved = _save_memories(memory_modules)
-        grads = torch.autograd.grad(f_loss_t(model(x_seq[t]), target_seq[t]), trainable, allow_unused=True)
-        grads = {id(p): g for p, g in zip(trainable, grads)}
-        with torch.no_grad():
-            for i, p in enumerate(params):
-                g = grads.get(id(p))
-                g_prev[i] = torch.zeros_like(p) if g is None else g   # an unused (or frozen) parameter has gradient 0
-                w_ra[i] = (w_ra[i] + p) / 2. - g_prev[i] / (2. * alpha)
-        _restore_memories(memory_modules, saved)
+        if t < T - 1:
+            _fptt_update_average(model, x_seq[t], target_seq[t], f_loss_t, alpha, params, trainable,
+                                 w_ra, g_prev, modules)
     optimizer.zero_grad()
     return losses
 
-# %% ../nbs/06_online.ipynb #781c7d34
-def _online_node_args(node, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode, backend, store_v_seq):
+# %% ../nbs/06_online.ipynb #1026a2c9
+def _online_node_args(node, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode,
+                      backend, store_v_seq):
     "Validated before anything is set; hyper-parameters given as 0-d tensors become Python floats."
     if not isinstance(step_mode, str) or step_mode != 's':
-        fail('step_mode', f"'s' for {type(node).__name__} (online training runs one step per call)", step_mode,
-             ValueError if isinstance(step_mode, str) else TypeError)
+        fail('step_mode', f"'s' for {type(node).__name__} (online training runs one step per call)",
+             step_mode, ValueError if isinstance(step_mode, str) else TypeError)
     check_option(backend, 'backend', ('torch',))
-    for value, name in ((decay_input, 'decay_input'), (detach_reset, 'detach_reset'), (store_v_seq, 'store_v_seq')):
+    for value, name in ((decay_input, 'decay_input'), (detach_reset, 'detach_reset'),
+                        (store_v_seq, 'store_v_seq')):
         check_bool(value, name)
     tau = float(check_real(tau, 'tau', gt=1))   # as LIFNode: finite (no leak is IFNode's dynamics)
     v_threshold = float(check_real(v_threshold, 'v_threshold'))
     v_reset = None if v_reset is None else float(check_real(v_reset, 'v_reset'))
     return tau, v_threshold, v_reset
 
+# %% ../nbs/06_online.ipynb #da4e9084
 class _OnlineLIFNode(LIFNode):
     "A LIF neuron whose membrane is detached from the previous step before each update."
     def supported_step_mode(self): return ('s',)
@@ -166,25 +218,29 @@ class _OnlineLIFNode(LIFNode):
 
     def single_step_forward(self, x:Tensor) -> Tensor:
         if isinstance(x, (list, tuple)):
-            fail('x', f"a tensor [B, ...] (a {type(self).__name__} after an OTTTLIFNode, which returns [spike, trace] "
-                 "in training mode, must sit in an `OTTTSequential`)", x, TypeError)
+            fail('x', f"a tensor [B, ...] (a {type(self).__name__} after an OTTTLIFNode, "
+                 "which returns [spike, trace] in training mode, must sit in an `OTTTSequential`)",
+                 x, TypeError)
         self._init_v(x)
-        self.v = self.v.detach()   # no graph reaches step t-1: this is what makes the training online
+        self.v = self.v.detach()   # no graph reaches step t-1: what makes the training online
         spike = super().single_step_forward(x)
-        if self.store_v_seq:       # for monitoring: copies the sequence every step, as spikingjelly does
+        if self.store_v_seq:       # monitoring: copies the sequence every step, as spikingjelly
             v = self.v.detach()[None]
             self.v_seq = v if self.v_seq is None else torch.cat([self.v_seq, v])
         return spike
 
+# %% ../nbs/06_online.ipynb #052eaede
 class OTTTLIFNode(_OnlineLIFNode):
-    "LIF neuron for OTTT: no backprop through time; in training mode returns `[spike, trace]` with the presynaptic trace."
-    def __init__(self, tau:float=2.0, # membrane time constant; the trace decays by $\lambda = 1 - 1/\tau$
-                 decay_input:bool=False, # default `False` (as spikingjelly's OTTT node): the trace then gives the exact membrane gradient
+    "LIF neuron for OTTT: no backprop through time; in training mode returns `[spike, trace]`."
+    def __init__(self, tau:float=2.0, # membrane time constant; the trace decays by 1 - 1/tau
+                 decay_input:bool=False, # False (as spikingjelly): the trace is the exact gradient
                  v_threshold:float=1.0, v_reset:float=None, # soft reset by default
-                 surrogate_function=None, detach_reset:bool=True, step_mode:str='s', backend:str='torch', store_v_seq:bool=False):
-        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode,
-                                                      backend, store_v_seq)
-        super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
+                 surrogate_function=None, detach_reset:bool=True, step_mode:str='s',
+                 backend:str='torch', store_v_seq:bool=False):
+        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input,
+                                                      detach_reset, step_mode, backend, store_v_seq)
+        super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset,
+                         step_mode, backend, store_v_seq)
         self.register_memory('trace', 0.)
 
     def single_step_forward(self, x:Tensor # input current `[B, ...]`
@@ -194,15 +250,19 @@ class OTTTLIFNode(_OnlineLIFNode):
         self.trace = (1. - 1. / self.tau) * self.trace + spike.detach()
         return [spike, self.trace]
 
+# %% ../nbs/06_online.ipynb #421bad14
 class SLTTLIFNode(_OnlineLIFNode):
-    "LIF neuron for SLTT: no backprop through time, no trace — each step's gradient flows through the layers at that step only."
-    def __init__(self, tau:float=2.0, decay_input:bool=True, v_threshold:float=1.0, v_reset:float=0.0,
-                 surrogate_function=None, detach_reset:bool=True, step_mode:str='s', backend:str='torch', store_v_seq:bool=False):
-        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode,
-                                                      backend, store_v_seq)
-        super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset, step_mode, backend, store_v_seq)
+    "LIF neuron for SLTT: no backprop through time, no trace; gradients flow per step only."
+    def __init__(self, tau:float=2.0, decay_input:bool=True, v_threshold:float=1.0,
+                 v_reset:float=0.0,
+                 surrogate_function=None, detach_reset:bool=True, step_mode:str='s',
+                 backend:str='torch', store_v_seq:bool=False):
+        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input,
+                                                      detach_reset, step_mode, backend, store_v_seq)
+        super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset,
+                         step_mode, backend, store_v_seq)
 
-# %% ../nbs/06_online.ipynb #cf74f7d6
+# %% ../nbs/06_online.ipynb #57d7a904
 class _ValueWithGradOf(torch.autograd.Function):
     @staticmethod
     def forward(ctx, value, grad_target): return value.clone()
@@ -210,11 +270,12 @@ class _ValueWithGradOf(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad): return None, grad
 
+# %% ../nbs/06_online.ipynb #6562202c
 def _value_with_grad_of(value:Tensor, grad_target:Tensor) -> Tensor:
     "`value`'s numbers, `grad_target`'s gradient path."
     return _ValueWithGradOf.apply(value, grad_target)
 
-# %% ../nbs/06_online.ipynb #d6f8f97e
+# %% ../nbs/06_online.ipynb #6a07aa92
 class _TraceLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, spike, trace, weight, bias):
@@ -227,39 +288,47 @@ class _TraceLinear(torch.autograd.Function):
         trace, weight = ctx.saved_tensors
         grad_spike = grad @ weight if ctx.needs_input_grad[0] else None
         grad_2d = grad.reshape(-1, grad.shape[-1])
-        grad_weight = grad_2d.T @ trace.reshape(-1, trace.shape[-1]) if ctx.needs_input_grad[2] else None
+        trace_2d = trace.reshape(-1, trace.shape[-1])
+        grad_weight = grad_2d.T @ trace_2d if ctx.needs_input_grad[2] else None
         grad_bias = grad_2d.sum(0) if ctx.has_bias and ctx.needs_input_grad[3] else None
         return grad_spike, None, grad_weight, grad_bias
 
+# %% ../nbs/06_online.ipynb #92e8137a
 def _trace_linear(linear:nn.Linear, spike:Tensor, trace:Tensor) -> Tensor:
     "`linear(spike)`, with the weight gradient taken from `trace`."
     return _TraceLinear.apply(spike, trace, linear.weight, linear.bias)
 
-# %% ../nbs/06_online.ipynb #471a4c8b
-def _has_parameters(module): return next(module.parameters(), None) is not None
+# %% ../nbs/06_online.ipynb #c519a38d
+def _has_parameters(module:nn.Module) -> bool:
+    "Whether `module` has any parameter (it is then run on the trace for its weight gradient)."
+    return next(module.parameters(), None) is not None
 
+# %% ../nbs/06_online.ipynb #447c2b53
 def _ottt_apply(module:nn.Module, spike:Tensor, trace:Tensor):
     "Run one module of an `OTTTSequential` on a `[spike, trace]` pair."
     if isinstance(module, MemoryModule):
         if _has_parameters(module):
-            raise TypeError(f"{type(module).__name__} has state and parameters: it cannot take a `[spike, trace]` pair in an OTTTSequential")
+            raise TypeError(f"{type(module).__name__} has state and parameters: "
+                            "it cannot take a `[spike, trace]` pair in an OTTTSequential")
         return module(spike)
     if not _has_parameters(module):
-        # same random numbers for both calls, so that dropout drops the same units from spike and trace
+        # same random numbers for both calls: dropout drops the same units from spike and trace
         devices = [spike.get_device()] if spike.is_cuda else []
         with torch.random.fork_rng(devices=devices):
             out_spike = module(spike)
         with torch.no_grad(): out_trace = module(trace)
         return [out_spike, out_trace]
-    if any(isinstance(m, _BatchNorm) for m in module.modules()):
+    if any(isinstance(m, BatchNormBase) for m in module.modules()):
         raise TypeError(f"{type(module).__name__} contains batch norm, which OTTT cannot train "
-                        "(it would normalise the trace too and update its statistics twice); use weight standardisation")
-    if type(module) is nn.Linear: return _trace_linear(module, spike, trace)   # one product instead of two
+                        "(it would normalise the trace too and update its statistics twice); "
+                        "use weight standardisation")
+    if type(module) is nn.Linear: return _trace_linear(module, spike, trace)   # one product
     with torch.no_grad(): out = module(spike)
     return _value_with_grad_of(out, module(_value_with_grad_of(trace, spike)))
 
+# %% ../nbs/06_online.ipynb #14c55d83
 class OTTTSequential(nn.Sequential):
-    "`nn.Sequential` for OTTT: after an `OTTTLIFNode`, layers give values from the spikes and weight gradients from the trace."
+    "`nn.Sequential` for OTTT: values from the spikes, weight gradients from the trace."
     def forward(self, x): # `[B, ...]` tensor, or a `[spike, trace]` pair
         for module in self:
             if isinstance(x, (list, tuple)):
@@ -268,40 +337,43 @@ class OTTTSequential(nn.Sequential):
             else: x = module(x)
         return x
 
-# %% ../nbs/06_online.ipynb #570a8c41
-def ottt_online_training(model:nn.Module, # single-step network (e.g. an `OTTTSequential`, or layers with `SLTTLIFNode`s)
-                         optimizer:torch.optim.Optimizer,
-                         x_seq:Tensor, # **`[B, T, ...]` — BATCH FIRST**, as spikingjelly
-                         target_seq:Tensor, # **`[B, T, ...]` — BATCH FIRST**, one target per step
-                         f_loss_t, # `f_loss_t(y_t, target_t) -> scalar tensor`
-                         online:bool # step the optimizer every time step (`True`) or once after the sequence (`False`)
-                        ) -> tuple: # `(batch_loss, y_all)`: sum of the step losses (detached), outputs `[B, T, ...]` (detached)
-    "Train `model` on one BATCH-FIRST `[B, T, ...]` sequence with OTTT/SLTT: forward, backward and graph cut at every step."
+# %% ../nbs/06_online.ipynb #333c7b51
+def _check_ottt_args(model, optimizer, x_seq, target_seq, f_loss_t, online):
+    "Every argument of `ottt_online_training`, checked in the order of its signature."
     check_module(model, 'model')
     _optimizer_params(optimizer, model)
     _check_sequences(x_seq, target_seq, '[B, T, ...] (batch first)', batch_first=True)
     check_callable(f_loss_t, 'f_loss_t')
     check_bool(online, 'online')
     _check_single_step(model)
-    memory_modules = _memory_modules(model)
-    saved = _save_memories(memory_modules)   # an error before the first optimizer step leaves the model as it was
+
+# %% ../nbs/06_online.ipynb #56ce2c60
+def ottt_online_training(
+    model:nn.Module, # single-step network (an OTTTSequential, or layers with SLTT nodes)
+    optimizer:torch.optim.Optimizer,
+    x_seq:Tensor, # [B, T, ...] -- BATCH FIRST, as spikingjelly
+    target_seq:Tensor, # [B, T, ...] -- BATCH FIRST, one target per step
+    f_loss_t, # f_loss_t(y_t, target_t) -> scalar tensor
+    online:bool # step the optimizer every time step (True) or once after the sequence (False)
+) -> tuple: # (batch_loss, y_all): summed step losses, outputs [B, T, ...] (both detached)
+    "Train `model` on one BATCH-FIRST `[B, T, ...]` sequence with OTTT/SLTT, step by step."
+    _check_ottt_args(model, optimizer, x_seq, target_seq, f_loss_t, online)
+    modules = _memory_modules(model)
+    saved = _save_memories(modules)   # an error before the first optimizer step changes nothing
     batch_loss, outputs, T = None, None, x_seq.shape[1]
     if not online: optimizer.zero_grad()
     for t in range(T):
         if online: optimizer.zero_grad()
-        try:
+        with _undo_on_error(t == 0, modules, saved):
             y_t = model(x_seq[:, t])
-            if isinstance(y_t, (list, tuple)): y_t = y_t[0]   # an OTTT node at the output returns [spike, trace]
+            if isinstance(y_t, (list, tuple)): y_t = y_t[0]   # an output OTTT node: [spike, trace]
             loss = f_loss_t(y_t, target_seq[:, t].contiguous())
             _check_loss(loss, t)
-        except Exception:
-            if t == 0: _restore_memories(memory_modules, saved)
-            raise
         loss.backward()
         if online: optimizer.step()
         detach_net(model)
         if outputs is None:
-            # allocated once: T small tensors kept alive between the large freed ones would fragment the heap
+            # allocated once: T small tensors kept between large freed ones would fragment the heap
             outputs = y_t.new_empty((y_t.shape[0], T, *y_t.shape[1:]))
             batch_loss = torch.zeros_like(loss.detach())
         outputs[:, t] = y_t.detach()

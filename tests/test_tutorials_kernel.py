@@ -27,11 +27,9 @@ MAX_OUTPUTS = 16        # outputs of one cell
 MAX_LINES = 80          # lines of one cell's stream text, as a terminal would show it
 MAX_CHARS = 20_000      # characters of one cell's stream text as saved in the notebook
 
-# Notebooks known to grow their output with the number of batches: snnlit.demo.ProgressBar writes one `\r`
-# update per batch, which a kernel turns into one stream output each. Strict: once the bar is replaced by a
-# well-kept progress library, these xfails turn into failures that say to delete the entry.
-GROWING = {n: 'snnlit.demo.ProgressBar writes one stream output per batch in a Jupyter kernel (issue 15, item 4)'
-           for n in ('tutorials/getting_started.ipynb', 'tutorials/online_training.ipynb', 'tutorials/ttfs_digits.ipynb')}
+# Notebooks known to grow their output with the number of batches (strict xfails: an entry that starts to pass
+# fails and must be deleted). None now: the tutorials' training loops show one tqdm bar per run.
+GROWING = {}
 
 _runs = {}
 

@@ -1,4 +1,4 @@
-"""Bad-input cases for `snnlit.demo`: the data split, rate coding, the spiking MLP, the progress bar, evaluation,
+"""Bad-input cases for `snnlit.demo`: the data split, rate coding, the spiking MLP, evaluation,
 training and the command line (also once as `python -m snnlit.demo` in a subprocess).
 
 Results are checked against what they must be by construction: intensities 0 and 1 never / always spike, the
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from badinputs import err, terr, ok, close, finite, dtype_is, all_of, zero_d
 from helpers import generator
-from snnlit.demo import (SURROGATES, load_digits_split, rate_encode, SpikingMLP, ProgressBar, evaluate, train, parse_args,
+from snnlit.demo import (SURROGATES, load_digits_split, rate_encode, SpikingMLP, evaluate, train, parse_args,
                          main)
 
 g = generator('demo')
@@ -154,30 +154,6 @@ _n = mlp(8)
 CASES.append(ok(T_, 'reset() between batches: as a fresh network', lambda n, a, b: (n(a), n.reset(), n(b))[2], _n, _x, _x[:, :2],
                 check=close(naive_mlp(_n, _x[:, :2])), updates=(0,)))
 
-# ================================================================= ProgressBar
-T_ = 'demo.ProgressBar'
-CASES.append(err(T_, 'total < 0', ProgressBar, -1, match='`total` must be an int >= 0, got -1'))
-CASES.append(terr(T_, 'total a float', ProgressBar, 2.5, match='`total` must be an int, got 2.5'))
-CASES.append(terr(T_, 'total a bool', ProgressBar, True, match='`total` must be an int, got True'))
-CASES.append(err(T_, 'width 0', ProgressBar, 3, width=0, match='`width` must be an int >= 1, got 0'))
-CASES.append(terr(T_, 'desc not a string', ProgressBar, 3, desc=3, match='`desc` must be a str, got 3'))
-CASES.append(terr(T_, 'file without write', ProgressBar, 3, file='log.txt', match='`file` must be a text stream'))
-CASES.append(err(T_, 'update by a negative n', lambda b: b.update(-1), ProgressBar(3, file=io.StringIO()), match='`n` must be an int >= 0, got -1'))
-CASES.append(terr(T_, 'update by a float n', lambda b: b.update(0.5), ProgressBar(3, file=io.StringIO()), match='`n` must be an int, got 0.5'))
-CASES.append(terr(T_, 'postfix not a string', lambda b: b.update(1, 0.3), ProgressBar(3, file=io.StringIO()), match='`postfix` must be a str'))
-
-def bar_text(total, steps, width=10):
-    f = io.StringIO()
-    bar = ProgressBar(total, desc='run', width=width, file=f)
-    for _ in range(steps): bar.update(postfix='ok')
-    return f.getvalue()
-CASES.append(ok(T_, 'a log file gets the final line only', bar_text, 4, 4,
-                check=that(lambda s: s.count('\n') == 1 and f"run |{'█' * 10}| 4/4" in s and s.rstrip().endswith('ok'))))
-CASES.append(ok(T_, 'unfinished: nothing written to a log file', bar_text, 4, 3, check=that(lambda s: s == '')))
-def _overshoot():
-    f = io.StringIO(); bar = ProgressBar(2, width=8, file=f); bar.update(5); bar._draw(); return f.getvalue()
-CASES.append(ok(T_, 'overshoot: at most width cells', _overshoot, check=that(lambda s: f"|{'█' * 8}| 5/2" in s and '█' * 9 not in s)))
-
 # ================================================================= evaluate
 T_ = 'demo.evaluate'
 _net = mlp(10)
@@ -256,6 +232,15 @@ def _trained(epochs):
 CASES.append(ok(T_, 'two epochs, reproducible, weights move', train_twice, epochs=2, T=2, batch_size=5, progress=False, check=_trained(2)))
 CASES.append(ok(T_, 'lr and rate_scale as 0-d tensors, batch_size 1', train_twice, epochs=1, T=1, batch_size=1, lr=zero_d(1e-2),
                 rate_scale=zero_d(5.), progress=False, check=_trained(1)))
+
+def train_with_bar(progress):
+    "One epoch with stderr captured: what the progress bar (tqdm) wrote."
+    with contextlib.redirect_stderr(io.StringIO()) as err_:
+        hist = train(_small(15), _xt, _yt, _xt, _yt, epochs=2, T=1, batch_size=4, progress=progress)
+    return hist, err_.getvalue()
+CASES.append(ok(T_, 'progress=True: one tqdm bar on stderr over all batches, accuracy in its postfix', train_with_bar, True,
+                check=that(lambda r: '6/6' in r[1] and f'test accuracy {r[0][-1]:.4f}' in r[1] and r[1].count('\n') <= 1)))
+CASES.append(ok(T_, 'progress=False: nothing on stderr', train_with_bar, False, check=that(lambda r: r[1] == '')))
 
 # ================================================================= parse_args / main
 def usage_error(fn, argv):
