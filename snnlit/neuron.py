@@ -122,8 +122,6 @@ class _NodeGuard(_NodeDynamics):
             raise _freed_graph_error(type(self).__name__) from None
         return True
 
-    # the old names: snnlit.online and snnlit.neuron_triton call them until they take the new ones
-    _check_carried_graph, _remember_graph = check_carried_graph, remember_graph
     def reset(self): super().reset(); self._spent = None
     def detach(self): super().detach(); self._spent = None
     # copies and pickles drop the reference
@@ -150,8 +148,6 @@ class _NodeSteps(_NodeGuard):
         if not isinstance(v, Tensor): self.v = torch.full_like(x, v)
         elif v.shape != x.shape or v.device != x.device:
             raise _state_mismatch(v, x.shape, x.device, self.step_mode)
-    # the old name: snnlit.online and snnlit.neuron_triton call it until they take `init_v`
-    _init_v = init_v
 
     def single_step_forward(self, x:Tensor # input current [B, ...]
                            ) -> Tensor: # spikes [B, ...]

@@ -12,16 +12,12 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 from . import surrogate
 # the names the code below uses until its rewrite (neuron_triton imports _fused, never neuron)
-from ._fused import FusableNode as BaseNode, FusedConfig as _FusedConfig, fused_config as _fused_config, fused_multi_step as _fused_multi_step
+from ._fused import FusableNode, FusedConfig, fused_config, fused_multi_step
 from ._checks import check_tensor, fail
 
 # %% ../nbs/01_neuron_triton.ipynb #6aa51693
 from ._triton import SURROGATE_CODES, interpreting, launch, triton_available
 _all_ = ['triton_available']
-
-# %% ../nbs/01_neuron_triton.ipynb #05965bae
-# kept for snnlit.surrogate_triton until it imports snnlit._triton itself
-_launch, _interpreting = launch, interpreting
 
 # %% ../nbs/01_neuron_triton.ipynb #5abc393a
 if triton_available():
@@ -168,12 +164,12 @@ _KERNEL_SURROGATES = {surrogate.sigmoid.surrogate_backward: SURROGATE_CODES['Sig
                       surrogate.atan.surrogate_backward: SURROGATE_CODES['ATan']}
 
 # %% ../nbs/01_neuron_triton.ipynb #7e2a3631
-def _surrogate_code(cfg:_FusedConfig) -> int:
+def _surrogate_code(cfg:FusedConfig) -> int:
     "The code of the surrogate if the backward kernel computes its derivative itself, else 0."
     return _KERNEL_SURROGATES.get(cfg.surrogate_backward, 0)
 
 # %% ../nbs/01_neuron_triton.ipynb #d7b97fde
-def _params(cfg:_FusedConfig, dtype:torch.dtype, device) -> Tensor:
+def _params(cfg:FusedConfig, dtype:torch.dtype, device) -> Tensor:
     "The kernels' hyper-parameters `(tau, v_rest, v_th, v_reset, k_v, k_x, alpha, pi/2 alpha)`."
     k_v = 1.0 if cfg.charge == 'if' else 1.0 - 1.0 / cfg.tau
     k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
@@ -187,7 +183,7 @@ def _params(cfg:_FusedConfig, dtype:torch.dtype, device) -> Tensor:
 def _compute_dtype(dtype): return tl.float64 if dtype == torch.float64 else tl.float32
 
 # %% ../nbs/01_neuron_triton.ipynb #553be9eb
-def _triton_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, save_h:bool):
+def _triton_forward(x_seq:Tensor, v0:Tensor, cfg:FusedConfig, save_h:bool):
     "The forward kernel over `x_seq` `[T, B, ...]` from `v0`: `(spikes, v_final, v_seq, h_seq)`."
     x_seq, v0 = x_seq.contiguous(), v0.contiguous()
     T, numel = x_seq.shape[0], x_seq[0].numel()
@@ -206,7 +202,7 @@ def _triton_forward(x_seq:Tensor, v0:Tensor, cfg:_FusedConfig, save_h:bool):
     return spikes, v_final, v_seq, h_seq
 
 # %% ../nbs/01_neuron_triton.ipynb #032b250f
-def _triton_backward(h_seq:Tensor, g_spikes, g_v_final, g_v_seq, cfg:_FusedConfig):
+def _triton_backward(h_seq:Tensor, g_spikes, g_v_final, g_v_seq, cfg:FusedConfig):
     "The BPTT kernel: gradients with respect to the input sequence and the initial membrane."
     T, numel = h_seq.shape[0], h_seq[0].numel()
     g_x, g_v0 = torch.empty_like(h_seq), torch.empty_like(h_seq[0])
@@ -252,17 +248,17 @@ def triton_multi_step(node, # an IFNode or LIFNode (or a subclass keeping their 
                       x_seq:Tensor # input currents [T, B, ...]
                      ):
     "Run `node` over `x_seq` with the Triton kernels; `None` for a case of the reference loop."
-    if not isinstance(node, BaseNode):
+    if not isinstance(node, FusableNode):
         fail('node', 'a snnlit neuron (an IFNode or LIFNode)', node, TypeError)
     check_tensor(x_seq, 'x_seq', dtype='float', min_ndim=1, layout='[T, B, ...]')
-    cfg = _fused_config(node, x_seq)
+    cfg = fused_config(node, x_seq)
     if cfg is None: return None
-    if cfg.primitive is not None: return _fused_multi_step(node, x_seq)   # spiking=False: smooth
-    node._init_v(x_seq[0])
-    node._check_carried_graph()
+    if cfg.primitive is not None: return fused_multi_step(node, x_seq)   # spiking=False: smooth
+    node.init_v(x_seq[0])
+    node.check_carried_graph()
     if torch.is_grad_enabled() and (x_seq.requires_grad or node.v.requires_grad):
         spikes, node.v, v_seq = _TritonMultiStep.apply(x_seq, node.v, cfg)
     else: spikes, node.v, v_seq, _ = _triton_forward(x_seq, node.v, cfg, save_h=False)
-    node._remember_graph(node.v, True)
+    node.remember_graph(node.v, True)
     if cfg.store_v_seq: node.v_seq = v_seq
     return spikes

@@ -221,7 +221,7 @@ class _OnlineLIFNode(LIFNode):
             fail('x', f"a tensor [B, ...] (a {type(self).__name__} after an OTTTLIFNode, "
                  "which returns [spike, trace] in training mode, must sit in an `OTTTSequential`)",
                  x, TypeError)
-        self._init_v(x)
+        self.init_v(x)
         self.v = self.v.detach()   # no graph reaches step t-1: what makes the training online
         spike = super().single_step_forward(x)
         if self.store_v_seq:       # monitoring: copies the sequence every step, as spikingjelly

@@ -5,14 +5,13 @@
 # %% auto #0
 __all__ = ['triton_surrogate_backward']
 
-# %% ../nbs/00_surrogate_triton.ipynb #c82a2fa7
+# %% ../nbs/00_surrogate_triton.ipynb #5f28bf03
 import importlib.util
 import torch
 from torch import Tensor
-from . import surrogate as sg
 from ._checks import check_real, check_tensor, check_callable, check_same_device, fail
 # one launcher, GPU or Triton's interpreter on the CPU (to move into a shared kernel module)
-from .neuron_triton import _interpreting, _launch
+from ._triton import interpreting, launch
 
 # %% ../nbs/00_surrogate_triton.ipynb #9fd52f69
 _KERNEL_CODES = {   # kernel_id -> KIND, the branch of the kernel below
@@ -20,15 +19,10 @@ _KERNEL_CODES = {   # kernel_id -> KIND, the branch of the kernel below
     'nonzero_sign_log_abs': 5, 'erf': 6, 'piecewise_leaky_relu': 7, 'fast_sigmoid': 8,
     'triangular': 9, 'spike_rate_escape': 10}
 
-# %% ../nbs/00_surrogate_triton.ipynb #3d737d17
-def _kernel_surrogates() -> list:
-    "The surrogate classes of snnlit.surrogate whose kernel_id has a branch in the kernel."
-    return [c for c in vars(sg).values() if isinstance(c, type)
-            and issubclass(c, sg.MultiArgsSurrogateFunctionBase) and c.kernel_id in _KERNEL_CODES]
-
-_FORMULAS = {c.spiking_function.__self__: c.kernel_id for c in _kernel_surrogates()}
-_KINDS = {fn.surrogate_backward: _KERNEL_CODES[kid] for fn, kid in _FORMULAS.items()}
-_PARAMS = {fn.surrogate_backward: fn.params for fn in _FORMULAS}   # {name: bounds} per formula
+# %% ../nbs/00_surrogate_triton.ipynb #56363bf8
+def _kernel_kind(surrogate_backward) -> int:
+    "The kernel branch of a surrogate's backward formula (tagged with its kernel_id), or None."
+    return _KERNEL_CODES.get(getattr(surrogate_backward, 'kernel_id', None))
 
 # %% ../nbs/00_surrogate_triton.ipynb #94c9782b
 if importlib.util.find_spec('triton') is not None:
@@ -103,18 +97,18 @@ def _kernel_takes(grad_output:Tensor, x:Tensor) -> bool:
     if grad_output.dtype != x.dtype: return False
     scalar = grad_output.numel() == 1 and x.numel() != 1
     if not scalar and grad_output.shape != x.shape: return False
-    return x.device.type == 'cuda' or _interpreting()
+    return x.device.type == 'cuda' or interpreting()
 
-# %% ../nbs/00_surrogate_triton.ipynb #79026e8b
+# %% ../nbs/00_surrogate_triton.ipynb #f1275ecf
 def triton_surrogate_backward(surrogate_backward, # the backward formula of a snnlit surrogate
                               grad_output:Tensor, x:Tensor, params:tuple) -> Tensor:
     "grad_output * g'(x) in one Triton kernel, or None where the PyTorch formula is kept."
     check_callable(surrogate_backward, 'surrogate_backward')
     check_tensor(grad_output, 'grad_output', dtype='float'); check_tensor(x, 'x', dtype='float')
     check_same_device({'grad_output': grad_output, 'x': x})
-    kind = _KINDS.get(surrogate_backward)
+    kind = _kernel_kind(surrogate_backward)
     if kind is None: return None
-    _check_hyper_parameters(_PARAMS[surrogate_backward], params)
+    _check_hyper_parameters(surrogate_backward.hyper_parameters, params)
     if not _kernel_takes(grad_output, x): return None
     x_c, g_c = x.contiguous(), grad_output.contiguous()
     out = torch.empty_like(x_c)
@@ -122,6 +116,6 @@ def triton_surrogate_backward(surrogate_backward, # the backward formula of a sn
     a = _as_device_scalar(params[0], x.device)
     b = _as_device_scalar(params[1], x.device) if len(params) > 1 else a
     scalar = grad_output.numel() == 1 and x.numel() != 1
-    _launch(_surrogate_backward_kernel, x.numel(), x.device, g_c, x_c, a, b, out, x.numel(),
+    launch(_surrogate_backward_kernel, x.numel(), x.device, g_c, x_c, a, b, out, x.numel(),
             KIND=kind, G_SCALAR=scalar)
     return out

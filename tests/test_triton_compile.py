@@ -64,7 +64,7 @@ def test_backward_kernel_compiles(dt, target):
 def test_surrogate_kernel_compiles(dt, target):
     "Every surrogate formula, a full and a scalar incoming gradient, float64 (module buffers) and float32 parameters."
     sig = {'g_ptr': '*' + dt, 'x_ptr': '*' + dt, 'a_ptr': '*fp64', 'b_ptr': '*fp32', 'out_ptr': '*' + dt, 'numel': 'i32'}
-    assert sorted(stt._KINDS.values()) == list(range(11))
+    assert sorted(stt._KERNEL_CODES.values()) == list(range(11))
     for kind, scalar in itertools.product(range(11), (False, True)):
         k = compile_kernel(stt._surrogate_backward_kernel, sig, dict(KIND=kind, G_SCALAR=scalar, BLOCK=BLOCK), target)
         assert k.asm['cubin'], (kind, scalar)
