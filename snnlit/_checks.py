@@ -12,11 +12,12 @@ from numbers import Integral, Real
 import torch
 from torch import Tensor
 
-# %% ../nbs/00_checks.ipynb #688fd209
+# %% ../nbs/00_checks.ipynb #0182f2e6
 def describe(x) -> str:
     "How `x` appears after 'got' in an error message."
     if isinstance(x, Tensor):
-        if x.dim() == 0 and x.device.type != 'meta': return f"a 0-d {x.dtype} tensor holding {x.item()}"
+        if x.dim() == 0 and x.device.type != 'meta':
+            return f"a 0-d {x.dtype} tensor holding {x.item()}"
         return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
     text = repr(x)
     text = text if len(text) <= 60 else text[:57] + '...'
@@ -30,12 +31,13 @@ def fail(name:str, # the argument's name, as the user wrote it
     "Raise `kind` with the message '`name` must be expected, got ...'."
     raise kind(f"`{name}` must be {expected}, got {describe(got)}")
 
-# %% ../nbs/00_checks.ipynb #7b7055c2
+# %% ../nbs/00_checks.ipynb #e217ac49
 def _bound_text(gt, ge, lt, le) -> str:
-    parts = [f"{op} {b}" for op, b in (('>', gt), ('>=', ge), ('<', lt), ('<=', le)) if b is not None]
+    bounds = (('>', gt), ('>=', ge), ('<', lt), ('<=', le))
+    parts = [f"{op} {b}" for op, b in bounds if b is not None]
     return (' ' + ' and '.join(parts)) if parts else ''
 
-# %% ../nbs/00_checks.ipynb #9bda8dd7
+# %% ../nbs/00_checks.ipynb #aa990342
 def _number_of(value, name, what, integral:bool):
     "The Python number inside `value` (a number or a 0-d tensor), or a TypeError."
     if isinstance(value, Tensor):
@@ -43,14 +45,15 @@ def _number_of(value, name, what, integral:bool):
         if ok and integral: ok = not value.is_floating_point()
         if not ok: fail(name, what, value, TypeError)
         return value.detach().item()
-    if isinstance(value, bool) or not isinstance(value, Integral if integral else Real): fail(name, what, value, TypeError)
+    if isinstance(value, bool) or not isinstance(value, Integral if integral else Real):
+        fail(name, what, value, TypeError)
     return value
 
-# %% ../nbs/00_checks.ipynb #12db2944
+# %% ../nbs/00_checks.ipynb #c8dc2e76
 def check_real(value, name:str, *, gt=None, ge=None, lt=None, le=None,
                finite:bool=True, # reject ±inf
                allow_none:bool=False):
-    "Raise unless `value` is a real number (or real 0-d tensor) within the bounds; return it unchanged."
+    "Raise unless `value` is a real number (or a real 0-d tensor) within the bounds; return it."
     if allow_none and value is None: return value
     what = ('a finite' if finite else 'a') + ' real number' + (' or None' if allow_none else '')
     v = _number_of(value, name, what, integral=False)
@@ -60,13 +63,14 @@ def check_real(value, name:str, *, gt=None, ge=None, lt=None, le=None,
         fail(name, what + _bound_text(gt, ge, lt, le), value)
     return value
 
-# %% ../nbs/00_checks.ipynb #a9664ec4
+# %% ../nbs/00_checks.ipynb #d8ed1187
 def check_int(value, name:str, *, ge=None, le=None, allow_none:bool=False):
-    "Raise unless `value` is an integer (not a bool; an integer 0-d tensor is accepted) within the bounds; return it as an `int`."
+    "Raise unless `value` is an int or an integer 0-d tensor within the bounds; return an int."
     if allow_none and value is None: return value
     what = 'an int' + (' or None' if allow_none else '')
     v = _number_of(value, name, what, integral=True)
-    if (ge is not None and v < ge) or (le is not None and v > le): fail(name, what + _bound_text(None, ge, None, le), value)
+    if (ge is not None and v < ge) or (le is not None and v > le):
+        fail(name, what + _bound_text(None, ge, None, le), value)
     return int(v)
 
 # %% ../nbs/00_checks.ipynb #e2120dc0
@@ -75,57 +79,64 @@ def check_bool(value, name:str) -> bool:
     if not isinstance(value, bool): fail(name, 'a bool (True or False)', value, TypeError)
     return value
 
-# %% ../nbs/00_checks.ipynb #0e65f692
+# %% ../nbs/00_checks.ipynb #daaf4d4c
 def check_option(value, name:str, options) -> str:
-    "Raise unless `value` is one of `options` (TypeError for a value that could not be one, ValueError for another)."
+    "Raise unless `value` is one of `options`: TypeError for the wrong type, else ValueError."
     options = tuple(options)
     expected = 'one of ' + ', '.join(repr(o) for o in options)
-    if not isinstance(value, tuple({type(o) for o in options})): fail(name, expected, value, TypeError)
+    if not isinstance(value, tuple({type(o) for o in options})):
+        fail(name, expected, value, TypeError)
     if value not in options: fail(name, expected, value)
     return value
 
-# %% ../nbs/00_checks.ipynb #fec6ab9f
+# %% ../nbs/00_checks.ipynb #11d932d9
 _DTYPE_KINDS = {
     'float': ('a floating-point', Tensor.is_floating_point),
-    'int': ('an integer', lambda x: not (x.is_floating_point() or x.is_complex() or x.dtype == torch.bool)),
-    'real': ('a real (not complex or bool)', lambda x: not (x.is_complex() or x.dtype == torch.bool)),
+    'int': ('an integer',
+            lambda x: not (x.is_floating_point() or x.is_complex() or x.dtype == torch.bool)),
+    'real': ('a real (not complex or bool)',
+             lambda x: not (x.is_complex() or x.dtype == torch.bool)),
     None: ('a', lambda x: True),
 }
 
-# %% ../nbs/00_checks.ipynb #ac30de37
+# %% ../nbs/00_checks.ipynb #010b3a26
 def check_tensor(x, name:str, *,
                  dtype:str=None, # 'float', 'int' or 'real' (float or integer), or None for any
                  ndim:int=None, # exact number of dimensions
                  min_ndim:int=None, # least number of dimensions
                  nonempty:bool=False, # reject tensors with a zero-sized dimension
                  layout:str=''): # the expected layout for the message, e.g. '[T, B, N]'
-    "Raise unless `x` is a tensor of the given kind of dtype and number of dimensions; return it unchanged."
+    "Raise unless `x` is a tensor of the given kind of dtype and number of dimensions; return it."
     article, ok = _DTYPE_KINDS[dtype]
     what = f"{article} tensor" + (f" {layout}" if layout else '')
     if not isinstance(x, Tensor): fail(name, what, x, TypeError)
     if not ok(x): fail(name, what, x, TypeError)
-    if ndim is not None and x.dim() != ndim: fail(name, f"{what} with {ndim} dimension{'s' * (ndim != 1)}", x)
-    if min_ndim is not None and x.dim() < min_ndim: fail(name, f"{what} with at least {min_ndim} dimension{'s' * (min_ndim != 1)}", x)
+    if ndim is not None and x.dim() != ndim:
+        fail(name, f"{what} with {ndim} dimension{'s' * (ndim != 1)}", x)
+    if min_ndim is not None and x.dim() < min_ndim:
+        fail(name, f"{what} with at least {min_ndim} dimension{'s' * (min_ndim != 1)}", x)
     if nonempty and x.numel() == 0: fail(name, f"a non-empty {what[len(article) + 1:]}", x)
     return x
 
-# %% ../nbs/00_checks.ipynb #b4320919
+# %% ../nbs/00_checks.ipynb #6179700a
 def check_same_shape(a:Tensor, a_name:str, b:Tensor, b_name:str):
     "Raise a ValueError unless tensors `a` and `b` have the same shape."
     if a.shape != b.shape:
-        raise ValueError(f"`{a_name}` and `{b_name}` must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(f"`{a_name}` and `{b_name}` must have the same shape, "
+                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
 
-# %% ../nbs/00_checks.ipynb #2e676b4b
+# %% ../nbs/00_checks.ipynb #cc97499b
 def check_same_device(tensors:dict):
     "Raise a ValueError unless every tensor in `{name: tensor}` lies on one device."
     devices = {name: t.device for name, t in tensors.items() if isinstance(t, Tensor)}
     if len(set(devices.values())) > 1:
-        raise ValueError('arguments must lie on one device, got ' + ', '.join(f"`{n}` on {d}" for n, d in devices.items()))
+        where = ', '.join(f"`{n}` on {d}" for n, d in devices.items())
+        raise ValueError(f'arguments must lie on one device, got {where}')
 
 # %% ../nbs/00_checks.ipynb #b1ef2341
 from ._compat import assert_in_graph
 
-# %% ../nbs/00_checks.ipynb #503fd699
+# %% ../nbs/00_checks.ipynb #74508447
 def check_values(x:Tensor, name:str, *, ge=None, le=None, expected:str=None):
     "Raise a ValueError unless every value of `x` is within [ge, le] (NaN fails); return `x`."
     expected = expected or f"values{_bound_text(None, ge, None, le)}"
@@ -138,18 +149,21 @@ def check_values(x:Tensor, name:str, *, ge=None, le=None, expected:str=None):
         assert_in_graph(ok, f"`{name}` must hold {expected}")
         return x
     lo, hi = torch.stack(torch.aminmax(x)).tolist()
-    if math.isnan(lo) or math.isnan(hi) or (ge is not None and lo < ge) or (le is not None and hi > le):
+    out_of_range = (ge is not None and lo < ge) or (le is not None and hi > le)
+    if math.isnan(lo) or math.isnan(hi) or out_of_range:
         raise ValueError(f"`{name}` must hold {expected}, got values from {lo} to {hi}")
     return x
 
-# %% ../nbs/00_checks.ipynb #675ea20f
+# %% ../nbs/00_checks.ipynb #62d128b0
 def check_labels(labels, name:str, shape:tuple, # the shape `labels` must have
                  num_classes:int, layout:str='') -> Tensor:
-    "Raise unless `labels` is an integer tensor of `shape` with values in `[0, num_classes)`; return it as int64."
+    "Raise unless `labels` is an integer tensor of `shape` holding values in [0, num_classes)."
     check_tensor(labels, name, dtype='int')
     if tuple(labels.shape) != tuple(shape):
-        fail(name, f"an integer tensor of class indices with shape {layout + ' = ' if layout else ''}{tuple(shape)}", labels)
-    check_values(labels, name, ge=0, le=num_classes - 1, expected=f"class indices in [0, {num_classes})")
+        where = f"{layout} = " if layout else ''
+        fail(name, f"an integer tensor of class indices with shape {where}{tuple(shape)}", labels)
+    check_values(labels, name, ge=0, le=num_classes - 1,
+                 expected=f"class indices in [0, {num_classes})")
     return labels.long()
 
 # %% ../nbs/00_checks.ipynb #dbaa4d73

@@ -10,9 +10,10 @@ __all__ = ['PRIVATE_APIS', 'is_functorch_wrapped', 'is_vmap_batched', 'functorch
 import torch
 from torch import Tensor
 
-# %% ../nbs/00_compat.ipynb #884dba44
+# %% ../nbs/00_compat.ipynb #098774d7
 PRIVATE_APIS = {   # what snnlit uses -> where it lives (checked to exist by tests/test_compat.py)
-    'functorch wrapper queries': 'torch._C._functorch.is_functorch_wrapped_tensor / is_batchedtensor / get_unwrapped',
+    'functorch wrapper queries':
+        'torch._C._functorch.is_functorch_wrapped_tensor / is_batchedtensor / get_unwrapped',
     'functorch transforms active': 'torch._C._are_functorch_transforms_active',
     'in-graph assertion': 'torch._assert_async',
     'sigmoid backward into a buffer': 'torch.ops.aten.sigmoid_backward(grad_input=)',
@@ -20,18 +21,20 @@ PRIVATE_APIS = {   # what snnlit uses -> where it lives (checked to exist by tes
     'batch-norm base class': 'torch.nn.modules.batchnorm._BatchNorm',
 }
 
-# %% ../nbs/00_compat.ipynb #a1b25893
+# %% ../nbs/00_compat.ipynb #5e6d8226
 _functorch = getattr(torch._C, '_functorch', None)
 
 def is_functorch_wrapped(t:Tensor) -> bool:
     "Is `t` wrapped by a `torch.func` transform (`vmap`, `grad`, ...)? True when it cannot be told."
-    if _functorch is None or not hasattr(_functorch, 'is_functorch_wrapped_tensor'): return True   # assume the worst
+    if _functorch is None or not hasattr(_functorch, 'is_functorch_wrapped_tensor'):
+        return True   # cannot tell: assume the worst
     return _functorch.is_functorch_wrapped_tensor(t)
 
-# %% ../nbs/00_compat.ipynb #522a8cfd
+# %% ../nbs/00_compat.ipynb #223e5a79
 def is_vmap_batched(t:Tensor) -> bool:
     "Is `t` batched by `torch.func.vmap` at any level (looking through `grad`'s wrappers)?"
-    if _functorch is None or not hasattr(_functorch, 'is_batchedtensor'): return is_functorch_wrapped(t)
+    if _functorch is None or not hasattr(_functorch, 'is_batchedtensor'):
+        return is_functorch_wrapped(t)
     while _functorch.is_functorch_wrapped_tensor(t):
         if _functorch.is_batchedtensor(t): return True
         t = _functorch.get_unwrapped(t)
@@ -43,10 +46,10 @@ def functorch_transforms_active() -> bool:
     active = getattr(torch._C, '_are_functorch_transforms_active', None)
     return True if active is None else active()
 
-# %% ../nbs/00_compat.ipynb #ef9a887a
+# %% ../nbs/00_compat.ipynb #96654b45
 def assert_in_graph(condition:Tensor, # a bool tensor with one element
                     message:str):
-    "Fail with `message` when `condition` is False, without reading it into Python (compiles into the graph)."
+    "Fail with `message` when `condition` is False, without reading it into Python."
     torch._assert_async(condition, message)
 
 # %% ../nbs/00_compat.ipynb #a43814da
@@ -54,13 +57,14 @@ def sigmoid_backward_into(grad:Tensor, s:Tensor) -> Tensor:
     "`grad * s * (1 - s)`, written over `s` (which the caller owns); returns `s`."
     return torch.ops.aten.sigmoid_backward(grad, s, grad_input=s)
 
-# %% ../nbs/00_compat.ipynb #587b7b28
+# %% ../nbs/00_compat.ipynb #e94f80f0
 _cpp_apply = getattr(getattr(torch._C, '_FunctionBase', None), 'apply', None)
 
 def apply_function(fn:type, # a `torch.autograd.Function` subclass
                    *args): # every argument of `fn.forward`, none left to its default
     "`fn.apply(*args)`, skipping the argument binding where that is safe."
-    if _cpp_apply is None or torch.compiler.is_compiling() or functorch_transforms_active(): return fn.apply(*args)
+    if _cpp_apply is None or torch.compiler.is_compiling() or functorch_transforms_active():
+        return fn.apply(*args)
     return super(torch.autograd.Function, fn).apply(*args)
 
 # %% ../nbs/00_compat.ipynb #1e722c1f

@@ -23,10 +23,11 @@ def _hyper(value, name, allow_none=False) -> Optional[float]:
 
 # %% ../nbs/01_neuron.ipynb #1e3b694d
 def _threshold(value, v_reset) -> float:
-    "v_threshold: finite, or +inf for a layer that never fires (a membrane read-out), which needs a hard reset."
+    "v_threshold: finite, or +inf (a layer that never fires, a read-out) with a hard reset."
     value = float(check_real(value, 'v_threshold', gt=-math.inf, finite=False))
     if value == math.inf and v_reset is None:   # the soft reset subtracts it: inf - inf
-        fail('v_threshold', 'finite with a soft reset (v_reset=None); +inf needs a hard reset', value)
+        fail('v_threshold',
+             'finite with a soft reset (v_reset=None); +inf needs a hard reset', value)
     return value
 
 # %% ../nbs/01_neuron.ipynb #e577a0ea

@@ -144,7 +144,7 @@ def _adopt_formulas(cls:type, spike_fn=None, primitive=None):
     if spike_fn is not None:   # the module's path: its buffers are checked once, at construction
         cls.spiking_function = staticmethod(spike_fn.unchecked.apply)
         cls._bounds = spike_fn.params or {}
-        if cls.__dict__.get('kernel_id'):   # tag the formula: the GPU kernel finds its branch and bounds by it
+        if cls.__dict__.get('kernel_id'):   # tagged: the GPU kernel finds its branch and bounds
             spike_fn.surrogate_backward.kernel_id = cls.kernel_id
             spike_fn.surrogate_backward.hyper_parameters = cls._bounds
     if primitive is not None: cls.primitive_function = staticmethod(_in_dtype_of_x(primitive))
