@@ -11,7 +11,7 @@ import pytest, torch
 from torch import nn
 from hypothesis import given, settings, strategies as st
 from helpers import assert_close
-from oracles_functional import (naive_delay, naive_first_spike, naive_one_hot, naive_lif, naive_fused,
+from oracles import (naive_delay, naive_first_spike, naive_one_hot, naive_lif, naive_fused,
                                 on_grid, params_on_grid, make_convbn)
 from snnlit.base import StepModule
 from snnlit.neuron import IFNode, LIFNode, SeqToANNContainer, StepModeContainer

@@ -3,7 +3,7 @@ import pytest, torch
 import torch.nn.functional as F
 from snnlit.losses import (kernel_dot_product, spike_similar_loss, temporal_efficient_training_cross_entropy, tet_loss,
                            ce_rate_loss, ce_count_loss, ce_max_membrane_loss, mse_count_loss, mse_membrane_loss)
-from oracles_losses import naive_kernel, naive_spike_similar, naive_tet, naive_family
+from oracles import naive_kernel, naive_spike_similar, naive_tet, naive_family
 
 REDUCTIONS = ('mean', 'sum', 'none')
 LOSSES = dict(ce_rate_loss=ce_rate_loss, ce_count_loss=ce_count_loss, ce_max_membrane_loss=ce_max_membrane_loss,

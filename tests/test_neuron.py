@@ -3,7 +3,7 @@ equal the naive per-element loop of tests/oracles_neuron.py, for every neuron an
 import pytest, torch
 from snnlit.neuron import IFNode, LIFNode
 from helpers import stable_seed
-from oracles_neuron import NEURONS, RESETS, naive
+from oracles import NEURONS, RESETS, naive
 
 @pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
 @pytest.mark.parametrize('v_reset', RESETS)

@@ -7,7 +7,7 @@ from snnlit import surrogate as sl
 from snnlit.neuron import IFNode, LIFNode, BaseNode
 from snnlit.functional import set_backend
 from helpers import stable_seed, assert_close
-from oracles_neuron import NEURONS, RESETS, SURROGATES, naive, run
+from oracles import NEURONS, RESETS, SURROGATES, naive, run
 
 @pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
 @pytest.mark.parametrize('v_reset', RESETS)

@@ -11,7 +11,7 @@ from snnlit import surrogate as sl
 from snnlit.neuron import IFNode, LIFNode
 from snnlit.functional import set_backend
 from helpers import stable_seed
-from oracles_neuron import NEURONS, RESETS, SURROGATES, naive, run
+from oracles import NEURONS, RESETS, SURROGATES, naive, run
 
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
 

@@ -13,7 +13,7 @@ from snnlit.neuron import LIFNode, IFNode
 from snnlit.functional import reset_net, detach_net
 from snnlit.online import (fptt_online_training_init_w_ra, fptt_online_training, OTTTLIFNode, SLTTLIFNode,
                            OTTTSequential, ottt_online_training, _value_with_grad_of)
-from oracles_online import plain_fptt
+from oracles import plain_fptt
 
 
 # ---------------------------------------------------------------- helpers

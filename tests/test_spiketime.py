@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st, HealthCheck
 from snnlit.spiketime import (first_spike_time, multi_spike_time, SpikeTime, FirstSpike, MultiSpike,
                               mse_temporal_loss, ce_temporal_loss)
-from oracles_spiketime import naive_times, naive_grad, naive_targets
+from oracles import naive_times, naive_grad, naive_targets
 
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 

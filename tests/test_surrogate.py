@@ -3,7 +3,7 @@ sizes, extreme inputs, no input changed in place, and torch.func (moved here fro
 import math
 import pytest, torch
 from snnlit import surrogate as S
-from oracles_surrogate import naive_derivative
+from oracles import naive_derivative
 
 CLASSES = [S.PiecewiseQuadratic, S.PiecewiseExp, S.Sigmoid, S.SoftSign, S.ATan, S.NonzeroSignLogAbs, S.Erf,
            S.PiecewiseLeakyReLU, S.FastSigmoid, S.Triangular, S.StraightThroughEstimator, S.SpikeRateEscape]

@@ -9,7 +9,7 @@ import pytest, torch
 triton = pytest.importorskip('triton')
 from snnlit import surrogate as sg
 from snnlit.surrogate_triton import triton_surrogate_backward, _KERNEL_CODES
-from oracles_surrogate import naive_derivative
+from oracles import naive_derivative
 
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
 

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from snnlit.tempotron import (Tempotron, EventTempotron, tempotron_rule_step, psp_kernel, psp_peak_time, exp_filter,
                               tempotron_voltage)
 from helpers import assert_close
-from oracles_tempotron import (unit_scale, peak_time_50_digits, exp_filter_recursion, naive_grid,
+from oracles import (unit_scale, peak_time_50_digits, exp_filter_recursion, naive_grid,
                                brute_force_events, event_voltage_at)
 
 TAU, TAU_S = 15.0, 3.75

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from badinputs import err, terr, ok, close, all_of, finite, dtype_is, zero_d, grad_of
 from helpers import generator, stable_seed
-from oracles_functional import naive_lif, naive_delay, naive_one_hot, naive_first_spike, naive_margin
+from oracles import naive_lif, naive_delay, naive_one_hot, naive_first_spike, naive_margin
 from snnlit import functional as F
 import snnlit.losses, snnlit.online
 from snnlit.base import MemoryModule

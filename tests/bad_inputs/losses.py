@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from badinputs import err, terr, ok, close, all_of, finite, dtype_is, zero_d
 from helpers import generator
-from oracles_losses import naive_kernel, naive_spike_similar, naive_tet, naive_family
+from oracles import naive_kernel, naive_spike_similar, naive_tet, naive_family
 from snnlit import losses as L
 
 g = generator('losses')

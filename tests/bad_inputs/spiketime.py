@@ -7,7 +7,7 @@ the float64 formulas there, within a few roundings of the result's dtype.
 import torch
 from badinputs import err, terr, ok, close, all_of, finite, dtype_is, zero_d, grad_of
 from helpers import generator
-from oracles_spiketime import naive_times, naive_grad, naive_targets, naive_mse, naive_ce_temporal
+from oracles import naive_times, naive_grad, naive_targets, naive_mse, naive_ce_temporal
 from snnlit import spiketime as S
 
 g = generator('spiketime')

@@ -6,7 +6,7 @@ import math
 import torch
 from torch import nn
 from badinputs import err, terr, ok, close, finite, dtype_is, all_of, zero_d, grad_of
-from oracles_surrogate import DERIVATIVES
+from oracles import DERIVATIVES
 from helpers import generator
 from snnlit import surrogate as S
 
