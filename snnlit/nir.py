@@ -14,9 +14,11 @@ from torch import nn, Tensor
 from ._checks import check_real, check_option, check_tensor, check_module, fail
 from .neuron import IFNode, LIFNode, SeqToANNContainer
 
-# %% ../nbs/08_nir.ipynb #a70fb0a1
-_RESET_KEY = 'snnlit_reset'   # node metadata marking snnlit's soft reset (value 'subtract'), which NIR's IF/LIF lack
-_RTOL = 1e-5                  # relative tolerance when reading NIR constants (tools write them in float32)
+# %% ../nbs/08_nir.ipynb #f1df099e
+# node metadata marking snnlit's soft reset (value 'subtract'), which NIR's IF/LIF lack
+_RESET_KEY = 'snnlit_reset'
+# relative tolerance when reading NIR constants (tools write them in float32)
+_RTOL = 1e-5
 
 # %% ../nbs/08_nir.ipynb #d3e55c3b
 def _nir_constants(node, dt:float) -> dict:
@@ -28,33 +30,39 @@ def _nir_constants(node, dt:float) -> dict:
         return dict(tau=tau * dt, r=1. if node.decay_input else tau, v_leak=v_rest, **common)
     return dict(r=1. / dt, **common)
 
-# %% ../nbs/08_nir.ipynb #8cd7c44f
+# %% ../nbs/08_nir.ipynb #98afcfcb
 def _snnlit_settings(c:dict, dt:float, soft:bool, where:str) -> dict:
-    "`IFNode`/`LIFNode` keyword arguments for NIR's constants `c` (floats) at step `dt`: the inverse of `_nir_constants`."
+    "`IFNode`/`LIFNode` keyword arguments for NIR's constants `c` (floats) at step `dt`."
     close = lambda a, b: math.isclose(a, b, rel_tol=_RTOL, abs_tol=1e-12)
     settings = dict(v_threshold=c['v_threshold'], v_reset=None if soft else c['v_reset'])
     if 'tau' not in c:
-        if not close(c['r'] * dt, 1.): raise ValueError(f"{where}: `r` must be 1/dt = {1 / dt} (snnlit's IFNode adds its input unscaled), got {c['r']}")
+        if not close(c['r'] * dt, 1.):
+            raise ValueError(f"{where}: `r` must be 1/dt = {1 / dt} "
+                             f"(snnlit's IFNode adds its input unscaled), got {c['r']}")
         return settings
     tau = c['tau'] / dt
-    if not tau > 1: raise ValueError(f"{where}: `tau` / dt must be > 1 (LIFNode's tau, in steps), got {tau}")
+    if not tau > 1:
+        raise ValueError(f"{where}: `tau` / dt must be > 1 (LIFNode's tau, in steps), got {tau}")
     if not close(c['v_leak'], 0. if soft else c['v_reset']):
-        raise ValueError(f"{where}: `v_leak` must equal `v_reset` ({settings['v_reset'] or 0.}: snnlit's LIFNode leaks towards it), got {c['v_leak']}")
+        raise ValueError(f"{where}: `v_leak` must equal `v_reset` ({settings['v_reset'] or 0.}: "
+                         f"snnlit's LIFNode leaks towards it), got {c['v_leak']}")
     if not (close(c['r'], 1.) or close(c['r'], tau)):
-        raise ValueError(f"{where}: `r` must be 1 (decay_input=True) or tau/dt = {tau} (decay_input=False), got {c['r']}")
+        raise ValueError(f"{where}: `r` must be 1 (decay_input=True) or tau/dt = {tau} "
+                         f"(decay_input=False), got {c['r']}")
     return dict(tau=tau, decay_input=close(c['r'], 1.), **settings)
 
-# %% ../nbs/08_nir.ipynb #0373d487
+# %% ../nbs/08_nir.ipynb #8c48c6a7
 def _nir():
     "The `nir` package, imported on first use."
     try: import nir
     except ImportError as e:
-        raise ImportError("snnlit.nir needs the `nir` package: `pip install snnlit[nir]` (or `pip install nir nirtorch`)") from e
+        raise ImportError("snnlit.nir needs the `nir` package: `pip install snnlit[nir]` "
+                          "(or `pip install nir nirtorch`)") from e
     return nir
 
-# %% ../nbs/08_nir.ipynb #02acc69d
+# %% ../nbs/08_nir.ipynb #0e70b599
 def _leaves(net:nn.Module, prefix:str=''):
-    "The `(name, module)` leaves of `net` in order, looking into `nn.Sequential` and its subclasses."
+    "The `(name, module)` leaves of `net` in order, looking into `nn.Sequential` and subclasses."
     if not isinstance(net, nn.Sequential):
         yield prefix or '0', net
         return
@@ -66,67 +74,89 @@ def _pair(v) -> tuple:
     "A pooling size, stride or padding as `(height, width)`."
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
-# %% ../nbs/08_nir.ipynb #60a069f5
+# %% ../nbs/08_nir.ipynb #6cfd5aa7
 def _no_nir_equivalent(m:nn.Module) -> Optional[str]:
     "Why module `m` cannot be written as a NIR node, or None when it can."
     kind = type(m)
     if kind in (IFNode, LIFNode):
-        bad = [f'{k}={getattr(m, k)}' for k in ('tau', 'v_threshold', 'v_reset') if getattr(m, k, None) is not None and not math.isfinite(getattr(m, k))]
+        bad = [f'{k}={getattr(m, k)}' for k in ('tau', 'v_threshold', 'v_reset')
+               if getattr(m, k, None) is not None and not math.isfinite(getattr(m, k))]
         return f"{', '.join(bad)} (NIR's constants are finite)" if bad else None
     if kind is nn.Linear: return None
-    if kind is nn.Flatten: return None if m.start_dim >= 1 else f'start_dim={m.start_dim} (must count from 1, the dimension after the batch)'
-    if kind is nn.Conv2d: return None if m.padding_mode == 'zeros' else f"padding_mode={m.padding_mode!r} (NIR's Conv2d pads with zeros)"
+    if kind is nn.Flatten:
+        if m.start_dim >= 1: return None
+        return f'start_dim={m.start_dim} (must count from 1, the dimension after the batch)'
+    if kind is nn.Conv2d:
+        if m.padding_mode == 'zeros': return None
+        return f"padding_mode={m.padding_mode!r} (NIR's Conv2d pads with zeros)"
     if kind is not nn.AvgPool2d:
-        return 'no NIR node computes it (supported: nn.Linear, nn.Conv2d, nn.Flatten, nn.AvgPool2d, IFNode, LIFNode, in nn.Sequential containers)'
+        return ('no NIR node computes it (supported: nn.Linear, nn.Conv2d, nn.Flatten, '
+                'nn.AvgPool2d, IFNode, LIFNode, in nn.Sequential containers)')
     if m.ceil_mode: return "ceil_mode=True (NIR's pooling rounds down)"
-    if m.divisor_override not in (None, 1): return f'divisor_override={m.divisor_override} (only 1, a sum pool, has a NIR node)'
-    if not m.count_include_pad and any(_pair(m.padding)): return 'count_include_pad=False with padding (NIR averages over the whole kernel)'
+    if m.divisor_override not in (None, 1):
+        return f'divisor_override={m.divisor_override} (only 1, a sum pool, has a NIR node)'
+    if not m.count_include_pad and any(_pair(m.padding)):
+        return 'count_include_pad=False with padding (NIR averages over the whole kernel)'
     return None
 
-# %% ../nbs/08_nir.ipynb #65520941
+# %% ../nbs/08_nir.ipynb #f310ae1e
 def _shapes(leaves:list, sample_shape:tuple) -> list:
-    "The `(input, output)` shape, batch left out, of every leaf fed samples of shape `sample_shape`."
+    "The `(input, output)` shape, batch left out, of every leaf fed samples of `sample_shape`."
     shapes, x = [], torch.zeros((1, *sample_shape))
     for name, m in leaves:
         if not isinstance(m, (IFNode, LIFNode)):
             p = next(m.parameters(), None)
             try:
                 with torch.no_grad(): y = m(x if p is None else x.to(p))
-            except (RuntimeError, IndexError) as e: raise ValueError(f"`sample_input` of shape (B, {', '.join(map(str, sample_shape))}) does not fit `net` layer {name!r} ({type(m).__name__}): {e}") from None
+            except (RuntimeError, IndexError) as e:
+                raise ValueError(
+                    f"`sample_input` of shape (B, {', '.join(map(str, sample_shape))}) "
+                    f"does not fit `net` layer {name!r} ({type(m).__name__}): {e}") from None
         else: y = x
         shapes.append((tuple(x.shape[1:]), tuple(y.shape[1:])))
         x = y
     return shapes
 
-# %% ../nbs/08_nir.ipynb #a74df853
+# %% ../nbs/08_nir.ipynb #e96be63e
 def _export_node(m:nn.Module, in_shape:tuple, out_shape:tuple, dt:float):
-    "The NIR node for leaf `m`, which maps `in_shape` to `out_shape` (checked by `_no_nir_equivalent`)."
-    nir, arr = _nir(), lambda t: t.detach().cpu().numpy().copy()   # a copy: the graph must not alias the weights
+    "The NIR node for leaf `m`, which maps `in_shape` to `out_shape` (checked beforehand)."
+    # arr copies: the graph must not alias the weights
+    nir, arr = _nir(), lambda t: t.detach().cpu().numpy().copy()
     if isinstance(m, (IFNode, LIFNode)):
         consts = {k: np.full(in_shape, v) for k, v in _nir_constants(m, dt).items()}
         meta = {_RESET_KEY: 'subtract'} if m.v_reset is None else {}
         return (nir.LIF if isinstance(m, LIFNode) else nir.IF)(**consts, metadata=meta)
-    if isinstance(m, nn.Linear): return nir.Linear(arr(m.weight)) if m.bias is None else nir.Affine(arr(m.weight), arr(m.bias))
-    if isinstance(m, nn.Flatten): return nir.Flatten(np.array(in_shape), m.start_dim - 1, m.end_dim - (m.end_dim > 0))
+    if isinstance(m, nn.Linear):
+        if m.bias is None: return nir.Linear(arr(m.weight))
+        return nir.Affine(arr(m.weight), arr(m.bias))
+    if isinstance(m, nn.Flatten):
+        return nir.Flatten(np.array(in_shape), m.start_dim - 1, m.end_dim - (m.end_dim > 0))
     if isinstance(m, nn.Conv2d):
         bias = arr(m.bias) if m.bias is not None else np.zeros(m.out_channels, arr(m.weight).dtype)
-        return nir.Conv2d(in_shape[1:], arr(m.weight), m.stride, m.padding, m.dilation, m.groups, bias)
-    node = (nir.SumPool2d if m.divisor_override == 1 else nir.AvgPool2d)(*(np.array(_pair(v)) for v in (m.kernel_size, m.stride or m.kernel_size, m.padding)))
-    node.input_type, node.output_type = {'input': np.array(in_shape)}, {'output': np.array(out_shape)}
+        return nir.Conv2d(in_shape[1:], arr(m.weight), m.stride, m.padding, m.dilation, m.groups,
+                          bias)
+    pool = nir.SumPool2d if m.divisor_override == 1 else nir.AvgPool2d
+    sizes = (m.kernel_size, m.stride or m.kernel_size, m.padding)
+    node = pool(*(np.array(_pair(v)) for v in sizes))
+    node.input_type = {'input': np.array(in_shape)}
+    node.output_type = {'output': np.array(out_shape)}
     return node
 
-# %% ../nbs/08_nir.ipynb #22f59454
-def export_to_nir(net:nn.Module, # IF/LIF neurons and layers, in `nn.Sequential` containers
-                  sample_input:Tensor, # one time step of input `[B, ...]`; only its shape is used
-                  dt:float=1e-4): # the time step, in seconds, NIR's time constants are measured against
+# %% ../nbs/08_nir.ipynb #8bfff029
+def export_to_nir(net:nn.Module, # IF/LIF neurons and layers, in nn.Sequential containers
+                  sample_input:Tensor, # one time step of input [B, ...]; only its shape is used
+                  dt:float=1e-4): # the time step in seconds that NIR's time constants refer to
     "The `nir.NIRGraph` of `net`, with the input and output shapes of every node filled in."
-    check_module(net, 'net'); check_tensor(sample_input, 'sample_input', dtype='float', min_ndim=2, layout='[B, ...]')
+    check_module(net, 'net')
+    check_tensor(sample_input, 'sample_input', dtype='float', min_ndim=2, layout='[B, ...]')
     dt = float(check_real(dt, 'dt', gt=0))
     leaves = list(_leaves(net))
     if not leaves: fail('net', 'a network with at least one layer', net)
     for name, m in leaves:
         reason = _no_nir_equivalent(m)
-        if reason: raise ValueError(f"`net` layer {name!r} ({type(m).__name__}) has no NIR equivalent: {reason}")
+        if reason:
+            raise ValueError(f"`net` layer {name!r} ({type(m).__name__}) "
+                             f"has no NIR equivalent: {reason}")
     shapes = _shapes(leaves, tuple(sample_input.shape[1:]))
     nir = _nir()   # only now: every argument error above is reported with or without nir
     nodes = {'input': nir.Input(np.array(shapes[0][0])),
@@ -135,32 +165,42 @@ def export_to_nir(net:nn.Module, # IF/LIF neurons and layers, in `nn.Sequential`
     names = list(nodes)
     return nir.NIRGraph(nodes, list(zip(names[:-1], names[1:])), metadata={}, type_check=True)
 
-# %% ../nbs/08_nir.ipynb #9b1fe01f
+# %% ../nbs/08_nir.ipynb #3ab5825c
 def _chain(graph) -> list:
-    "The names of `graph`'s nodes in order, from its one Input to its one Output, or a ValueError if it is not a chain."
+    "The names of `graph`'s nodes in order from its one Input to its one Output, if it is a chain."
     nir, after = _nir(), {}
     for a, b in graph.edges:
-        if a in after: raise ValueError(f"`graph` node {a!r} feeds both {after[a]!r} and {b!r}: only chains import")
+        if a in after:
+            raise ValueError(f"`graph` node {a!r} feeds both {after[a]!r} and {b!r}: "
+                             "only chains import")
         after[a] = b
     order = [k for k, n in graph.nodes.items() if isinstance(n, nir.Input)]
     if len(order) != 1: raise ValueError(f"`graph` must have one Input node, got {len(order)}")
     while order[-1] in after:
-        if after[order[-1]] in order: raise ValueError(f"`graph` has a cycle through {after[order[-1]]!r} (recurrence): only chains import")
+        if after[order[-1]] in order:
+            raise ValueError(f"`graph` has a cycle through {after[order[-1]]!r} (recurrence): "
+                             "only chains import")
         order.append(after[order[-1]])
-    if not isinstance(graph.nodes.get(order[-1]), nir.Output): raise ValueError(f"`graph` chain from the Input ends at {order[-1]!r}, which is not an Output node")
-    if len(order) != len(graph.nodes): raise ValueError(f"`graph` nodes {sorted(set(graph.nodes) - set(order))} are not on the chain from Input to Output")
+    if not isinstance(graph.nodes.get(order[-1]), nir.Output):
+        raise ValueError(f"`graph` chain from the Input ends at {order[-1]!r}, "
+                         "which is not an Output node")
+    if len(order) != len(graph.nodes):
+        raise ValueError(f"`graph` nodes {sorted(set(graph.nodes) - set(order))} "
+                         "are not on the chain from Input to Output")
     return order
 
-# %% ../nbs/08_nir.ipynb #3e3f61a6
+# %% ../nbs/08_nir.ipynb #868987f1
 def _field(graph_node, name:str, key:str):
     "Field `key` of NIR node `name`, or a ValueError naming it when it is missing (absent or None)."
     value = getattr(graph_node, key, None)
-    if value is None: raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}) has no parameter `{key}`")
+    if value is None:
+        raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}) "
+                         f"has no parameter `{key}`")
     return value
 
-# %% ../nbs/08_nir.ipynb #0de519ef
+# %% ../nbs/08_nir.ipynb #64b967f5
 def _param(graph_node, name:str, key:str) -> Tensor:
-    "Array field `key` of NIR node `name` as a tensor (a floating-point dtype is kept; others become the default)."
+    "Array field `key` of NIR node `name` as a tensor (float dtypes kept, others the default)."
     t = torch.as_tensor(np.asarray(_field(graph_node, name, key)))
     return t if t.is_floating_point() else t.to(torch.get_default_dtype())
 
@@ -169,39 +209,48 @@ def _ints(v) -> tuple:
     "A NIR shape, stride or padding (a number or an array) as a tuple of ints."
     return tuple(int(i) for i in np.atleast_1d(np.asarray(v)))
 
-# %% ../nbs/08_nir.ipynb #0d933fc2
+# %% ../nbs/08_nir.ipynb #1b2a437e
 def _uniform(graph_node, name:str, key:str, shape:tuple) -> float:
     "The one value of constant `key` of neuron node `name`, whose layer has `shape`."
-    t = _param(graph_node, name, key)
-    if not bool(torch.isfinite(t).all()): raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}): `{key}` must be finite, got {t.flatten()[:4].tolist()}...")
+    t, where = _param(graph_node, name, key), f"`graph` node {name!r} ({type(graph_node).__name__})"
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{where}: `{key}` must be finite, got {t.flatten()[:4].tolist()}...")
     if t.numel() != 1 and tuple(t.shape) != shape:
-        raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}): `{key}` has shape {tuple(t.shape)}, but its input has shape {shape}")
+        raise ValueError(f"{where}: `{key}` has shape {tuple(t.shape)}, "
+                         f"but its input has shape {shape}")
     if t.numel() == 0 or not bool((t == t.flatten()[0]).all()):
-        raise ValueError(f"`graph` node {name!r} ({type(graph_node).__name__}): `{key}` must be one value for the whole layer (snnlit's neurons have one), got {t.unique()[:4].tolist()}...")
+        raise ValueError(f"{where}: `{key}` must be one value for the whole layer "
+                         f"(snnlit's neurons have one), got {t.unique()[:4].tolist()}...")
     return float(t.flatten()[0])
 
-# %% ../nbs/08_nir.ipynb #7b6c8e99
+# %% ../nbs/08_nir.ipynb #a7cc091a
 def _import_linear(node, name:str) -> nn.Linear:
     "The `nn.Linear` for NIR `Affine`/`Linear` node `name`."
     w = _param(node, name, 'weight')
     b = _param(node, name, 'bias') if type(node).__name__ == 'Affine' else None
     if w.dim() != 2 or (b is not None and tuple(b.shape) != w.shape[:1]):
-        raise ValueError(f"`graph` node {name!r} ({type(node).__name__}): `weight` {tuple(w.shape)} and `bias` {None if b is None else tuple(b.shape)} do not make an [out, in] matrix and an [out] vector")
+        raise ValueError(f"`graph` node {name!r} ({type(node).__name__}): "
+                         f"`weight` {tuple(w.shape)} and "
+                         f"`bias` {None if b is None else tuple(b.shape)} "
+                         "do not make an [out, in] matrix and an [out] vector")
     m = nn.Linear(w.shape[1], w.shape[0], bias=b is not None, dtype=w.dtype)
     with torch.no_grad():
         m.weight.copy_(w)
         if b is not None: m.bias.copy_(b)
     return m
 
-# %% ../nbs/08_nir.ipynb #c451f134
+# %% ../nbs/08_nir.ipynb #935cd169
 def _import_conv2d(node, name:str) -> nn.Conv2d:
     "The `nn.Conv2d` for NIR `Conv2d` node `name`."
     w, b = _param(node, name, 'weight'), _param(node, name, 'bias')
     if w.dim() != 4 or tuple(b.shape) != w.shape[:1]:
-        raise ValueError(f"`graph` node {name!r} (Conv2d): `weight` {tuple(w.shape)} and `bias` {tuple(b.shape)} do not make [C_out, C_in/groups, kH, kW] and [C_out]")
+        raise ValueError(f"`graph` node {name!r} (Conv2d): `weight` {tuple(w.shape)} and `bias` "
+                         f"{tuple(b.shape)} do not make [C_out, C_in/groups, kH, kW] and [C_out]")
     padding, groups = _field(node, name, 'padding'), int(_field(node, name, 'groups'))
-    m = nn.Conv2d(groups * w.shape[1], w.shape[0], tuple(w.shape[2:]), _ints(_field(node, name, 'stride')),
-                  padding if isinstance(padding, str) else _ints(padding), _ints(_field(node, name, 'dilation')), groups, dtype=w.dtype)
+    m = nn.Conv2d(groups * w.shape[1], w.shape[0], tuple(w.shape[2:]),
+                  _ints(_field(node, name, 'stride')),
+                  padding if isinstance(padding, str) else _ints(padding),
+                  _ints(_field(node, name, 'dilation')), groups, dtype=w.dtype)
     with torch.no_grad(): m.weight.copy_(w); m.bias.copy_(b)
     return m
 
@@ -217,55 +266,66 @@ def _import_flatten(node, name:str) -> nn.Flatten:
     start, end = int(_field(node, name, 'start_dim')), int(_field(node, name, 'end_dim'))
     return nn.Flatten(start + (start >= 0), end + (end >= 0))
 
-# %% ../nbs/08_nir.ipynb #bb8160d4
-_LAYER_IMPORTERS = {'Affine': _import_linear, 'Linear': _import_linear, 'Conv2d': _import_conv2d,
-                    'AvgPool2d': _import_pool, 'SumPool2d': _import_pool, 'Flatten': _import_flatten}
+# %% ../nbs/08_nir.ipynb #23faee8b
+_LAYER_IMPORTERS = {'Affine': _import_linear, 'Linear': _import_linear,
+                    'Conv2d': _import_conv2d, 'AvgPool2d': _import_pool,
+                    'SumPool2d': _import_pool, 'Flatten': _import_flatten}
 
-# %% ../nbs/08_nir.ipynb #b0d3b573
+# %% ../nbs/08_nir.ipynb #01927647
 def _import_neuron(node, name:str, shape:tuple, dt:float, step_mode:str) -> nn.Module:
     "The `IFNode`/`LIFNode` for NIR neuron node `name`, whose input has `shape`."
-    keys = ('tau', 'r', 'v_leak', 'v_threshold', 'v_reset') if type(node).__name__ == 'LIF' else ('r', 'v_threshold', 'v_reset')
+    keys = ('r', 'v_threshold', 'v_reset')
+    if type(node).__name__ == 'LIF': keys = ('tau', 'r', 'v_leak', 'v_threshold', 'v_reset')
     consts = {key: _uniform(node, name, key, shape) for key in keys}
     soft = (getattr(node, 'metadata', None) or {}).get(_RESET_KEY) == 'subtract'
     settings = _snnlit_settings(consts, dt, soft, f"`graph` node {name!r} ({type(node).__name__})")
     return (LIFNode if 'tau' in consts else IFNode)(**settings, step_mode=step_mode)
 
-# %% ../nbs/08_nir.ipynb #eb57dff7
+# %% ../nbs/08_nir.ipynb #ed1413e5
 def _import_node(graph, name:str, shape:tuple, dt:float, step_mode:str):
-    "The snnlit module for node `name` of `graph`, which receives samples of `shape`, and the shape it produces."
+    "The snnlit module for node `name` of `graph`, fed samples of `shape`, and its output shape."
     node, kind = graph.nodes[name], type(graph.nodes[name]).__name__
     declared = (getattr(node, 'input_type', None) or {}).get('input')
     if declared is not None and _ints(declared) != shape:
-        raise ValueError(f"`graph` node {name!r} ({kind}) declares input shape {_ints(declared)}, but the node before it produces {shape}")
+        raise ValueError(f"`graph` node {name!r} ({kind}) declares input shape {_ints(declared)}, "
+                         f"but the node before it produces {shape}")
     if kind in ('IF', 'LIF'): return _import_neuron(node, name, shape, dt, step_mode), shape
     if kind not in _LAYER_IMPORTERS:
-        raise ValueError(f"`graph` node {name!r} has type {kind}, which snnlit does not import (it imports {', '.join(['IF', 'LIF', *_LAYER_IMPORTERS])})")
+        raise ValueError(f"`graph` node {name!r} has type {kind}, which snnlit does not import "
+                         f"(it imports {', '.join(['IF', 'LIF', *_LAYER_IMPORTERS])})")
     m = _LAYER_IMPORTERS[kind](node, name)
+    dtype = next(m.parameters(), torch.empty(0)).dtype
     try:
-        with torch.no_grad(): y = m(torch.zeros((1, *shape), dtype=next(m.parameters(), torch.empty(0)).dtype))
-    except (RuntimeError, IndexError) as e: raise ValueError(f"`graph` node {name!r} ({kind}) cannot take the input shape {shape} the node before it produces: {e}") from None
+        with torch.no_grad(): y = m(torch.zeros((1, *shape), dtype=dtype))
+    except (RuntimeError, IndexError) as e:
+        raise ValueError(f"`graph` node {name!r} ({kind}) cannot take the input shape {shape} "
+                         f"the node before it produces: {e}") from None
     return m, tuple(y.shape[1:])
 
-# %% ../nbs/08_nir.ipynb #4ac79310
+# %% ../nbs/08_nir.ipynb #14ca1864
 def _sequential(modules:list, step_mode:str) -> nn.Sequential:
-    "`modules` in order; with `step_mode='m'`, every run of stateless layers in a `SeqToANNContainer`."
+    "`modules` in order; with `step_mode='m'`, runs of stateless layers in `SeqToANNContainer`s."
     if step_mode == 's': return nn.Sequential(*modules)
     runs = itertools.groupby(modules, key=lambda m: isinstance(m, (IFNode, LIFNode)))
-    return nn.Sequential(*(m for neurons, run in runs for m in (run if neurons else [SeqToANNContainer(*run)])))
+    return nn.Sequential(*(m for neurons, run in runs
+                           for m in (run if neurons else [SeqToANNContainer(*run)])))
 
-# %% ../nbs/08_nir.ipynb #338132bf
-def import_from_nir(graph, # a `nir.NIRGraph`, or the path of a NIR file
+# %% ../nbs/08_nir.ipynb #ffa05f08
+def import_from_nir(graph, # a nir.NIRGraph, or the path of a NIR file
                     dt:float=1e-4, # the time step, in seconds, one snnlit step stands for
-                    step_mode:str='s' # the step mode of the network returned: `'s'` or `'m'`
+                    step_mode:str='s' # the step mode of the network returned: 's' or 'm'
                    ) -> nn.Sequential:
-    "The snnlit network, IF/LIF neurons and layers in an `nn.Sequential`, that NIR chain `graph` describes."
+    "The snnlit network (IF/LIF neurons and layers in an `nn.Sequential`) of NIR chain `graph`."
     dt = float(check_real(dt, 'dt', gt=0))
     check_option(step_mode, 'step_mode', ('s', 'm'))
     nir = _nir()
     if isinstance(graph, (str, os.PathLike)):
         try: graph = nir.read(graph, type_check=False)
-        except Exception as e: raise ValueError(f"`graph` file {os.fspath(graph)!r} is not a NIR graph that nir can read: {type(e).__name__}: {e}") from e
-    if not isinstance(graph, nir.NIRGraph): fail('graph', 'a nir.NIRGraph or the path of a NIR file', graph, TypeError)
+        except Exception as e:
+            raise ValueError(f"`graph` file {os.fspath(graph)!r} is not a NIR graph that nir can "
+                             f"read: {type(e).__name__}: {e}") from e
+    if not isinstance(graph, nir.NIRGraph):
+        fail('graph', 'a nir.NIRGraph or the path of a NIR file', graph, TypeError)
     order = _chain(graph)
     shape = (graph.nodes[order[0]].input_type or {}).get('input')
     if shape is None: raise ValueError(f"`graph` Input node {order[0]!r} has no shape")
@@ -274,5 +334,7 @@ def import_from_nir(graph, # a `nir.NIRGraph`, or the path of a NIR file
         m, shape = _import_node(graph, name, shape, dt, step_mode)
         modules.append(m)
     declared = graph.nodes[order[-1]].output_type['output']
-    if declared is not None and _ints(declared) != shape: raise ValueError(f"`graph` Output node {order[-1]!r} declares shape {_ints(declared)}, but the chain produces {shape}")
+    if declared is not None and _ints(declared) != shape:
+        raise ValueError(f"`graph` Output node {order[-1]!r} declares shape {_ints(declared)}, "
+                         f"but the chain produces {shape}")
     return _sequential(modules, step_mode)

@@ -16,16 +16,17 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from ..demo import SpikingMLP, load_digits_split, rate_encode
 
-# %% ../../nbs/tutorials/distributed.ipynb #cb4700ae
+# %% ../../nbs/tutorials/distributed.ipynb #32dabd99
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
-def init_distributed(backend:str|None=None): # 'gloo', 'nccl', or None: nccl where CUDA is available, else gloo
-    "Join the process group `torchrun` describes in the environment (a group of one without it); return `(rank, world_size, device)`."
+def init_distributed(backend:str|None=None): # 'gloo', 'nccl', or None: nccl with CUDA, else gloo
+    "Join `torchrun`'s process group (one of one without it); return `(rank, world_size, device)`."
     if backend is None: backend = 'nccl' if torch.cuda.is_available() else 'gloo'
-    if backend not in ('gloo', 'nccl'): raise ValueError(f"`backend` must be 'gloo' or 'nccl', got {backend!r}")
+    if backend not in ('gloo', 'nccl'):
+        raise ValueError(f"`backend` must be 'gloo' or 'nccl', got {backend!r}")
     if backend == 'nccl' and not torch.cuda.is_available():
         raise ValueError("`backend` 'nccl' needs CUDA GPUs, and none is available: use 'gloo'")
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
@@ -34,25 +35,28 @@ def init_distributed(backend:str|None=None): # 'gloo', 'nccl', or None: nccl whe
         torch.cuda.set_device(device)
     else: device = torch.device('cpu')
     if 'RANK' in os.environ: dist.init_process_group(backend)   # env:// — set by torchrun
-    else: dist.init_process_group(backend, init_method=f'tcp://127.0.0.1:{_free_port()}', rank=0, world_size=1)
+    else:
+        dist.init_process_group(backend, init_method=f'tcp://127.0.0.1:{_free_port()}', rank=0,
+                                world_size=1)
     return dist.get_rank(), dist.get_world_size(), device
 
-# %% ../../nbs/tutorials/distributed.ipynb #3fa3650d
-def make_loader(x:Tensor, # inputs `[N, ...]`
-                y:Tensor, # labels `[N]`
+# %% ../../nbs/tutorials/distributed.ipynb #1b7d7d31
+def make_loader(x:Tensor, # inputs [N, ...]
+                y:Tensor, # labels [N]
                 batch_size:int, # samples per batch on each rank
                 rank:int, world_size:int, seed:int=0) -> DataLoader:
-    "This rank's batches of `(x, y)`: disjoint from the other ranks', reshuffled by `loader.sampler.set_epoch`."
+    "This rank's batches of `(x, y)`, disjoint from other ranks', reshuffled by `set_epoch`."
     if batch_size < 1: raise ValueError(f"`batch_size` must be >= 1, got {batch_size}")
     dataset = TensorDataset(x, y)
-    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=True)
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
+                                 seed=seed, drop_last=True)
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=True)
 
-# %% ../../nbs/tutorials/distributed.ipynb #d4d40ad9
-def train_step(model:torch.nn.Module, # the DDP-wrapped (or plain) `SpikingMLP`
+# %% ../../nbs/tutorials/distributed.ipynb #86eb0bb9
+def train_step(model:torch.nn.Module, # the DDP-wrapped (or plain) SpikingMLP
                opt:torch.optim.Optimizer, x:Tensor, y:Tensor, T:int, generator=None,
                rate_scale:float=10.0) -> Tensor:
-    "Reset the membranes, run `T` steps of rate-coded `x`, and take one optimizer step; return the loss."
+    "Reset the membranes, run `T` steps of rate-coded `x`, take an optimizer step; return the loss."
     net = model.module if isinstance(model, DistributedDataParallel) else model
     net.reset()
     rates = model(rate_encode(x, T, generator)).mean(0)
@@ -81,29 +85,38 @@ def evaluate_distributed(net:SpikingMLP, x:Tensor, y:Tensor, T:int, rank:int=0, 
     if dist.is_available() and dist.is_initialized(): dist.all_reduce(counts)
     return counts[0].item() / counts[1].item()
 
-# %% ../../nbs/tutorials/distributed.ipynb #93436a79
+# %% ../../nbs/tutorials/distributed.ipynb #09d40dc9
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog='torchrun --nproc_per_node N -m snnlit.examples.ddp',
-        description='Train the digits spiking MLP with DistributedDataParallel on every process torchrun starts.')
-    p.add_argument('--backend', choices=('gloo', 'nccl'), default=None, help='default: nccl with CUDA, else gloo')
-    p.add_argument('--epochs', type=int, default=5, help='passes over the training digits (default: 5)')
-    p.add_argument('--max-steps', type=int, default=None, help='stop after this many optimizer steps')
+        description='Train the digits spiking MLP with DistributedDataParallel '
+                    'on every process torchrun starts.')
+    p.add_argument('--backend', choices=('gloo', 'nccl'), default=None,
+                   help='default: nccl with CUDA, else gloo')
+    p.add_argument('--epochs', type=int, default=5,
+                   help='passes over the training digits (default: 5)')
+    p.add_argument('--max-steps', type=int, default=None,
+                   help='stop after this many optimizer steps')
     p.add_argument('--T', type=int, default=8, help='time steps per image (default: 8)')
     p.add_argument('--hidden', type=int, default=256, help='hidden LIF neurons (default: 256)')
-    p.add_argument('--batch-size', type=int, default=32, help='images per batch on each process (default: 32)')
+    p.add_argument('--batch-size', type=int, default=32,
+                   help='images per batch on each process (default: 32)')
     p.add_argument('--lr', type=float, default=1e-2, help='Adam learning rate (default: 1e-2)')
-    p.add_argument('--seed', type=int, default=0, help='seed of weights, data order and spike trains (default: 0)')
-    p.add_argument('--save', type=Path, default=None, help='directory for rank<r>.pt with final weights and membranes')
+    p.add_argument('--seed', type=int, default=0,
+                   help='seed of weights, data order and spike trains (default: 0)')
+    p.add_argument('--save', type=Path, default=None,
+                   help='directory for rank<r>.pt with final weights and membranes')
     args = p.parse_args(argv)
     for name in ('epochs', 'T', 'hidden', 'batch_size', 'max_steps'):
         value = getattr(args, name)
-        if value is not None and value < 1: p.error(f'--{name.replace("_", "-")} must be >= 1, got {value}')
+        if value is not None and value < 1:
+            p.error(f'--{name.replace("_", "-")} must be >= 1, got {value}')
     return args
 
-# %% ../../nbs/tutorials/distributed.ipynb #102c6625
+# %% ../../nbs/tutorials/distributed.ipynb #b42cd213
 def _memory_snapshot(net:torch.nn.Module) -> dict:
     return {f'{name}.{key}': value.detach().cpu() if isinstance(value, Tensor) else value
-            for name, m in net.named_modules() if hasattr(m, 'named_memories') for key, value in m.named_memories()}
+            for name, m in net.named_modules() if hasattr(m, 'named_memories')
+            for key, value in m.named_memories()}
 
 def main(argv=None) -> list:
     "Train on every rank; return the test accuracy after each epoch."
@@ -113,33 +126,41 @@ def main(argv=None) -> list:
         torch.manual_seed(args.seed)
         x_train, y_train, x_test, y_test = load_digits_split(seed=args.seed)
         net = SpikingMLP(n_hidden=args.hidden).to(device)
-        model = DistributedDataParallel(net, device_ids=[device.index] if device.type == 'cuda' else None)
+        model = DistributedDataParallel(net, device_ids=[device.index] if device.type == 'cuda'
+                                        else None)
         opt = torch.optim.Adam(model.parameters(), lr=args.lr)
         loader = make_loader(x_train, y_train, args.batch_size, rank, world_size, seed=args.seed)
-        generator = torch.Generator(device=device).manual_seed(args.seed + rank)   # own spike trains per rank
+        # own spike trains per rank
+        generator = torch.Generator(device=device).manual_seed(args.seed + rank)
         x_test, y_test = x_test.to(device), y_test.to(device)
         if rank == 0:
-            print(f'{world_size} process(es), {dist.get_backend()} on {device.type}: {args.batch_size} images per '
-                  f'process, global batch {args.batch_size * world_size}, {len(loader)} steps per epoch', flush=True)
+            print(f'{world_size} process(es), {dist.get_backend()} on {device.type}: '
+                  f'{args.batch_size} images per process, global batch '
+                  f'{args.batch_size * world_size}, {len(loader)} steps per epoch', flush=True)
         losses, history, memories, step, start = [], [], {}, 0, time.time()
         for epoch in range(args.epochs):
             loader.sampler.set_epoch(epoch)
             for xb, yb in loader:
                 loss = train_step(model, opt, xb.to(device), yb.to(device), args.T, generator)
                 losses.append(loss.item())
-                memories = _memory_snapshot(net)   # the membranes after the last step, before evaluation resets them
+                # the membranes after the last step, before evaluation resets them
+                memories = _memory_snapshot(net)
                 step += 1
                 if step == args.max_steps: break
-            history.append(evaluate_distributed(net, x_test, y_test, args.T, rank, world_size, generator))
+            history.append(evaluate_distributed(net, x_test, y_test, args.T, rank, world_size,
+                                                generator))
             if rank == 0:
-                print(f'epoch {epoch + 1}: loss {sum(losses[-len(loader):]) / len(losses[-len(loader):]):.3f}, '
+                recent = losses[-len(loader):]
+                print(f'epoch {epoch + 1}: loss {sum(recent) / len(recent):.3f}, '
                       f'test accuracy {history[-1]:.4f}, {time.time() - start:.1f}s', flush=True)
             if step == args.max_steps: break
         if args.save is not None:
             args.save.mkdir(parents=True, exist_ok=True)
-            torch.save(dict(rank=rank, world_size=world_size, steps=step, losses=losses, accuracy=history,
+            torch.save(dict(rank=rank, world_size=world_size, steps=step, losses=losses,
+                            accuracy=history,
                             state_dict={k: v.cpu() for k, v in net.state_dict().items()},
-                            buffers={name: b.cpu() for name, b in model.named_buffers()}, memories=memories),
+                            buffers={name: b.cpu() for name, b in model.named_buffers()},
+                            memories=memories),
                        args.save / f'rank{rank}.pt')
         return history
     finally:
