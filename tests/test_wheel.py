@@ -47,7 +47,7 @@ def test_wheel_holds_the_package_only(dist):
     assert _modules(n for n in names if n.endswith('.py')) == MODULES
     assert f'Version: {VERSION}' in meta
     requires = [l.split(':', 1)[1].strip() for l in meta.splitlines() if l.startswith('Requires-Dist:') and 'extra ==' not in l]
-    assert sorted(r.split('>')[0].split('=')[0].strip() for r in requires) == ['matplotlib', 'torch'], requires
+    assert sorted(r.split('>')[0].split('=')[0].strip() for r in requires) == ['matplotlib', 'torch', 'tqdm'], requires
 
 def test_wheel_installs_and_imports_in_a_fresh_venv(dist, tmp_path):
     env_dir = tmp_path / 'venv'
