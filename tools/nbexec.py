@@ -76,16 +76,20 @@ def run_notebook(fn, skip_flags=None, force_flags=None):
 
 def executed_path(nb_path): return EXECUTED / Path(nb_path).resolve().relative_to(NBS)
 
-def save_executed(nb_path, nb, key):
-    "Write the executed notebook `nb` of `nb_path` under _build/executed/, stamped with `key`."
-    from execnb.nbio import nb2str
+def _write_executed(nb_path, nb, key, to_text):
+    "Write `to_text(nb)` under _build/executed/, stamped with `key`, atomically (a rename)."
     nb.metadata['snnlit_executed'] = {'key': key}
     dest = executed_path(nb_path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f'.{dest.name}.{os.getpid()}.tmp')
-    tmp.write_text(nb2str(nb), encoding='utf-8')
+    tmp.write_text(to_text(nb), encoding='utf-8')
     os.replace(tmp, dest)
     return dest
+
+def save_executed(nb_path, nb, key):
+    "Write the executed notebook `nb` of `nb_path` under _build/executed/, stamped with `key`."
+    from execnb.nbio import nb2str
+    return _write_executed(nb_path, nb, key, nb2str)
 
 def is_fresh(nb_path, key):
     "Is there an executed copy of `nb_path` made from exactly these sources?"
@@ -159,10 +163,4 @@ def run_in_kernel(fn, skip_flags=None, force_flags=None, timeout=900):
 def save_executed_nbformat(nb_path, nb, key):
     "As save_executed, for a notebook that nbclient executed."
     import nbformat
-    nb.metadata['snnlit_executed'] = {'key': key}
-    dest = executed_path(nb_path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f'.{dest.name}.{os.getpid()}.tmp')
-    tmp.write_text(nbformat.writes(nb), encoding='utf-8')
-    os.replace(tmp, dest)
-    return dest
+    return _write_executed(nb_path, nb, key, nbformat.writes)
