@@ -14,7 +14,9 @@ from helpers import generator
 from snnlit.base import MemoryModule
 from snnlit.neuron import LIFNode
 from snnlit.online import (fptt_online_training_init_w_ra, fptt_online_training, OTTTLIFNode, SLTTLIFNode,
-                           OTTTSequential, ottt_online_training)
+                           OTTTSequential, ottt_online_training, fptt_online_training_init_dual, sltt_paper_node)
+from snnlit.surrogate import PiecewiseQuadratic
+from oracles_onl import authors_fptt, authors_sltt_k
 
 g = generator('online')
 inf, nan = math.inf, math.nan
@@ -522,3 +524,165 @@ ottt_ok('an OTTT node at the output ([spike, trace])', ottt_net(33, out=OTTTLIFN
 ottt_ok('integer class targets with cross_entropy', ottt_net(34), 3, 4, f=F.cross_entropy, target=torch.randint(0, 3, (3, 4), generator=g))
 for dtype in HALF + (torch.float64,):
     ottt_ok(f'{dtype}: dtype kept', ottt_net(35, dtype), 2, 3, dtype=dtype)
+
+
+# ================================================================= fptt_online_training_init_dual
+T_ = 'online.fptt_online_training_init_dual'
+
+def _zeros_like_each(params):
+    def check(dual):
+        assert isinstance(dual, list) and len(dual) == len(params)
+        for d, p in zip(dual, params):
+            assert d.shape == p.shape and d.dtype == p.dtype and not d.requires_grad
+            assert torch.count_nonzero(d) == 0
+    return check
+
+for bad in (nn.Linear(2, 2), None, 'adam'):
+    CASES.append(terr(T_, f'not an optimizer: {type(bad).__name__}', fptt_online_training_init_dual, bad,
+                      match='`optimizer` must be a torch.optim.Optimizer'))
+_net = linear_net(41)
+_opt = torch.optim.SGD([{'params': _net[2].parameters()}, {'params': _net[0].parameters()}], lr=0.1)
+CASES.append(ok(T_, 'two param groups: zeros in param_groups order', fptt_online_training_init_dual, _opt,
+                check=_zeros_like_each([*_net[2].parameters(), *_net[0].parameters()])))
+for dtype in HALF + (torch.float64,):
+    _net = linear_net(42, dtype)
+    CASES.append(ok(T_, f'{dtype} parameters: zeros of that dtype', fptt_online_training_init_dual, sgd(_net),
+                    check=_zeros_like_each(list(_net.parameters()))))
+
+# ================================================================= fptt_online_training(formulation='authors')
+T_ = 'online.fptt_online_training'
+_dual = lambda b: fptt_online_training_init_dual(b['optimizer'])
+fptt_err('formulation unknown', ValueError, "`formulation` must be one of 'spikingjelly', 'authors', got 'paper'",
+         formulation='paper')
+fptt_err('formulation not a string', TypeError, "`formulation` must be one of 'spikingjelly', 'authors', got 1",
+         formulation=1)
+fptt_err("formulation='authors' without dual", TypeError,
+         "`dual` must be the list made by `fptt_online_training_init_dual` (formulation='authors' needs it)",
+         formulation='authors')
+fptt_err("dual given with formulation='spikingjelly'", ValueError,
+         "`dual` must be None with formulation='spikingjelly'", formulation='spikingjelly', dual=_dual)
+fptt_err('dual a tuple', TypeError, '`dual` must be the list made by `fptt_online_training_init_dual`',
+         formulation='authors', dual=lambda b: tuple(_dual(b)))
+fptt_err('dual one short', ValueError, '`dual` must hold one tensor per optimizer parameter',
+         formulation='authors', dual=lambda b: _dual(b)[:-1])
+fptt_err('dual float64 for float32 parameters', ValueError, '`dual[0]` must be a torch.float32 tensor on cpu',
+         formulation='authors', dual=lambda b: [d.double() for d in _dual(b)])
+fptt_err('dual requires grad', ValueError, '`dual[0]` must be a detached tensor (not requiring grad)',
+         formulation='authors', dual=lambda b: [d.requires_grad_() for d in _dual(b)])
+fptt_err('dual aliases the parameters', ValueError, '`dual[0]` shares memory with its parameter',
+         formulation='authors', dual=lambda b: [p.data for p in b['model'].parameters()])
+fptt_err('dual is w_ra (both updated in place)', ValueError, '`dual` must be tensors apart from `w_ra`',
+         formulation='authors', dual=lambda b: b['w_ra'])
+
+def authors_fptt_result(net, opt, x, target, f, alpha, w_ra, dual):
+    losses = fptt_online_training(net, opt, x, target, f, alpha, w_ra, 'authors', dual)
+    return losses, [p.detach().clone() for p in net.parameters()], [w.clone() for w in w_ra + dual]
+
+def authors_fptt_matches(net, lr, x, target, f, alpha, **tol):
+    "Against the authors' code (tests/oracles_onl.py) on a float64 copy with plain SGD."
+    ref = copy.deepcopy(net).double()
+    opt = torch.optim.SGD(ref.parameters(), lr=lr)
+    w_bar = [p.detach().clone() for p in ref.parameters()]
+    lam = [torch.zeros_like(w) for w in w_bar]
+    cast = lambda s: s.double() if s.is_floating_point() else s
+    losses = authors_fptt(ref, opt, cast(x), cast(target), f, alpha, w_bar, lam)
+    def check(result):
+        got_losses, got_w, got_state = result
+        dtype = got_losses.dtype
+        torch.testing.assert_close(got_losses, losses.to(dtype), **tol)
+        for a, b in zip(got_w + got_state, list(ref.parameters()) + w_bar + lam):
+            torch.testing.assert_close(a, b.detach().to(dtype), **tol)
+    return check
+
+def authors_fptt_ok(label, net, T, B, lr=0.1, alpha=0.5, dtype=torch.float32, f=F.mse_loss, target=None, **tol):
+    x = rand(T, B, 5, scale=2., dtype=dtype)
+    target = rand(T, B, 3, dtype=dtype) if target is None else target
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    CASES.append(ok(T_, f"formulation='authors': {label}", authors_fptt_result, net, opt, x, target, f, alpha,
+                    fptt_online_training_init_w_ra(opt), fptt_online_training_init_dual(opt),
+                    check=authors_fptt_matches(net, lr, x, target, f, alpha, **tol), updates=(0, 1, 6, 7)))
+
+authors_fptt_ok('spiking net, float32', spiking_net(43), 5, 3, rtol=1e-4, atol=1e-5)
+authors_fptt_ok('B = 1', spiking_net(44), 4, 1, rtol=1e-4, atol=1e-5)
+authors_fptt_ok('T = 1', spiking_net(45), 1, 3, rtol=1e-4, atol=1e-5)
+authors_fptt_ok('float64', linear_net(46, torch.float64), 4, 3, dtype=torch.float64)
+for dtype in HALF:
+    authors_fptt_ok(f'{dtype}: dtype kept', linear_net(47, dtype), 3, 4, dtype=dtype, rtol=3e-2, atol=3e-2)
+authors_fptt_ok('integer class targets with cross_entropy', linear_net(48), 4, 2, f=F.cross_entropy,
+                target=torch.randint(0, 3, (4, 2), generator=g), rtol=1e-4, atol=1e-5)
+
+# ================================================================= ottt_online_training(k=...): SLTT-K
+T_ = 'online.ottt_online_training'
+for k, exc, match in ((0, ValueError, '`k` must be an int or None >= 1 and <= 4, got 0'),
+                      (5, ValueError, '`k` must be an int or None >= 1 and <= 4, got 5'),
+                      (-1, ValueError, '`k` must be an int or None >= 1 and <= 4, got -1'),
+                      (2.0, TypeError, '`k` must be an int or None, got 2.0'),
+                      (True, TypeError, '`k` must be an int or None, got True'),
+                      ('2', TypeError, "`k` must be an int or None, got '2'")):
+    ottt_err(f'k = {k!r}', exc, match, online=False, k=k)
+ottt_err('generator an int seed', TypeError, '`generator` must be None or a CPU torch.Generator (it draws the k steps), got 0',
+         online=False, k=2, generator=0)
+ottt_err('generator a numpy-like object', TypeError, '`generator` must be None or a CPU torch.Generator',
+         online=False, k=2, generator=torch.Generator().get_state())
+
+def sltt_k_result(net, opt, x, target, f, online, k, seed):
+    loss, y = ottt_online_training(net, opt, x, target, f, online, k, torch.Generator().manual_seed(seed))
+    return loss, y, [p.detach().clone() for p in net.parameters()]
+
+def sltt_k_matches_authors(net, lr, x, target, f, k, seed, **tol):
+    "Against the authors' loop (tests/oracles_onl.py) on a float64 copy, the same draw."
+    ref = copy.deepcopy(net).double()
+    cast = lambda s: s.double() if s.is_floating_point() else s
+    _, total, outs = authors_sltt_k(ref, torch.optim.SGD(ref.parameters(), lr=lr), cast(x), cast(target), f, k,
+                                    torch.Generator().manual_seed(seed))
+    def check(result):
+        loss, y, w = result
+        torch.testing.assert_close(loss, total.to(loss.dtype), **tol)
+        torch.testing.assert_close(y, outs.to(y.dtype), **tol)
+        for a, b in zip(w, ref.parameters()): torch.testing.assert_close(a, b.detach().to(a.dtype), **tol)
+    return check
+
+def sltt_k_ok(label, net, B, T, k, dtype=torch.float32, f=F.mse_loss, target=None, seed=0, **tol):
+    x = rand(B, T, 5, scale=2., dtype=dtype)
+    target = rand(B, T, 3, dtype=dtype) if target is None else target
+    CASES.append(ok(T_, f'SLTT-K: {label}', sltt_k_result, net, torch.optim.SGD(net.parameters(), lr=0.1), x, target,
+                    f, False, k, seed, check=sltt_k_matches_authors(net, 0.1, x, target, f, k, seed, **tol),
+                    updates=(0, 1)))
+
+def paper_net(seed, dtype=torch.float32):
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(5, 8), sltt_paper_node(), nn.Linear(8, 3))
+    with torch.no_grad(): net[0].weight.mul_(3.)
+    return net.to(dtype)
+
+sltt_k_ok('k = 2 of 6, the authors\' neuron', paper_net(50), 3, 6, 2, rtol=1e-4, atol=1e-5)
+sltt_k_ok('k = 1 of 1', paper_net(51), 2, 1, 1, rtol=1e-4, atol=1e-5)
+sltt_k_ok('B = 1', paper_net(52), 1, 5, 3, seed=3, rtol=1e-4, atol=1e-5)
+sltt_k_ok('k = T', paper_net(53), 2, 4, 4, rtol=1e-4, atol=1e-5)
+sltt_k_ok('float64', paper_net(54, torch.float64), 3, 5, 2, dtype=torch.float64)
+for dtype in HALF:
+    sltt_k_ok(f'{dtype}: dtype kept', paper_net(55, dtype), 2, 4, 2, dtype=dtype, rtol=5e-2, atol=5e-2)
+sltt_k_ok('integer class targets with cross_entropy', paper_net(56), 3, 4, 2, f=F.cross_entropy,
+          target=torch.randint(0, 3, (3, 4), generator=g), rtol=1e-4, atol=1e-5)
+ottt_err('SLTT-K: f_loss_t returns a [B, N] tensor, also on a step run without autograd', ValueError,
+         '`f_loss_t` must be a function returning a scalar tensor (one number)',
+         f_loss_t=lambda y, t: (y - t) ** 2, online=False, k=1, generator=torch.Generator().manual_seed(0))
+
+# ================================================================= sltt_paper_node
+T_ = 'online.sltt_paper_node'
+
+def _settings(**expected):
+    def check(node):
+        assert type(node) is SLTTLIFNode
+        for name, value in expected.items(): assert getattr(node, name) == value, (name, getattr(node, name))
+        assert type(node.surrogate_function) is PiecewiseQuadratic and node.surrogate_function.alpha == 1.0
+    return check
+
+CASES.append(ok(T_, "the authors' settings", sltt_paper_node,
+                check=_settings(tau=1.1, decay_input=False, v_reset=None, detach_reset=False, v_threshold=1.)))
+CASES.append(ok(T_, 'an override wins', sltt_paper_node, tau=zero_d(1.5), v_threshold=0.5,
+                check=_settings(tau=1.5, v_threshold=0.5, v_reset=None)))
+CASES.append(err(T_, 'tau = 1 (no leak)', sltt_paper_node, tau=1.0, match='`tau` must be a finite real number > 1'))
+CASES.append(err(T_, "step_mode 'm'", sltt_paper_node, step_mode='m', match="`step_mode` must be 's' for SLTTLIFNode"))
+CASES.append(terr(T_, 'decay_input not a bool', sltt_paper_node, decay_input=1, match='`decay_input` must be a bool'))
+CASES.append(terr(T_, 'an unknown setting', sltt_paper_node, taus=2., match="unexpected keyword argument 'taus'"))
