@@ -6,7 +6,7 @@
 __all__ = ['fptt_online_training_init_w_ra', 'fptt_online_training_init_dual', 'fptt_online_training', 'OTTTLIFNode',
            'SLTTLIFNode', 'OTTTSequential', 'sltt_paper_node', 'ottt_online_training']
 
-# %% ../nbs/06_online.ipynb #7b0be900
+# %% ../nbs/06_online.ipynb #43aab93a
 import contextlib, copy
 import torch
 import torch.nn.functional as F
@@ -16,7 +16,8 @@ from ._checks import (fail, check_real, check_int, check_bool, check_option, che
 from ._compat import BatchNormBase
 from .base import StepModule, MemoryModule, detach_net
 from .neuron import LIFNode
-from .surrogate import PiecewiseQuadratic
+from .surrogate import PiecewiseQuadratic, MultiArgsSurrogateFunctionBase, heaviside
+from ._compat import functorch_transforms_active
 
 # %% ../nbs/06_online.ipynb #730e2ab7
 def _optimizer_params(optimizer, model:nn.Module=None) -> list:
@@ -248,7 +249,48 @@ def _online_node_args(node, tau, v_threshold, v_reset, decay_input, detach_reset
     v_reset = None if v_reset is None else float(check_real(v_reset, 'v_reset'))
     return tau, v_threshold, v_reset
 
-# %% ../nbs/06_online.ipynb #da4e9084
+# %% ../nbs/06_online.ipynb #7a2bff33
+class _OnlineLIFStep(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, node):
+        "Charge, fire, reset as `node` does, without a graph; returns (spike, membrane)."
+        node.neuronal_charge(x)
+        h = node.v - node.v_threshold
+        spike = heaviside(h)
+        node.neuronal_reset(spike)
+        scale = 1. / node.tau if node.decay_input else 1.
+        ctx.save_for_backward(spike, h, node.surrogate_function.derivative(h).mul_(scale))
+        ctx.scale, ctx.node = scale, node
+        ctx.set_materialize_grads(False)
+        return spike, node.v
+
+    @staticmethod
+    def backward(ctx, grad_spike, grad_v):
+        spike, h, d_spike = ctx.saved_tensors            # d_spike = dS/dx
+        node, grad = ctx.node, 0.
+        if grad_spike is not None: grad = grad_spike * d_spike
+        if grad_v is not None: grad = grad + grad_v * _membrane_derivative(node, spike, h, d_spike,
+                                                                           ctx.scale)
+        return (None if grad_spike is None and grad_v is None else grad), None
+
+# %% ../nbs/06_online.ipynb #918cb50e
+def _membrane_derivative(node, spike:Tensor, h:Tensor, d_spike:Tensor, scale:float) -> Tensor:
+    "dV/dx after the reset (soft, or hard with a detached reset); h is H - V_th, d_spike dS/dx."
+    if node.v_reset is not None: return (1. - spike) * scale   # V = H (1 - S) + V_r S, S detached
+    if node.detach_reset: return torch.full_like(h, scale)     # V = H - V_th S, S detached
+    return scale - node.v_threshold * d_spike                  # V = H - V_th S
+
+# %% ../nbs/06_online.ipynb #46bdc0f5
+def _fast_online_step(node, x:Tensor) -> bool:
+    "Whether `node` can run its step as one autograd Function (else the generic LIF step)."
+    surrogate = node.surrogate_function
+    return (node.training and torch.is_grad_enabled() and x.requires_grad
+            and (node.v_reset is None or node.detach_reset)
+            and isinstance(surrogate, MultiArgsSurrogateFunctionBase)
+            and surrogate.spiking and surrogate.training
+            and not torch.compiler.is_compiling() and not functorch_transforms_active())
+
+# %% ../nbs/06_online.ipynb #c1ffeba3
 class _OnlineLIFNode(LIFNode):
     "A LIF neuron whose membrane is detached from the previous step before each update."
     def supported_step_mode(self): return ('s',)
@@ -264,7 +306,8 @@ class _OnlineLIFNode(LIFNode):
                  x, TypeError)
         self.init_v(x)
         self.v = self.v.detach()   # no graph reaches step t-1: what makes the training online
-        spike = super().single_step_forward(x)
+        if _fast_online_step(self, x): spike, self.v = _OnlineLIFStep.apply(x, self)
+        else: spike = super().single_step_forward(x)
         if self.store_v_seq:       # monitoring: copies the sequence every step, as spikingjelly
             v = self.v.detach()[None]
             self.v_seq = v if self.v_seq is None else torch.cat([self.v_seq, v])
