@@ -490,3 +490,475 @@ def ottt_online_training(
         batch_loss += loss.detach()
     if not online: optimizer.step()
     return batch_loss, outputs
+
+# %% ../nbs/06_online.ipynb #11d1d3e0
+def _optimizer_params(optimizer, model:nn.Module=None) -> list:
+    "The optimizer's parameters in `param_groups` order; with `model`, checked to train some of it."
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        fail('optimizer', 'a torch.optim.Optimizer', optimizer, TypeError)
+    params = [p for group in optimizer.param_groups for p in group['params']]
+    if model is not None:
+        own = {id(p) for p in model.parameters()}
+        if not any(id(p) in own for p in params):
+            raise ValueError("`optimizer` must hold parameters of `model`, got none of them "
+                             "(an optimizer made for another network?)")
+        if not any(id(p) in own and p.requires_grad for p in params):
+            raise ValueError("`optimizer` must hold trainable parameters of `model`, "
+                             "got only frozen ones (requires_grad=False)")
+    return params
+
+# %% ../nbs/06_online.ipynb #fb5cbc81
+def fptt_online_training_init_w_ra(
+    optimizer:torch.optim.Optimizer # the optimizer that will train the network
+) -> list: # one detached copy per parameter, in param_groups order
+    "The running averages for `fptt_online_training`: copies of the parameters, never aliases."
+    return [p.detach().clone() for p in _optimizer_params(optimizer)]
+
+# %% ../nbs/06_online.ipynb #66580f3d
+def _check_sequences(x_seq, target_seq, layout:str, batch_first:bool):
+    "Real tensors sharing their leading `[T, B]` (`[B, T]` if `batch_first`), T, B >= 1, finite."
+    for name, x in (('x_seq', x_seq), ('target_seq', target_seq)):
+        check_tensor(x, name, dtype='real', min_ndim=2, layout=layout)
+    lead = '[B, T]' if batch_first else '[T, B]'
+    if x_seq.shape[:2] != target_seq.shape[:2]:
+        raise ValueError(f"`target_seq` must have the same {lead} as `x_seq` "
+                         f"{list(x_seq.shape[:2])}, got {list(target_seq.shape[:2])} "
+                         f"(layout {layout})")
+    check_same_device({'x_seq': x_seq, 'target_seq': target_seq})
+    B, T = x_seq.shape[:2] if batch_first else x_seq.shape[1::-1]
+    if T == 0: fail('x_seq', f"a tensor {layout} with at least one time step", x_seq)
+    if B == 0: fail('x_seq', f"a tensor {layout} with at least one sample", x_seq)
+    for name, x in (('x_seq', x_seq), ('target_seq', target_seq)):
+        if x.is_floating_point():   # a NaN or inf would be trained into every weight
+            big = torch.finfo(x.dtype).max
+            check_values(x, name, ge=-big, le=big, expected='finite values (no NaN or inf)')
+
+# %% ../nbs/06_online.ipynb #9ec4f65b
+def _check_single_step(model:nn.Module):
+    "Every step mode is 's': a module in multi-step mode would take the batch axis for time."
+    for name, m in model.named_modules():
+        if isinstance(m, StepModule) and m.step_mode != 's':
+            raise ValueError(f"`model` must run in single-step mode (one time step per call), "
+                             f"but its module {name or '(the model itself)'} ({type(m).__name__}) "
+                             f"has step_mode={m.step_mode!r}: "
+                             "call `snnlit.functional.set_step_mode(model, 's')` first")
+
+# %% ../nbs/06_online.ipynb #5af06722
+def _check_loss(loss, t:int, needs_grad:bool=True):
+    "What `f_loss_t` returned at step `t`: a scalar tensor, with a gradient if `needs_grad`."
+    if not isinstance(loss, Tensor):
+        fail('f_loss_t', 'a function returning a scalar tensor', loss, TypeError)
+    if loss.numel() != 1:
+        fail('f_loss_t', 'a function returning a scalar tensor (one number)', loss)
+    if needs_grad and not loss.requires_grad:
+        raise ValueError(f"`f_loss_t` returned a loss without gradient at step {t}: "
+                         "it must be computed from the model's output "
+                         "(and the call must not run under `torch.no_grad()`)")
+
+# %% ../nbs/06_online.ipynb #0e40a6a7
+def _check_w_ra(w_ra, params, name:str='w_ra', maker:str='fptt_online_training_init_w_ra'):
+    "One detached copy per optimizer parameter: same shape, dtype and device, no shared memory."
+    if not isinstance(w_ra, list):
+        fail(name, f'the list made by `{maker}`', w_ra, TypeError)
+    if len(w_ra) != len(params) or any(not isinstance(w, Tensor) or w.shape != p.shape
+                                       for w, p in zip(w_ra, params)):
+        got = [tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__ for w in w_ra]
+        raise ValueError(f"`{name}` must hold one tensor per optimizer parameter, shaped "
+                         f"{[tuple(p.shape) for p in params]}, got {got}")
+    for i, (w, p) in enumerate(zip(w_ra, params)):
+        if w.dtype != p.dtype or w.device != p.device:
+            fail(f'{name}[{i}]', f'a {p.dtype} tensor on {p.device}, as its parameter', w)
+        if w.requires_grad:   # a graph node would send the regulariser's gradient elsewhere
+            fail(f'{name}[{i}]', 'a detached tensor (not requiring grad)', w)
+        if p.numel() and w.untyped_storage().data_ptr() == p.untyped_storage().data_ptr():
+            raise ValueError(f"`{name}[{i}]` shares memory with its parameter: `{name}` must "
+                             f"hold copies (make it with `{maker}`)")
+
+# %% ../nbs/06_online.ipynb #93bf4742
+def _memory_modules(model:nn.Module) -> list:
+    "The model's stateful modules, whose memories carry the state from one step to the next."
+    return [m for m in model.modules() if isinstance(m, MemoryModule)]
+
+# %% ../nbs/06_online.ipynb #944f58cd
+def _save_memories(modules) -> list:
+    "A copy of each module's memories."
+    # clones, so that a module that updates its memories in place cannot change the saved copy
+    return [{k: v.clone() if isinstance(v, Tensor) else copy.deepcopy(v)
+             for k, v in m._memories.items()} for m in modules]
+
+# %% ../nbs/06_online.ipynb #923cfa04
+def _restore_memories(modules, saved):
+    "Put back the memories saved by `_save_memories`."
+    for m, memories in zip(modules, saved):
+        m._memories.clear(); m._memories.update(memories)
+
+# %% ../nbs/06_online.ipynb #06c05619
+@contextlib.contextmanager
+def _undo_on_error(first_step:bool, modules, saved):
+    "Inside it, an error at the first step restores the saved memories before it propagates."
+    try: yield
+    except Exception:
+        if first_step: _restore_memories(modules, saved)
+        raise
+
+# %% ../nbs/06_online.ipynb #4e71e9e1
+def _fptt_regularised_step(model, optimizer, loss_t:Tensor, alpha:float, params, w_ra, g_prev):
+    "FPTT steps 1-2: an optimizer step on the loss plus the regulariser; cut the state's graph."
+    regulariser = sum(F.mse_loss(p, w + g / (2. * alpha)) for p, w, g in zip(params, w_ra, g_prev))
+    (loss_t + (alpha / 2.) * regulariser).backward()
+    optimizer.step()
+    detach_net(model)
+
+# %% ../nbs/06_online.ipynb #52ce8178
+def _fptt_update_average(model, x_t, target_t, f_loss_t, alpha:float, params, trainable, w_ra,
+                         g_prev, modules):
+    "FPTT step 3: the plain loss's gradient updates `w_ra` and `g_prev` in place; state kept."
+    saved = _save_memories(modules)
+    grads = torch.autograd.grad(f_loss_t(model(x_t), target_t), trainable, allow_unused=True)
+    grads = {id(p): g for p, g in zip(trainable, grads)}
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            g = grads.get(id(p))
+            g_prev[i] = torch.zeros_like(p) if g is None else g   # unused or frozen: gradient 0
+            w_ra[i] = (w_ra[i] + p) / 2. - g_prev[i] / (2. * alpha)
+    _restore_memories(modules, saved)
+
+# %% ../nbs/06_online.ipynb #b0a2d86b
+def fptt_online_training_init_dual(
+    optimizer:torch.optim.Optimizer # the optimizer that will train the network
+) -> list: # one zero tensor per parameter, in param_groups order
+    "The dual variables for the authors' FPTT (`formulation='authors'`): zeros, one per parameter."
+    return [torch.zeros_like(p.detach()) for p in _optimizer_params(optimizer)]
+
+# %% ../nbs/06_online.ipynb #a509e22c
+def _fptt_dual_step(model, optimizer, loss_t:Tensor, alpha:float, params, w_ra, dual):
+    "The authors' FPTT at one step: a step on loss plus summed regulariser; update dual and w_ra."
+    loss_t.backward()
+    with torch.no_grad():
+        for p, w, lam in zip(params, w_ra, dual):
+            if not p.requires_grad: continue
+            g = (p - w).mul_(alpha).sub_(lam)          # the regulariser's gradient
+            if p.grad is None: p.grad = g
+            else: p.grad.add_(g)
+    optimizer.step()
+    detach_net(model)
+    with torch.no_grad():
+        for p, w, lam in zip(params, w_ra, dual):
+            lam.sub_(alpha * (p - w))
+            w.add_(p).mul_(0.5).sub_(lam / (2. * alpha))
+
+# %% ../nbs/06_online.ipynb #66013fd2
+def _check_fptt_args(model, optimizer, x_seq, target_seq, f_loss_t, alpha, w_ra, formulation,
+                     dual) -> tuple:
+    "Check every argument of `fptt_online_training`; return the optimizer's parameters and `alpha`."
+    check_module(model, 'model')
+    params = _optimizer_params(optimizer, model)
+    _check_sequences(x_seq, target_seq, '[T, B, ...]', batch_first=False)
+    check_callable(f_loss_t, 'f_loss_t')
+    alpha = float(check_real(alpha, 'alpha', gt=0))
+    _check_w_ra(w_ra, params)
+    if check_option(formulation, 'formulation', ('spikingjelly', 'authors')) == 'authors':
+        if dual is None: fail('dual', "the list made by `fptt_online_training_init_dual` "
+                              "(formulation='authors' needs it)", dual, TypeError)
+        _check_w_ra(dual, params, 'dual', 'fptt_online_training_init_dual')
+        if any(p.numel() and d.untyped_storage().data_ptr() == w.untyped_storage().data_ptr()
+               for d, w, p in zip(dual, w_ra, params)):
+            fail('dual', 'tensors apart from `w_ra` (both are updated in place)', 'shared memory')
+    elif dual is not None:
+        fail('dual', "None with formulation='spikingjelly' (only the authors' FPTT has one)", dual)
+    _check_single_step(model)
+    return params, alpha
+
+# %% ../nbs/06_online.ipynb #2e25b6e8
+def fptt_online_training(
+    model:nn.Module, # single-step network; its stateful modules carry state between steps
+    optimizer:torch.optim.Optimizer, # steps once per time step
+    x_seq:Tensor, # [T, B, ...] inputs, time first
+    target_seq:Tensor, # [T, ...] one target per time step
+    f_loss_t, # f_loss_t(y_t, target_t) -> scalar tensor, the instantaneous loss
+    alpha:float, # regulariser strength alpha > 0
+    w_ra:list, # running averages made by fptt_online_training_init_w_ra; updated
+    formulation:str='spikingjelly', # or 'authors': Kag and Saligrama's code, no second forward
+    dual:list=None # formulation='authors': made by fptt_online_training_init_dual; updated
+) -> Tensor: # [T] the instantaneous losses, detached (spikingjelly returns nothing)
+    "Train `model` on one sequence with FPTT: per time step, a step on loss plus regulariser."
+    params, alpha = _check_fptt_args(model, optimizer, x_seq, target_seq, f_loss_t, alpha, w_ra,
+                                     formulation, dual)
+    modules = _memory_modules(model)
+    trainable = [p for p in params if p.requires_grad]
+    g_prev, losses, T = [0.] * len(params), None, x_seq.shape[0]
+    saved = _save_memories(modules)   # an error before the first optimizer step changes nothing
+    for t in range(T):
+        optimizer.zero_grad()
+        with _undo_on_error(t == 0, modules, saved):
+            loss_t = f_loss_t(model(x_seq[t]), target_seq[t])
+            _check_loss(loss_t, t)
+        if dual is not None:
+            _fptt_dual_step(model, optimizer, loss_t, alpha, params, w_ra, dual)
+        else:
+            _fptt_regularised_step(model, optimizer, loss_t, alpha, params, w_ra, g_prev)
+        if losses is None: losses = loss_t.new_empty(T)   # one tensor, not T small ones
+        losses[t] = loss_t.detach()
+        if dual is None and t < T - 1:
+            _fptt_update_average(model, x_seq[t], target_seq[t], f_loss_t, alpha, params, trainable,
+                                 w_ra, g_prev, modules)
+    optimizer.zero_grad()
+    return losses
+
+# %% ../nbs/06_online.ipynb #0fc615ef
+def _online_node_args(node, tau, v_threshold, v_reset, decay_input, detach_reset, step_mode,
+                      backend, store_v_seq):
+    "Validated before anything is set; hyper-parameters given as 0-d tensors become Python floats."
+    if not isinstance(step_mode, str) or step_mode != 's':
+        fail('step_mode', f"'s' for {type(node).__name__} (online training runs one step per call)",
+             step_mode, ValueError if isinstance(step_mode, str) else TypeError)
+    check_option(backend, 'backend', ('torch',))
+    for value, name in ((decay_input, 'decay_input'), (detach_reset, 'detach_reset'),
+                        (store_v_seq, 'store_v_seq')):
+        check_bool(value, name)
+    tau = float(check_real(tau, 'tau', gt=1))   # as LIFNode: finite (no leak is IFNode's dynamics)
+    v_threshold = float(check_real(v_threshold, 'v_threshold'))
+    v_reset = None if v_reset is None else float(check_real(v_reset, 'v_reset'))
+    return tau, v_threshold, v_reset
+
+# %% ../nbs/06_online.ipynb #303a2da7
+class _OnlineLIFStep(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, node):
+        "Charge, fire, reset as `node` does, without a graph; returns (spike, membrane)."
+        node.neuronal_charge(x)
+        h = node.v - node.v_threshold
+        spike = heaviside(h)
+        node.neuronal_reset(spike)
+        scale = 1. / node.tau if node.decay_input else 1.
+        ctx.save_for_backward(spike, h, node.surrogate_function.derivative(h).mul_(scale))
+        ctx.scale, ctx.node = scale, node
+        ctx.set_materialize_grads(False)
+        return spike, node.v
+
+    @staticmethod
+    def backward(ctx, grad_spike, grad_v):
+        spike, h, d_spike = ctx.saved_tensors            # d_spike = dS/dx
+        node, grad = ctx.node, 0.
+        if grad_spike is not None: grad = grad_spike * d_spike
+        if grad_v is not None: grad = grad + grad_v * _membrane_derivative(node, spike, h, d_spike,
+                                                                           ctx.scale)
+        return (None if grad_spike is None and grad_v is None else grad), None
+
+# %% ../nbs/06_online.ipynb #df41ab30
+def _membrane_derivative(node, spike:Tensor, h:Tensor, d_spike:Tensor, scale:float) -> Tensor:
+    "dV/dx after the reset (soft, or hard with a detached reset); h is H - V_th, d_spike dS/dx."
+    if node.v_reset is not None: return (1. - spike) * scale   # V = H (1 - S) + V_r S, S detached
+    if node.detach_reset: return torch.full_like(h, scale)     # V = H - V_th S, S detached
+    return scale - node.v_threshold * d_spike                  # V = H - V_th S
+
+# %% ../nbs/06_online.ipynb #91b24272
+def _fast_online_step(node, x:Tensor) -> bool:
+    "Whether `node` can run its step as one autograd Function (else the generic LIF step)."
+    surrogate = node.surrogate_function
+    return (node.training and torch.is_grad_enabled() and x.requires_grad
+            and (node.v_reset is None or node.detach_reset)
+            and isinstance(surrogate, MultiArgsSurrogateFunctionBase)
+            and surrogate.spiking and surrogate.training
+            and not torch.compiler.is_compiling() and not functorch_transforms_active())
+
+# %% ../nbs/06_online.ipynb #9782d16a
+class _OnlineLIFNode(LIFNode):
+    "A LIF neuron whose membrane is detached from the previous step before each update."
+    def supported_step_mode(self): return ('s',)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.store_v_seq: self.register_memory('v_seq', None)
+
+    def single_step_forward(self, x:Tensor) -> Tensor:
+        if isinstance(x, (list, tuple)):
+            fail('x', f"a tensor [B, ...] (a {type(self).__name__} after an OTTTLIFNode, "
+                 "which returns [spike, trace] in training mode, must sit in an `OTTTSequential`)",
+                 x, TypeError)
+        self.init_v(x)
+        self.v = self.v.detach()   # no graph reaches step t-1: what makes the training online
+        if _fast_online_step(self, x): spike, self.v = _OnlineLIFStep.apply(x, self)
+        else: spike = super().single_step_forward(x)
+        if self.store_v_seq:       # monitoring: copies the sequence every step, as spikingjelly
+            v = self.v.detach()[None]
+            self.v_seq = v if self.v_seq is None else torch.cat([self.v_seq, v])
+        return spike
+
+# %% ../nbs/06_online.ipynb #1d111d44
+class OTTTLIFNode(_OnlineLIFNode):
+    "LIF neuron for OTTT: no backprop through time; in training mode returns `[spike, trace]`."
+    def __init__(self, tau:float=2.0, # membrane time constant; the trace decays by 1 - 1/tau
+                 decay_input:bool=False, # False (as spikingjelly): the trace is the exact gradient
+                 v_threshold:float=1.0, v_reset:float=None, # soft reset by default
+                 surrogate_function=None, detach_reset:bool=True, step_mode:str='s',
+                 backend:str='torch', store_v_seq:bool=False):
+        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input,
+                                                      detach_reset, step_mode, backend, store_v_seq)
+        super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset,
+                         step_mode, backend, store_v_seq)
+        self.register_memory('trace', 0.)
+
+    def single_step_forward(self, x:Tensor # input current `[B, ...]`
+                           ): # spikes `[B, ...]` (eval mode) or `[spikes, trace]` (training mode)
+        spike = super().single_step_forward(x)
+        if not self.training: return spike
+        self.trace = (1. - 1. / self.tau) * self.trace + spike.detach()
+        return [spike, self.trace]
+
+# %% ../nbs/06_online.ipynb #573ea96f
+class SLTTLIFNode(_OnlineLIFNode):
+    "LIF neuron for SLTT: no backprop through time, no trace; gradients flow per step only."
+    def __init__(self, tau:float=2.0, decay_input:bool=True, v_threshold:float=1.0,
+                 v_reset:float=0.0,
+                 surrogate_function=None, detach_reset:bool=True, step_mode:str='s',
+                 backend:str='torch', store_v_seq:bool=False):
+        tau, v_threshold, v_reset = _online_node_args(self, tau, v_threshold, v_reset, decay_input,
+                                                      detach_reset, step_mode, backend, store_v_seq)
+        super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset,
+                         step_mode, backend, store_v_seq)
+
+# %% ../nbs/06_online.ipynb #ed597aff
+class _ValueWithGradOf(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, value, grad_target): return value.clone()
+
+    @staticmethod
+    def backward(ctx, grad): return None, grad
+
+# %% ../nbs/06_online.ipynb #55f2aa9f
+def _value_with_grad_of(value:Tensor, grad_target:Tensor) -> Tensor:
+    "`value`'s numbers, `grad_target`'s gradient path."
+    return _ValueWithGradOf.apply(value, grad_target)
+
+# %% ../nbs/06_online.ipynb #4d1f87a4
+class _TraceLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, spike, trace, weight, bias):
+        ctx.save_for_backward(trace, weight)
+        ctx.has_bias = bias is not None
+        return F.linear(spike, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        trace, weight = ctx.saved_tensors
+        grad_spike = grad @ weight if ctx.needs_input_grad[0] else None
+        grad_2d = grad.reshape(-1, grad.shape[-1])
+        trace_2d = trace.reshape(-1, trace.shape[-1])
+        grad_weight = grad_2d.T @ trace_2d if ctx.needs_input_grad[2] else None
+        grad_bias = grad_2d.sum(0) if ctx.has_bias and ctx.needs_input_grad[3] else None
+        return grad_spike, None, grad_weight, grad_bias
+
+# %% ../nbs/06_online.ipynb #18782f2d
+def _trace_linear(linear:nn.Linear, spike:Tensor, trace:Tensor) -> Tensor:
+    "`linear(spike)`, with the weight gradient taken from `trace`."
+    return _TraceLinear.apply(spike, trace, linear.weight, linear.bias)
+
+# %% ../nbs/06_online.ipynb #879fbd8a
+def _has_parameters(module:nn.Module) -> bool:
+    "Whether `module` has any parameter (it is then run on the trace for its weight gradient)."
+    return next(module.parameters(), None) is not None
+
+# %% ../nbs/06_online.ipynb #1313c53e
+def _ottt_apply(module:nn.Module, spike:Tensor, trace:Tensor):
+    "Run one module of an `OTTTSequential` on a `[spike, trace]` pair."
+    if isinstance(module, MemoryModule):
+        if _has_parameters(module):
+            raise TypeError(f"{type(module).__name__} has state and parameters: "
+                            "it cannot take a `[spike, trace]` pair in an OTTTSequential")
+        return module(spike)
+    if not _has_parameters(module):
+        # same random numbers for both calls: dropout drops the same units from spike and trace
+        devices = [spike.get_device()] if spike.is_cuda else []
+        with torch.random.fork_rng(devices=devices):
+            out_spike = module(spike)
+        with torch.no_grad(): out_trace = module(trace)
+        return [out_spike, out_trace]
+    if any(isinstance(m, BatchNormBase) for m in module.modules()):
+        raise TypeError(f"{type(module).__name__} contains batch norm, which OTTT cannot train "
+                        "(it would normalise the trace too and update its statistics twice); "
+                        "use weight standardisation")
+    if type(module) is nn.Linear: return _trace_linear(module, spike, trace)   # one product
+    with torch.no_grad(): out = module(spike)
+    return _value_with_grad_of(out, module(_value_with_grad_of(trace, spike)))
+
+# %% ../nbs/06_online.ipynb #5f4f0607
+class OTTTSequential(nn.Sequential):
+    "`nn.Sequential` for OTTT: values from the spikes, weight gradients from the trace."
+    def forward(self, x): # `[B, ...]` tensor, or a `[spike, trace]` pair
+        for module in self:
+            if isinstance(x, (list, tuple)):
+                if len(x) != 2: fail('x', 'a tensor [B, ...] or a [spike, trace] pair', x)
+                x = _ottt_apply(module, *x)
+            else: x = module(x)
+        return x
+
+# %% ../nbs/06_online.ipynb #e4d40a36
+def sltt_paper_node(**overrides) -> SLTTLIFNode:
+    "An SLTTLIFNode as SLTT's authors run it: tau 1.1, no input decay, soft reset, triangle g'."
+    settings = dict(tau=1.1, decay_input=False, v_reset=None, detach_reset=False,
+                    surrogate_function=PiecewiseQuadratic(alpha=1.0))
+    return SLTTLIFNode(**{**settings, **overrides})
+
+# %% ../nbs/06_online.ipynb #5a62555d
+def _check_ottt_args(model, optimizer, x_seq, target_seq, f_loss_t, online, k=None, generator=None):
+    "Every argument of `ottt_online_training`, in the order of its signature; return `k`."
+    check_module(model, 'model')
+    _optimizer_params(optimizer, model)
+    _check_sequences(x_seq, target_seq, '[B, T, ...] (batch first)', batch_first=True)
+    check_callable(f_loss_t, 'f_loss_t')
+    check_bool(online, 'online')
+    k = check_int(k, 'k', ge=1, le=x_seq.shape[1], allow_none=True)   # at most T steps
+    if generator is not None and not (isinstance(generator, torch.Generator)
+                                      and generator.device.type == 'cpu'):
+        fail('generator', 'None or a CPU torch.Generator (it draws the k steps)', generator,
+             TypeError)
+    _check_single_step(model)
+    return k
+
+# %% ../nbs/06_online.ipynb #0e39766e
+def _draw_trained_steps(T:int, k:int=None, generator=None) -> list:
+    "Whether each of the T steps backpropagates: all of them, or k drawn without replacement."
+    if k is None: return [True] * T
+    trained = [False] * T
+    for t in torch.randperm(T, generator=generator)[:k].tolist(): trained[t] = True
+    return trained
+
+# %% ../nbs/06_online.ipynb #9a924f95
+def ottt_online_training(
+    model:nn.Module, # single-step network (an OTTTSequential, or layers with SLTT nodes)
+    optimizer:torch.optim.Optimizer,
+    x_seq:Tensor, # [B, T, ...] -- BATCH FIRST, as spikingjelly
+    target_seq:Tensor, # [B, T, ...] -- BATCH FIRST, one target per step
+    f_loss_t, # f_loss_t(y_t, target_t) -> scalar tensor
+    online:bool, # step the optimizer every (trained) time step, or once after the sequence
+    k:int=None, # SLTT-K: backpropagate only k randomly drawn steps (None: all T)
+    generator:torch.Generator=None # draws the k steps (None: torch's global generator)
+) -> tuple: # (batch_loss, y_all): summed losses of all T steps, outputs [B, T, ...] (detached)
+    "Train `model` on one BATCH-FIRST `[B, T, ...]` sequence with OTTT/SLTT, step by step."
+    k = _check_ottt_args(model, optimizer, x_seq, target_seq, f_loss_t, online, k, generator)
+    modules = _memory_modules(model)
+    saved = _save_memories(modules)   # an error before the first optimizer step changes nothing
+    batch_loss, outputs, T = None, None, x_seq.shape[1]
+    trained = _draw_trained_steps(T, k, generator)
+    if not online: optimizer.zero_grad()
+    for t in range(T):
+        if online and trained[t]: optimizer.zero_grad()
+        with _undo_on_error(t == 0, modules, saved), \
+             contextlib.nullcontext() if trained[t] else torch.no_grad():
+            y_t = model(x_seq[:, t])
+            if isinstance(y_t, (list, tuple)): y_t = y_t[0]   # an output OTTT node: [spike, trace]
+            loss = f_loss_t(y_t, target_seq[:, t].contiguous())
+            _check_loss(loss, t, needs_grad=trained[t])
+        if trained[t]:
+            loss.backward()
+            if online: optimizer.step()
+        detach_net(model)
+        if outputs is None:
+            # allocated once: T small tensors kept between large freed ones would fragment the heap
+            outputs = y_t.new_empty((y_t.shape[0], T, *y_t.shape[1:]))
+            batch_loss = torch.zeros_like(loss.detach())
+        outputs[:, t] = y_t.detach()
+        batch_loss += loss.detach()
+    if not online: optimizer.step()
+    return batch_loss, outputs
