@@ -151,7 +151,7 @@ def test_a_network_holding_a_factory_pickles(snn, tmp_path):
     net = snn.Leaky(beta=0.9, spike_grad=S.fast_sigmoid(slope=10))
     torch.save(net, tmp_path / 'net.pt')
     net2 = torch.load(tmp_path / 'net.pt', weights_only=False)
-    assert repr(net2.spike_grad) == 'fast_sigmoid(slope=10)' and net2.spike_grad == net.spike_grad
+    assert repr(net2.spike_grad) == 'fast_sigmoid(slope=10)' and net2.spike_grad.function is S.FastSigmoid
     assert 'spike_grad.slope' not in net.state_dict()
 
 # ------------------------------------------------------------------------------------------- functional

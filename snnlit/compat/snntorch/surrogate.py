@@ -14,7 +14,7 @@ from torch import Tensor
 import snnlit.surrogate as base
 from ..._checks import check_real, check_callable
 
-# %% ../../../nbs/10_compat_snntorch.ipynb #222d95d1
+# %% ../../../nbs/10_compat_snntorch.ipynb #d301b5d8
 class _SpikeGrad:
     "A spike_grad for snntorch's neurons: function.apply(x, *params), picklable and printable."
     def __init__(self, factory:str, function, **params):
@@ -23,10 +23,6 @@ class _SpikeGrad:
     def __repr__(self):
         args = ', '.join(f'{k}={v!r}' for k, v in self.params.items())
         return f'{self.factory}({args})'
-    def __eq__(self, other):   # snntorch's neurons test `spike_grad == None`
-        return (isinstance(other, _SpikeGrad) and (self.function, self.params)
-                == (other.function, other.params))
-    __hash__ = None
 
 # %% ../../../nbs/10_compat_snntorch.ipynb #2967b5cd
 def _defaults_filled(name:str, defaults:dict, values:tuple, named:dict) -> list:
