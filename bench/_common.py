@@ -109,6 +109,14 @@ class Rows:
         return path
 
 
+def finish(rows: Rows, args):
+    """Write the rows where asked: to --csv, or by default to nbs/data/bench/<name>.csv, except for --quick runs
+    (which would replace a full sweep's rows with a few) and --no-csv."""
+    if args.no_csv or (args.quick and args.csv is None):
+        print('\n(rows not written: --quick or --no-csv; pass --csv PATH to keep them)')
+    else: print(f'\nrows written to {rows.write(args.csv)}')
+
+
 def machine_line(torch) -> str:
     return (f'torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} logical CPUs, '
             f'{torch.get_num_threads()} torch thread(s)')
@@ -120,6 +128,7 @@ def add_common_args(p, csv_default=True):
     p.add_argument('--allocator', default='warm', choices=('warm', 'default'),
                    help="warm: freed memory stays in glibc's heap; default: glibc's own settings")
     p.add_argument('--threads', type=int, default=1, help="torch threads (default 1: the machine is shared)")
-    p.add_argument('--csv', default=None, help='where to write the rows (default nbs/data/bench/<name>.csv)')
+    p.add_argument('--csv', default=None,
+                   help='where to write the rows (default nbs/data/bench/<name>.csv; with --quick, nowhere)')
     p.add_argument('--no-csv', action='store_true', help='print the table only')
     return p

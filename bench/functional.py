@@ -13,7 +13,7 @@ import argparse, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
-from _common import set_allocator, allocator_text, median_ms, Rows, machine_line, add_common_args
+from _common import set_allocator, allocator_text, median_ms, Rows, finish, machine_line, add_common_args
 ALLOCATOR = set_allocator()
 
 import torch
@@ -86,7 +86,7 @@ def main():
                 print(f'| {name} | {T} | {B} | {N} | {t_ours:.3f} | {t_ref:.3f} | {t_ref / t_ours:.2f} | '
                       f'{t_copy:.3f} | {t_clone:.3f} |', flush=True)
     print('(last row: the reference is the unfused conv + batch norm pair, not a spikingjelly function)')
-    if not args.no_csv: print(f'\nrows written to {rows.write(args.csv)}')
+    finish(rows, args)
 
 
 if __name__ == '__main__':

@@ -12,7 +12,7 @@ snnlit is faster). The rows also go to nbs/data/bench/losses.csv.
 import argparse, sys, warnings
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import set_allocator, allocator_text, median_ms, Rows, machine_line, add_common_args
+from _common import set_allocator, allocator_text, median_ms, Rows, finish, machine_line, add_common_args
 ALLOCATOR = set_allocator()
 
 import torch
@@ -87,7 +87,7 @@ def main():
             print(f'| temporal_efficient_training_cross_entropy | {T} | {B} | {C} | {t_ours * 1e3:.0f} | '
                   f'{t_ref * 1e3:.0f} (spikingjelly) | {t_ref / t_ours:.1f}× | {t_copy * 1e3:.1f} |', flush=True)
     except ImportError: print('spikingjelly not installed: skipping TET')
-    if not args.no_csv: print(f'\nrows written to {rows.write(args.csv)}')
+    finish(rows, args)
 
 
 if __name__ == '__main__':

@@ -17,7 +17,7 @@ only). The rows also go to nbs/data/bench/neuron.csv.
 import argparse, importlib.util, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import set_allocator, allocator_text, median_ms, peak_mb, Rows, machine_line, add_common_args
+from _common import set_allocator, allocator_text, median_ms, peak_mb, Rows, finish, machine_line, add_common_args
 ALLOCATOR = set_allocator()
 
 import torch
@@ -95,7 +95,7 @@ def main():
                  + [('–' if t_sj != t_sj else f'{t / t_sj:.2f}') for t in ours]
                  + [f'{peak_ours:.0f}', fmt(peak_sj), f'{peak_ours / floor_mb:.1f}'])
         print('| ' + ' | '.join(map(str, cells)) + ' |', flush=True)
-    if not args.no_csv: print(f'\nrows written to {rows.write(args.csv)}')
+    finish(rows, args)
 
 
 if __name__ == '__main__':

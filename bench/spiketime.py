@@ -14,7 +14,7 @@ yardstick. `snnlit fwd` is `first_spike_time` alone; `multi F=3` is forward + ba
 import argparse, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import set_allocator, allocator_text, median_ms, peak_mb, Rows, machine_line, add_common_args
+from _common import set_allocator, allocator_text, median_ms, peak_mb, Rows, finish, machine_line, add_common_args
 ALLOCATOR = set_allocator()
 
 import torch
@@ -81,7 +81,7 @@ def main():
         speed = '–' if t_ref != t_ref else f'{t_ref / t_ours:.0f}x'
         print(f'| {T} | {B} | {N} | {ref_s} | {t_ours:.3f} | {speed} | {t_clone:.3f} | {t_ours / t_clone:.1f} | '
               f'{t_fwd:.3f} | {t_multi:.3f} | {peak:.2f} |', flush=True)
-    if not args.no_csv: print(f'\nrows written to {rows.write(args.csv)}')
+    finish(rows, args)
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ sees). The rows also go to nbs/data/bench/surrogate.csv (one file holds both set
 import argparse, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import set_allocator, allocator_text, median_ms, peak_mb, Rows, machine_line, add_common_args
+from _common import set_allocator, allocator_text, median_ms, peak_mb, Rows, finish, machine_line, add_common_args
 ALLOCATOR = set_allocator()
 
 import torch
@@ -83,7 +83,7 @@ def main():
             print(f'| {name} | {n:.0e} | {fmt(t_ours)} | {t_ours / t_clone:.1f} | {t_ours / (2.5 * t_copy):.1f} | '
                   f'{fmt(t_ref)} ({ref_name}) | {t_ref / t_clone:.1f} | {t_ours / t_ref:.2f} | '
                   f'{"" if peak is None else f"{peak:.0f}"} |', flush=True)
-    if not args.no_csv: print(f'\nrows written to {rows.write(args.csv)}')
+    finish(rows, args)
 
 
 if __name__ == '__main__':
