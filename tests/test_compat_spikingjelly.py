@@ -80,3 +80,136 @@ def test_hyper_parameters_are_in_no_state_dict_and_no_buffer():
     net = snnlit_network('lif')
     assert list(net.buffers()) == [] and all('surrogate' not in k for k in net.state_dict())
     assert net[1].surrogate_function.alpha == 3.0   # kept on the module, as a number
+
+
+# ---- snnlit.compat.spikingjelly: the same program after an import change ---------------------------------------
+
+from snnlit.compat.spikingjelly.activation_based import (neuron as cn, layer as cl, surrogate as cs,
+                                                         functional as cf, base as cb)
+import snnlit.compat.spikingjelly.activation_based.learning.online_learning as col
+from snnlit import base as B, tempotron as TT
+
+
+def conv_program(n, l, s):
+    "A spikingjelly-style conv net in multi-step mode, written against the modules n, l, s."
+    return nn.Sequential(l.Conv2d(1, 4, 3, padding=1, bias=False), l.BatchNorm2d(4), n.LIFNode(surrogate_function=s.ATan()),
+                         l.MaxPool2d(2, 2), l.Dropout(0.3), l.Flatten(), l.Linear(4 * 3 * 3, 5),
+                         n.LIFNode(tau=3.0, v_reset=None, surrogate_function=s.Sigmoid(alpha=2.0)),
+                         l.Linear(5, 2))
+
+@pytest.mark.parametrize('train', [True, False])
+def test_program_gives_the_reference_outputs_and_gradients(train):
+    torch.manual_seed(0)
+    ref = conv_program(sjn, sjl, sjs)
+    ours = conv_program(cn, cl, cs)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    x = torch.rand(4, 3, 1, 6, 6, generator=torch.Generator().manual_seed(1)) * 2
+    outs, grads = [], []
+    for net, f in ((ref, sjf), (ours, cf)):
+        net.train(train); f.set_step_mode(net, 'm'); f.reset_net(net)
+        torch.manual_seed(7)                  # the dropout masks: the same draw in both
+        y = net(x); outs.append(y)
+        if train:
+            y.sum().backward(); grads.append(net[0].weight.grad)
+    assert outs[0].abs().sum() > 0
+    assert_close(outs[1], outs[0])
+    if train: assert grads[0].abs().sum() > 0; assert_close(grads[1], grads[0])
+
+
+def test_compat_names_are_snnlit_objects():
+    assert cn.LIFNode is N.LIFNode and cn.IFNode is N.IFNode and cn.SLTTLIFNode is O.SLTTLIFNode
+    assert cl.SeqToANNContainer is N.SeqToANNContainer and cl.OTTTSequential is O.OTTTSequential
+    assert cs.ATan is S.ATan and cf.reset_net is B.reset_net and cf.set_step_mode is F.set_step_mode
+    assert cb.MemoryModule is B.MemoryModule
+    assert col.ottt_online_training is O.ottt_online_training
+    from snnlit.compat.spikingjelly.timing_based.neuron import Tempotron as Timing
+    from snnlit.compat.spikingjelly.event_driven.neuron import Tempotron as Grid
+    assert Timing is TT.EventTempotron and Grid is TT.Tempotron
+
+
+def test_every_reference_name_of_ours_has_the_reference_signature():
+    "Every parameter of the reference's, in the same order (snnlit's nodes add `backend`, as spikingjelly 1.x had)."
+    import inspect
+    from spikingjelly.activation_based.learning import online_learning as sjol
+    from spikingjelly.timing_based import neuron as sjt
+    pairs = [(cn.LIFNode, sjn.LIFNode), (cn.IFNode, sjn.IFNode), (O.OTTTLIFNode, sjn.OTTTLIFNode),
+             (cn.SLTTLIFNode, sjn.SLTTLIFNode), (cl.StepModeContainer, sjl.StepModeContainer),
+             (cl.Dropout, sjl.Dropout), (cl.Dropout2d, sjl.Dropout2d),
+             (col.ottt_online_training, sjol.ottt_online_training), (col.fptt_online_training, sjol.fptt_online_training),
+             (snnlit_timing(), sjt.Tempotron)]
+    for ours, ref in pairs:
+        p = lambda f: [k for k in inspect.signature(f).parameters if k not in ('self', 'args', 'kwargs')]
+        got, want = p(ours), p(ref)
+        if got:   # adapters taking *args pass them on to the snnlit class
+            assert set(want) <= set(got) and [k for k in got if k in want] == want, (ours, got, want)
+
+
+def snnlit_timing():
+    from snnlit.compat.spikingjelly.timing_based.neuron import Tempotron
+    return Tempotron
+
+
+def test_step_mode_container_takes_the_2_0_order():
+    ref = sjl.StepModeContainer(False, 'm', nn.Flatten(), nn.Linear(8, 3))
+    ours = cl.StepModeContainer(False, 'm', nn.Flatten(), nn.Linear(8, 3))
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    x = torch.randn(2, 5, 2, 4)
+    assert_close(ours(x), ref(x))
+    stateful = cl.StepModeContainer(True, 'm', N.LIFNode())
+    assert stateful(torch.ones(3, 2) * 1.5).tolist() == [[0., 0.], [1., 1.], [0., 0.]]
+    with pytest.raises(TypeError, match="spikingjelly 2.0's order"):
+        cl.StepModeContainer(False, nn.Linear(2, 2))
+
+
+def test_ottt_trace_is_none_after_reset_as_the_reference():
+    for cls in (sjn.OTTTLIFNode, cn.OTTTLIFNode):
+        node = cls()
+        assert node.trace is None
+        node(torch.full((3,), 1.5))
+        assert isinstance(node.trace, torch.Tensor)
+        node.reset()
+        assert node.trace is None
+        node.eval(); node(torch.ones(3))
+        assert node.trace is None
+
+
+def test_ottt_training_matches_the_reference():
+    "ottt_online_training on an OTTTSequential: the same loss and the same weights after one sequence."
+    from spikingjelly.activation_based.learning import online_learning as sjol
+    torch.manual_seed(3)
+    make = lambda n, l: l.OTTTSequential(nn.Linear(6, 8), n.OTTTLIFNode(surrogate_function=sjs.Sigmoid() if n is sjn else cs.Sigmoid()),
+                                         nn.Linear(8, 3))
+    ref, ours = make(sjn, sjl), make(cn, cl)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    g = torch.Generator().manual_seed(4)
+    x, target = torch.rand(4, 5, 6, generator=g) * 3, torch.rand(4, 5, 3, generator=g)
+    results = []
+    for net, train, f in ((ref, sjol.ottt_online_training, sjf), (ours, col.ottt_online_training, cf)):
+        opt = torch.optim.SGD(net.parameters(), lr=0.5)
+        f.reset_net(net)
+        loss, out = train(net, opt, x, target, nn.functional.mse_loss, online=True)
+        results.append((loss, out, [p.detach().clone() for p in net.parameters()]))
+    assert_close(results[1][0], results[0][0]); assert_close(results[1][1], results[0][1])
+    for a, b in zip(results[1][2], results[0][2]): assert_close(a, b)
+
+
+def test_dropout_draws_the_reference_mask():
+    for p, cls in ((0.3, 'Dropout'), (0.5, 'Dropout2d')):
+        ys = []
+        for l in (sjl, cl):
+            d = getattr(l, cls)(p, step_mode='m'); torch.manual_seed(5)
+            ys.append(d(torch.ones(3, 2, 4, 5, 5)))
+        assert torch.equal(ys[1], ys[0])
+
+
+def test_fallback_and_its_errors():
+    assert cn.ParametricLIFNode is sjn.ParametricLIFNode       # not covered: spikingjelly's own
+    assert cl.VotingLayer is sjl.VotingLayer
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchLayer': snnlit does not cover it"):
+        cl.NoSuchLayer
+    with pytest.raises(TypeError, match='`p` must be'):
+        cl.Dropout('0.5')
+    with pytest.raises(ValueError, match='`p` must be'):
+        cl.Dropout(1.0)
+    with pytest.raises(ValueError, match='`step_mode` must be one of'):
+        cl.Linear(2, 2, step_mode='x')
