@@ -213,3 +213,75 @@ def test_fallback_and_its_errors():
         cl.Dropout(1.0)
     with pytest.raises(ValueError, match='`step_mode` must be one of'):
         cl.Linear(2, 2, step_mode='x')
+
+
+# ---- quiet mixing: spikingjelly's and snntorch's own modules in snnlit's network-wide helpers -------------------
+
+@pytest.fixture
+def fresh_log(caplog):
+    "caplog for snnlit.functional with the once-only caches cleared."
+    import logging
+    B._log_once.cache_clear(); F._log_once.cache_clear()
+    caplog.set_level(logging.WARNING, logger='snnlit.functional')
+    return caplog
+
+
+def test_spikingjelly_modules_mix_in_silently(fresh_log):
+    net = nn.Sequential(sjl.Conv2d(1, 2, 3, padding=1), sjl.BatchNorm2d(2), sjn.ParametricLIFNode(),
+                        N.LIFNode(), sjl.SeqToANNContainer(nn.Flatten(), nn.Linear(2 * 16, 3)), sjn.LIFNode(),
+                        sjl.StepModeContainer(True, 's', sjn.IFNode()))
+    for _ in range(3):
+        F.set_step_mode(net, 'm')
+        y = net(torch.rand(4, 2, 1, 4, 4) * 3)
+        F.detach_net(net)
+        assert not net[2].v.requires_grad
+        F.reset_net(net)
+        F.set_backend(net, 'torch')
+    assert y.shape == (4, 2, 3) and net[2].v == 0. and net[5].v == 0.
+    assert net[6][0].step_mode == 's' and net[6].step_mode == 'm'   # spikingjelly's container keeps its child's mode
+    assert fresh_log.records == []
+    only_multi = sjl.SeqToANNContainer(nn.Identity()); only_multi.step_mode = 'm'
+    net = nn.Sequential(N.LIFNode(step_mode='m'), only_multi)
+    with pytest.raises(ValueError, match="'s' is not supported by SeqToANNContainer"):   # checked before any switch
+        F.set_step_mode(net, 's')
+    assert net[0].step_mode == 'm'
+
+
+def test_snntorch_neurons_reset_and_detach_silently(fresh_log):
+    snn = pytest.importorskip('snntorch')
+    leaky = snn.Leaky(beta=0.5, init_hidden=True)
+    net = nn.Sequential(nn.Linear(3, 2), leaky, N.LIFNode())
+    x = torch.rand(5, 3, requires_grad=True)
+    for _ in range(2): net(x)
+    assert leaky.mem.grad_fn is not None
+    F.detach_net(net)
+    assert leaky.mem.grad_fn is None and leaky.mem.abs().sum() > 0
+    F.reset_net(net)
+    assert torch.equal(leaky.mem, torch.zeros_like(leaky.mem)) and net[2].v == 0.
+    assert fresh_log.records == []
+
+
+def test_what_cannot_be_handled_is_logged_once(fresh_log):
+    class Reinit(nn.Module):
+        def reset(self, seed): pass
+    class Legacy(nn.Module):
+        def __init__(self): super().__init__(); self.step_mode = 's'
+    net = nn.Sequential(Reinit(), Reinit(), Legacy(), Legacy(), N.LIFNode())
+    for _ in range(4):
+        F.reset_net(net); F.set_step_mode(net, 'm'); F.set_step_mode(net, 's')
+    assert [r.getMessage() for r in fresh_log.records] == [
+        'not calling `reset()` of Reinit, which is not a snnlit MemoryModule: it needs arguments',
+        'setting `step_mode` of Legacy, which declares no supported_step_mode(): the value is not checked']
+
+
+def test_online_training_detaches_spikingjelly_nodes_silently(fresh_log):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), sjn.LIFNode(), nn.Linear(6, 2), N.LIFNode())
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, target = torch.rand(3, 5, 4) * 3, torch.rand(3, 5, 2)
+    w_ra = O.fptt_online_training_init_w_ra(opt)
+    for _ in range(2):
+        F.reset_net(net)
+        O.fptt_online_training(net, opt, x, target, nn.functional.mse_loss, 0.1, w_ra)
+    assert isinstance(net[1].v, torch.Tensor) and not net[1].v.requires_grad
+    assert fresh_log.records == []
