@@ -285,3 +285,60 @@ def test_online_training_detaches_spikingjelly_nodes_silently(fresh_log):
         O.fptt_online_training(net, opt, x, target, nn.functional.mse_loss, 0.1, w_ra)
     assert isinstance(net[1].v, torch.Tensor) and not net[1].v.requires_grad
     assert fresh_log.records == []
+
+
+# ---- the functional-state API against spikingjelly 2.0's ------------------------------------------------------
+
+NODES = [(lambda m: m.LIFNode(tau=2.5, surrogate_function=(sjs if m is sjn else S).ATan()), 'lif'),
+         (lambda m: m.IFNode(v_reset=None), 'if-soft'),
+         (lambda m: m.LIFNode(v_reset=-0.2, decay_input=False), 'lif-hard')]
+
+@pytest.mark.parametrize('make', [n for n, _ in NODES], ids=[i for _, i in NODES])
+@pytest.mark.parametrize('step_mode', ['s', 'm'])
+def test_functional_forward_matches_the_reference(make, step_mode):
+    g = torch.Generator().manual_seed(stable_seed('functional', step_mode))
+    x = torch.rand((6, 4, 3) if step_mode == 'm' else (4, 3), generator=g, dtype=torch.float64) * 2.5
+    ref, ours = make(sjn), make(N)
+    ref.step_mode = ours.step_mode = step_mode
+    assert ours.get_reset_value('v') == ref.get_reset_value('v')
+    for states in ((ours.get_reset_value('v'),), (torch.rand(4, 3, generator=g, dtype=torch.float64),),
+                   (torch.ones(7),), (torch.full((4, 3), 0.5),)):   # fresh, a membrane, another shape, float32
+        (s_ref,), (v_ref,) = ref.functional_forward((x,), states)
+        (s_ours,), (v_ours,) = ours.functional_forward((x,), states)
+        assert_close(s_ours, s_ref); assert_close(v_ours, v_ref)
+        assert ours.v == ours.get_reset_value('v')          # the module was not written to
+    with pytest.raises(KeyError):
+        ours.get_reset_value('u')
+
+
+def test_functional_state_goes_through_torch_func():
+    "functional_call for the weights, functional_forward for the membrane: grad and vmap, as autograd on the module."
+    torch.manual_seed(0)
+    fc, lif = nn.Linear(3, 4), N.LIFNode(surrogate_function=S.Sigmoid())
+    params = dict(fc.named_parameters())
+    x_seq = torch.rand(5, 2, 3) * 2
+    with torch.no_grad(): fc.bias.fill_(1.0)   # some spikes
+
+    def loss(params, x_seq):
+        v, total = 0., 0.
+        for x in x_seq:
+            (s,), (v,) = lif.functional_forward((torch.func.functional_call(fc, params, (x,)),), (v,))
+            total = total + s.sum()
+        return total
+    grads = torch.func.grad(loss)(params, x_seq)
+    lif.reset()
+    out = torch.stack([lif(fc(x)) for x in x_seq]).sum(); out.backward()
+    assert out > 0
+    assert_close(grads['weight'], fc.weight.grad); assert_close(grads['bias'], fc.bias.grad)
+    per_sample = torch.func.vmap(loss, in_dims=(None, 1))(params, x_seq[:, :, None])   # one sample at a time
+    assert_close(per_sample.sum(), out.detach())
+
+
+def test_ottt_node_functional_forward_matches_the_reference():
+    x = torch.rand(3, 5, dtype=torch.float64) * 3
+    ref, ours = sjn.OTTTLIFNode(), cn.OTTTLIFNode()
+    for states in ((0., None), (torch.full((3, 5), 0.4, dtype=torch.float64), torch.ones(3, 5, dtype=torch.float64))):
+        out_ref, st_ref = ref.functional_forward((x,), states)
+        out_ours, st_ours = ours.functional_forward((x,), states)
+        for a, b in zip(out_ours + st_ours, out_ref + st_ref): assert_close(a, b)
+    assert ours.trace is None and ours.v == 0.
