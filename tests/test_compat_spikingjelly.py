@@ -342,3 +342,35 @@ def test_ottt_node_functional_forward_matches_the_reference():
         out_ours, st_ours = ours.functional_forward((x,), states)
         for a, b in zip(out_ours + st_ours, out_ref + st_ref): assert_close(a, b)
     assert ours.trace is None and ours.v == 0.
+
+
+def lif_fc_program(neuron, encoding, functional, surrogate, layer, steps=6, T=5):
+    "spikingjelly's lif_fc_mnist.py in miniature (single-step loop, PoissonEncoder, reset_net), on random 8x8 images."
+    torch.manual_seed(0)
+    net = nn.Sequential(layer.Flatten(), layer.Linear(8 * 8, 10, bias=False),
+                        neuron.LIFNode(tau=2.0, surrogate_function=surrogate.ATan()))
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    encoder = encoding.PoissonEncoder()
+    g = torch.Generator().manual_seed(1)
+    losses = []
+    for _ in range(steps):
+        img, label = torch.rand(16, 1, 8, 8, generator=g), torch.randint(0, 10, (16,), generator=g)
+        out_fr = 0.
+        for t in range(T):
+            out_fr += net(encoder(img))
+        out_fr = out_fr / T
+        loss = nn.functional.mse_loss(out_fr, nn.functional.one_hot(label, 10).float())
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+        functional.reset_net(net)
+        losses.append(loss.item())
+    return losses, net[1].weight.detach()
+
+
+def test_lif_fc_mnist_style_program_after_the_import_change(fresh_log):
+    from spikingjelly.activation_based import encoding as sje
+    from snnlit.compat.spikingjelly.activation_based import encoding as ce   # not mirrored: spikingjelly's own
+    assert ce is sje
+    ref_losses, ref_w = lif_fc_program(sjn, sje, sjf, sjs, sjl)
+    losses, w = lif_fc_program(cn, ce, cf, cs, cl)
+    assert_close(torch.tensor(losses), torch.tensor(ref_losses)); assert_close(w, ref_w)
+    assert len(set(ref_losses)) > 1 and fresh_log.records == []

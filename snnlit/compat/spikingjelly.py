@@ -19,12 +19,14 @@ def _reference(path:str):
     try: return importlib.import_module(f'spikingjelly.{path}')
     except ImportError: return None
 
-# %% ../../nbs/09_compat_spikingjelly.ipynb #03691b62
+# %% ../../nbs/09_compat_spikingjelly.ipynb #dac3d5e1
 def _fallback(qualname:str, path:str):
     "A module __getattr__: spikingjelly's name at path when installed, else a clear AttributeError."
     def __getattr__(name):
         reference = None if name.startswith('__') else _reference(path)
         if reference is not None and hasattr(reference, name): return getattr(reference, name)
+        submodule = None if reference is None else _reference(f'{path}.{name}')   # e.g. encoding
+        if submodule is not None: return submodule
         where = ('spikingjelly has no such name either' if reference is not None else
                  f'and spikingjelly, whose spikingjelly.{path}.{name} it would fall back to, '
                  'is not installed')
@@ -65,14 +67,25 @@ class StepModeContainer(neuron.StepModeContainer):
                             f"got {describe(step_mode)}")
         super().__init__(stateful, *modules, step_mode=step_mode)
 
-# %% ../../nbs/09_compat_spikingjelly.ipynb #a539d608
+# %% ../../nbs/09_compat_spikingjelly.ipynb #cdca8dd1
+def _sequence_ranks(name:str) -> tuple:
+    "The ranks of a [T, B, ...] sequence the layer name accepts in step_mode 'm' (() for any)."
+    if name == 'BatchNorm1d': return (3, 4)
+    if name.endswith(('1d', '2d', '3d')) and name != 'GroupNorm': return (int(name[-2]) + 3,)
+    return ()
+
 def _step_mode_layer(base_cls:type) -> type:
     "The stateless torch.nn layer base_cls, with a step_mode: 'm' folds [T, B, ...] into the batch."
+    ranks = _sequence_ranks(base_cls.__name__)
     def __init__(self, *args, step_mode:str='s', **kwargs):
         base_cls.__init__(self, *args, **kwargs)
         self.step_mode = step_mode
     def forward(self, x:Tensor) -> Tensor:
         if self.step_mode == 's': return base_cls.forward(self, x)
+        if ranks and isinstance(x, Tensor) and x.dim() not in ranks:
+            raise ValueError(f"`x_seq` must have {' or '.join(map(str, ranks))} dimensions "
+                             f"[T, B, ...] for {base_cls.__name__} in step_mode 'm', got shape "
+                             f"{tuple(x.shape)}")
         return neuron.seq_fold_forward(lambda y: base_cls.forward(self, y), x)
     def extra_repr(self): return f'{base_cls.extra_repr(self)}, step_mode={self.step_mode}'
     doc = f"torch.nn.{base_cls.__name__} with a step_mode ('m': a [T, B, ...] sequence)."
