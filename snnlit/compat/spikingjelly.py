@@ -19,7 +19,7 @@ def _reference(path:str):
     try: return importlib.import_module(f'spikingjelly.{path}')
     except ImportError: return None
 
-# %% ../../nbs/09_compat_spikingjelly.ipynb #dac3d5e1
+# %% ../../nbs/09_compat_spikingjelly.ipynb #f5ec52f7
 def _fallback(qualname:str, path:str):
     "A module __getattr__: spikingjelly's name at path when installed, else a clear AttributeError."
     def __getattr__(name):
@@ -39,7 +39,10 @@ def _mirror(path:str, # spikingjelly's module path, e.g. 'activation_based.neuro
             names:dict) -> types.ModuleType: # name: object
     "A module named snnlit.compat.spikingjelly.<path> holding names, falling back to spikingjelly."
     qualname = f'{__name__}.{path}'
-    module = types.ModuleType(qualname, doc)
+    fallback = (f"snnlit's objects under spikingjelly.{path}'s names. A name snnlit does not "
+                f"cover is spikingjelly.{path}'s own when spikingjelly is installed, else an "
+                "AttributeError.")
+    module = types.ModuleType(qualname, f'{doc} {fallback}')
     module.__dict__.update(names)
     module.__all__ = [k for k in names if not k.startswith('_')]
     module.__getattr__ = _fallback(qualname, path)
