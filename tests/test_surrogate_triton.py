@@ -25,7 +25,8 @@ MODULES = [sg.PiecewiseQuadratic(alpha=1.5), sg.PiecewiseExp(alpha=2.0), sg.Sigm
 ids = [type(m).__name__ for m in MODULES]
 
 def formula_and_params(module):
-    return type(module).spiking_function.__self__.surrogate_backward, tuple(getattr(module, k) for k in module._param_names)
+    params = tuple(torch.tensor(v, dtype=torch.float64) for v in module.hyper_parameters().values())
+    return type(module).spiking_function.__self__.surrogate_backward, params   # as 0-d float64 tensors
 
 def test_every_kernel_id_has_one_code():
     "One table: every surrogate with a formula in `surrogate_grad` has one code, 1..11; 0 means none."
