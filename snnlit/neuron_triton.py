@@ -157,22 +157,22 @@ if triton_available():
             h_ptr -= numel; sg_ptr -= numel; gs_ptr -= numel; gvseq_ptr -= numel; gx_ptr -= numel
         tl.store(gv0_ptr + offs, carry.to(st), mask=mask)
 
-# %% ../nbs/01_neuron_triton.ipynb #729741d0
-def _surrogate_args(cfg:FusedConfig) -> Tensor:
-    "`surrogate_grad`'s `(a, b)`: the surrogate's hyper-parameter tensors (b = a for one)."
-    return torch.stack([cfg.params[0], cfg.params[-1]])
+# %% ../nbs/01_neuron_triton.ipynb #6181564d
+def _surrogate_args(cfg:FusedConfig) -> tuple:
+    "`surrogate_grad`'s `(a, b)`: the surrogate's hyper-parameters (b = a for one)."
+    return float(cfg.params[0]), float(cfg.params[-1])
 
-# %% ../nbs/01_neuron_triton.ipynb #c741c853
+# %% ../nbs/01_neuron_triton.ipynb #07dda928
 def _params(cfg:FusedConfig, dtype:torch.dtype, device, backward:bool=False) -> Tensor:
     "The kernels' hyper-parameters `(tau, v_rest, v_th, v_reset, k_v, k_x, a, b)`."
     k_v = 1.0 if cfg.charge == 'if' else 1.0 - 1.0 / cfg.tau
     k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
     v_reset = 0.0 if cfg.v_reset is None else cfg.v_reset
-    values = [cfg.tau, cfg.v_rest, cfg.v_threshold, v_reset, k_v, k_x, 0.0, 0.0]
-    p = torch.tensor(values, dtype=torch.float64 if dtype == torch.float64 else torch.float32,
-                     device=device)
-    if backward and surrogate_code(cfg.surrogate_backward): p[6:] = _surrogate_args(cfg)
-    return p
+    in_table = backward and surrogate_code(cfg.surrogate_backward)
+    a, b = _surrogate_args(cfg) if in_table else (0.0, 0.0)
+    values = [cfg.tau, cfg.v_rest, cfg.v_threshold, v_reset, k_v, k_x, a, b]
+    return torch.tensor(values, dtype=torch.float64 if dtype == torch.float64 else torch.float32,
+                        device=device)
 
 # %% ../nbs/01_neuron_triton.ipynb #be0a4fd1
 def _compute_dtype(dtype): return tl.float64 if dtype == torch.float64 else tl.float32
