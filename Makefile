@@ -53,8 +53,11 @@ export: $(READY)
 readme: $(READY)
 	$(BIN)/python tools/readme.py
 
+# the sweeps of bench/*.py, each writing its rows to nbs/data/bench/<name>.csv (the notebooks' plots read them);
+# `make bench BENCH_FLAGS=--quick` for a shorter run, `BENCH_FLAGS="--allocator both"` for both glibc settings
+BENCH_FLAGS ?=
 bench: $(READY)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_FLAGS)
 
 # ---- the documentation site, its browser check, and the release artefacts -------------------------------
 # `make docs` builds _docs/ offline: the notebooks executed (reusing the copies `make test` saved), processed

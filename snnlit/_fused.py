@@ -55,7 +55,7 @@ def _surrogate_parts(sf) -> Optional[tuple]:
     surrogate_backward = getattr(spike_fn, 'surrogate_backward', None)
     if surrogate_backward is None: return None
     primitive = type(sf).primitive_function if sf.training and not sf.spiking else None
-    params = tuple(b for _, b in sf.named_buffers(recurse=False))   # the hyper-parameters, in order
+    params = tuple(sf.hyper_parameters().values())   # the hyper-parameters, in order
     return surrogate_backward, primitive, params, sf.training
 
 # %% ../nbs/01_fused.ipynb #68b0ec4e

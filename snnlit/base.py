@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['StepModule', 'MemoryModule', 'reset_net', 'detach_net']
 
-# %% ../nbs/01_base.ipynb #c28cdd04
-import copy, inspect, logging
+# %% ../nbs/01_base.ipynb #9ef95a12
+import copy, functools, inspect, logging
 import torch
 from torch import nn, Tensor
 from ._checks import check_tensor, check_module, describe
@@ -105,7 +105,7 @@ def _check_steps(x_seq, owner:str):
         raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {owner}, "
                          f"got shape {tuple(x_seq.shape)}")
 
-# %% ../nbs/01_base.ipynb #3aa43934
+# %% ../nbs/01_base.ipynb #14e85086
 class MemoryModule(_MemoryAttributes, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):
@@ -126,8 +126,63 @@ class MemoryModule(_MemoryAttributes, StepModule):
 
     def extra_repr(self): return f'step_mode={self.step_mode}'
 
-# %% ../nbs/01_base.ipynb #7baae52e
+    # the functional-state API of spikingjelly 2.0 (section "Explicit state" below)
+    def get_reset_value(self, name:str): return _reset_value(self, name)
+    def materialize_states(self, inputs:tuple, states:tuple, step_mode:str) -> tuple: return states
+    def single_step_functional_forward(self, inputs:tuple, states:tuple, **kwargs) -> tuple:
+        return _run_with_states(self, self.single_step_forward, inputs, states, kwargs)
+    def multi_step_functional_forward(self, inputs:tuple, states:tuple, **kwargs) -> tuple:
+        return _run_with_states(self, self.multi_step_forward, inputs, states, kwargs)
+    def functional_forward(self, inputs:tuple, states:tuple, **kwargs) -> tuple:
+        "(outputs, new states) of one forward from explicit states; the module is left unchanged."
+        states = self.materialize_states(inputs, states, self.step_mode)
+        step = (self.single_step_functional_forward if self.step_mode == 's'
+                else self.multi_step_functional_forward)
+        return step(inputs, states, **kwargs)
+
+# %% ../nbs/01_base.ipynb #b8d2eb42
+def _reset_value(module, name:str):
+    "The value memory name of module returns to at reset() (not a copy)."
+    if not isinstance(name, str): raise TypeError(f"`name` must be a str, got {describe(name)}")
+    if name not in module._memories:
+        raise KeyError(f"`name` {name!r} is not a memory of {type(module).__name__} "
+                       f"(its memories: {', '.join(module._memories) or 'none'})")
+    return module._memories_rv[name]
+
+# %% ../nbs/01_base.ipynb #fe8ba48a
+def _check_states(module, states) -> tuple:
+    "The names of module's memories, if states holds one value for each."
+    names = tuple(module._memories)
+    if not isinstance(states, (tuple, list)) or len(states) != len(names):
+        raise ValueError(f"`states` must be a tuple of {len(names)} value(s), one per memory of "
+                         f"{type(module).__name__} ({', '.join(names) or 'none'}), "
+                         f"got {describe(states)}")
+    return names
+
+def _run_with_states(module, step, inputs, states, kwargs:dict) -> tuple:
+    "(outputs, new states) of step(*inputs) run from states; module's attributes left as they were."
+    names = _check_states(module, states)
+    if not isinstance(inputs, (tuple, list)):
+        raise TypeError("`inputs` must be a tuple of the arguments of forward, "
+                        f"got {describe(inputs)}")
+    attributes, memories = dict(module.__dict__), dict(module._memories)
+    try:
+        module._memories.update(zip(names, states))
+        out = step(*inputs, **kwargs)
+        new_states = tuple(module._memories[k] for k in names)
+    finally:
+        for k in set(module.__dict__) - set(attributes): del module.__dict__[k]
+        module.__dict__.update(attributes)
+        module._memories.clear(); module._memories.update(memories)
+    return (tuple(out) if isinstance(out, (tuple, list)) else (out,)), new_states
+
+# %% ../nbs/01_base.ipynb #6ba6da09
 _logger = logging.getLogger('snnlit.functional')
+
+@functools.lru_cache(maxsize=None)
+def _log_once(kind:type, operation:str, message:str):
+    "Log message as a warning the first time (kind, operation, message) comes, never again."
+    _logger.warning(message)
 
 # %% ../nbs/01_base.ipynb #ecfcebf0
 def _needs_arguments(fn) -> bool:
@@ -137,32 +192,44 @@ def _needs_arguments(fn) -> bool:
     except ValueError: return False    # no signature to read (a builtin): assume it can be called
     return False
 
-# %% ../nbs/01_base.ipynb #546047ca
+# %% ../nbs/01_base.ipynb #8edc095c
+def _detach_graph_buffers(module:nn.Module):
+    "Replace each buffer of module (not its children's) that carries a graph by its detached value."
+    for name, value in list(module.named_buffers(recurse=False)):
+        if value is not None and value.grad_fn is not None: setattr(module, name, value.detach())
+
+# %% ../nbs/01_base.ipynb #e08afafa
+def _state_operation(module:nn.Module, method:str):
+    "What reset or detach calls on module: a callable, None (nothing to do) or why it is skipped."
+    if isinstance(module, MemoryModule): return getattr(module, method)
+    if callable(getattr(module, 'reset_mem', None)):      # snntorch: state in buffers
+        return module.reset_mem if method == 'reset' else (lambda: _detach_graph_buffers(module))
+    fn = getattr(module, method, None)
+    if not callable(fn): return None
+    if _needs_arguments(fn):
+        return (f"not calling `{method}()` of {type(module).__name__}, which is not a snnlit "
+                "MemoryModule: it needs arguments")
+    return fn
+
+# %% ../nbs/01_base.ipynb #060bc235
 def _methods_to_call(net:nn.Module, method:str) -> list:
-    "Every submodule's `method` to call, with a warning for a non-`MemoryModule`."
+    "Every submodule's `method` to call; a method that needs arguments is logged once and skipped."
     check_module(net, 'net')
     calls = []
     for m in net.modules():
-        fn = getattr(m, method, None)
-        if not callable(fn): continue
-        if not isinstance(m, MemoryModule):
-            if _needs_arguments(fn):
-                _logger.warning("not calling `%s()` of %s, which is not a snnlit MemoryModule: "
-                                "it needs arguments", method, type(m).__name__)
-                continue
-            _logger.warning("calling `%s()` of %s, which is not a snnlit MemoryModule",
-                            method, type(m).__name__)
-        calls.append(fn)
+        op = _state_operation(m, method)
+        if isinstance(op, str): _log_once(type(m), method, op)
+        elif op is not None: calls.append(op)
     return calls
 
-# %% ../nbs/01_base.ipynb #d5bcec88
+# %% ../nbs/01_base.ipynb #b7c84d71
 def reset_net(net:nn.Module # any network
              ):
-    "Call `reset()` on every submodule of `net` that has one (with a warning for other modules)."
+    "Call reset() on every submodule of net that has one (snntorch's neurons: reset_mem())."
     for fn in _methods_to_call(net, 'reset'): fn()
 
-# %% ../nbs/01_base.ipynb #f7d76139
+# %% ../nbs/01_base.ipynb #e95d4ef8
 def detach_net(net:nn.Module # any network
               ):
-    "Call `detach()` on every submodule of `net` that has one (with a warning for other modules)."
+    "Call detach() on every submodule of net that has one (snntorch's neurons: their buffers)."
     for fn in _methods_to_call(net, 'detach'): fn()

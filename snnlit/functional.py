@@ -10,8 +10,8 @@ __all__ = ['set_step_mode', 'set_backend', 'set_threshold_margin', 'multi_step_f
            'kernel_dot_product', 'temporal_efficient_training_cross_entropy', 'fptt_online_training',
            'fptt_online_training_init_w_ra', 'ottt_online_training']
 
-# %% ../nbs/02_functional.ipynb #63b38463
-import logging, math
+# %% ../nbs/02_functional.ipynb #9617f6cb
+import functools, logging, math
 import torch
 from torch import nn, Tensor
 from ._checks import describe, fail, check_real, check_int, check_option, check_tensor
@@ -25,30 +25,45 @@ _logger = logging.getLogger('snnlit.functional')
 # %% ../nbs/02_functional.ipynb #7afc1f37
 from .base import reset_net, detach_net
 
-# %% ../nbs/02_functional.ipynb #d79b0511
+# %% ../nbs/02_functional.ipynb #8c9cd7ce
 _KEEP_STEP_MODE = (StepModeContainer, SeqToANNContainer)   # they decide their children's step mode
+_SPIKINGJELLY_KEEPERS = {'StepModeContainer', 'MultiStepContainer', 'SeqToANNContainer',
+                         'TLastMultiStepContainer', 'TLastSeqToANNContainer',
+                         'ElementWiseRecurrentContainer', 'LinearRecurrentContainer'}
 
-# %% ../nbs/02_functional.ipynb #74e21ebe
+def _keeps_step_mode(m:nn.Module) -> bool:
+    "Does m decide its children's step mode (a snnlit or spikingjelly container)?"
+    if isinstance(m, _KEEP_STEP_MODE): return True
+    cls = type(m)
+    return cls.__module__.startswith('spikingjelly.') and cls.__name__ in _SPIKINGJELLY_KEEPERS
+
+# %% ../nbs/02_functional.ipynb #1bbc2330
 def _step_mode_targets(net:nn.Module):
     "The modules of `net` that have a `step_mode`, in order, outside step-mode-keeping containers."
     targets, stack = [], [net]
     while stack:
         m = stack.pop()
         if hasattr(m, 'step_mode'): targets.append(m)
-        if not isinstance(m, _KEEP_STEP_MODE): stack.extend(reversed(list(m.children())))
+        if not _keeps_step_mode(m): stack.extend(reversed(list(m.children())))
     return targets
 
-# %% ../nbs/02_functional.ipynb #2e80c36c
+# %% ../nbs/02_functional.ipynb #7703c73c
+@functools.lru_cache(maxsize=None)
+def _log_once(kind:type, operation:str, message:str):
+    "Log message as a warning the first time (kind, operation, message) comes, never again."
+    _logger.warning(message)
+
 def _check_step_mode_support(targets, step_mode:str):
-    "Raise unless every StepModule in `targets` supports `step_mode`; warn about the other modules."
+    "Raise unless every module declaring supported_step_mode() supports step_mode; log the others."
     for m in targets:
-        if isinstance(m, StepModule) and step_mode not in m.supported_step_mode():
+        supported = getattr(m, 'supported_step_mode', None)
+        if callable(supported) and step_mode not in supported():
             raise ValueError(f"`step_mode` {step_mode!r} is not supported by {type(m).__name__} "
-                             f"(supports {m.supported_step_mode()}); nothing was changed")
+                             f"(supports {tuple(supported())}); nothing was changed")
     for m in targets:
-        if not isinstance(m, StepModule):
-            _logger.warning("setting `step_mode` of %s, which is not a snnlit StepModule: "
-                            "the value %r is not checked", type(m).__name__, step_mode)
+        if not callable(getattr(m, 'supported_step_mode', None)):
+            _log_once(type(m), 'step_mode', f"setting `step_mode` of {type(m).__name__}, which "
+                      "declares no supported_step_mode(): the value is not checked")
 
 # %% ../nbs/02_functional.ipynb #d5c1e5a6
 def _set_all(modules, attr:str, value):
@@ -83,19 +98,20 @@ def _as_type_tuple(instance):
         fail('instance', 'a type or a non-empty tuple of types', instance, TypeError)
     return instance
 
-# %% ../nbs/02_functional.ipynb #3ab3b314
+# %% ../nbs/02_functional.ipynb #8e293f08
 def _backend_targets(net:nn.Module, backend:str, instance:tuple):
     "The modules of `net` of a type in `instance` that support `backend`; warn about the others."
     targets = []
     for m in net.modules():
         if not isinstance(m, instance) or not hasattr(m, 'backend'): continue
         supported = getattr(m, 'supported_backends', None)
+        name = type(m).__name__
         if supported is None:
-            _logger.warning("%s has a `backend` but no `supported_backends`: left at %r",
-                            type(m).__name__, m.backend)
+            _log_once(type(m), 'backend', f"{name} has a `backend` but no `supported_backends`: "
+                      f"left at {m.backend!r}")
         elif backend not in supported:
-            _logger.warning("%s does not support backend %r (supports %s): left at %r",
-                            type(m).__name__, backend, tuple(supported), m.backend)
+            _log_once(type(m), 'backend', f"{name} does not support backend {backend!r} "
+                      f"(supports {tuple(supported)}): left at {m.backend!r}")
         else: targets.append(m)
     return targets
 
@@ -181,7 +197,7 @@ def _expected_step_mode(m:nn.Module):
     if isinstance(m, SeqToANNContainer): return 'm'
     return getattr(m, 'step_mode', None) if isinstance(m, StepModule) else None
 
-# %% ../nbs/02_functional.ipynb #f1d57331
+# %% ../nbs/02_functional.ipynb #945900a1
 def _check_step_mode(modules, name, step_mode):
     "Raise if a module in (or below) `modules` expects the other step mode."
     stack = _modules_in(modules)
@@ -193,7 +209,7 @@ def _check_step_mode(modules, name, step_mode):
                              f"{type(m).__name__} in step mode {mode!r}: switch it with "
                              f"`functional.set_step_mode(module, {step_mode!r})`"
                              + (", or call it on `x_seq` directly" if mode == 'm' else ''))
-        if not isinstance(m, _KEEP_STEP_MODE): stack.extend(m.children())
+        if not _keeps_step_mode(m): stack.extend(m.children())
 
 # %% ../nbs/02_functional.ipynb #203d41c6
 def _check_time_steps(x_seq, name='x_seq'):

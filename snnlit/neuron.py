@@ -185,6 +185,21 @@ class _NodeSequences(_NodeSteps):
         if self.store_v_seq: self.v_seq = x_seq * 0.
         return x_seq * 0.
 
+# %% ../nbs/01_neuron.ipynb #e776aae3
+class _NodeStates(_NodeSequences):
+    "A neuron whose explicit membrane state is materialised from the input, as spikingjelly 2.0's."
+    def materialize_states(self, inputs:tuple, # the arguments of forward: (x,) or (x_seq,)
+                           states:tuple, # (v,), v a number or a tensor
+                           step_mode:str) -> tuple: # (v,), v a tensor shaped like one step's input
+        "The states with the membrane made a tensor like one step of the input."
+        x = inputs[0][0] if step_mode == 'm' else inputs[0]
+        v, *rest = states
+        if not isinstance(v, Tensor): v = torch.full_like(x, float(v))
+        elif v.shape != x.shape:
+            v = torch.full_like(x, 0. if self.v_reset is None else self.v_reset)
+        elif v.dtype != x.dtype or v.device != x.device: v = v.to(x.dtype).to(x.device)
+        return (v, *rest)
+
 # %% ../nbs/01_neuron.ipynb #7a6a9df8
 _NODE_DYNAMICS = ('neuronal_fire', 'neuronal_reset', 'single_step_forward', 'multi_step_forward')
 
@@ -212,8 +227,8 @@ def _kernel_multi_step(node, x_seq:Tensor) -> Optional[Tensor]:
     from snnlit.neuron_triton import triton_multi_step   # imports triton: only when asked for
     return triton_multi_step(node, x_seq)
 
-# %% ../nbs/01_neuron.ipynb #ccb74d17
-class BaseNode(_NodeSequences):
+# %% ../nbs/01_neuron.ipynb #e8071fee
+class BaseNode(_NodeStates):
     "Charge → fire → reset, one step per call or over a `[T, B, ...]` sequence, on a backend."
     _fused_kind = None   # the charge the kernels implement: 'if' (IFNode) or 'lif' (LIFNode)
 

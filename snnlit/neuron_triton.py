@@ -5,18 +5,16 @@
 # %% auto #0
 __all__ = ['triton_multi_step', 'triton_available']
 
-# %% ../nbs/01_neuron_triton.ipynb #83e223c0
-import importlib.util, math, os, types
+# %% ../nbs/01_neuron_triton.ipynb #d39d8f5f
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
-from . import surrogate
 # the names the code below uses until its rewrite (neuron_triton imports _fused, never neuron)
 from ._fused import FusableNode, FusedConfig, fused_config, fused_multi_step
 from ._checks import check_tensor, fail
 
-# %% ../nbs/01_neuron_triton.ipynb #6aa51693
-from ._triton import SURROGATE_CODES, interpreting, launch, triton_available
+# %% ../nbs/01_neuron_triton.ipynb #bfbc517a
+from ._triton import interpreting, launch, surrogate_code, triton_available
 _all_ = ['triton_available']
 
 # %% ../nbs/01_neuron_triton.ipynb #5abc393a
@@ -93,12 +91,12 @@ if triton_available():
             x_ptr += numel; s_ptr += numel; h_ptr += numel; vseq_ptr += numel
         tl.store(vout_ptr + offs, v.to(st), mask=mask)
 
-# %% ../nbs/01_neuron_triton.ipynb #12b00a0e
+# %% ../nbs/01_neuron_triton.ipynb #8c15e5f2
 if triton_available():
     @triton.jit
-    def _spike_grad(hm, sg_ptr, mask, alpha, alpha_atan, SG: tl.constexpr, ct: tl.constexpr):
+    def _spike_grad(hm, sg_ptr, mask, a, b, SG: tl.constexpr, ct: tl.constexpr):
         if SG == 0: return tl.load(sg_ptr, mask=mask, other=0).to(ct)
-        else: return surrogate_grad(hm, alpha, alpha_atan, SG)
+        else: return surrogate_grad(hm, a, b, SG)
 
 # %% ../nbs/01_neuron_triton.ipynb #d51c63e3
 if triton_available():
@@ -124,7 +122,7 @@ if triton_available():
         if S_GRAD: h_bar += sg * tl.load(gs_ptr, mask=mask, other=0).to(ct)
         return h_bar
 
-# %% ../nbs/01_neuron_triton.ipynb #02939277
+# %% ../nbs/01_neuron_triton.ipynb #64bbc738
 if triton_available():
     @triton.jit
     def _backward_kernel(h_ptr, sg_ptr, gs_ptr, gvseq_ptr, gvf_ptr, p_ptr, gx_ptr, gv0_ptr, T,
@@ -138,7 +136,7 @@ if triton_available():
         st = gx_ptr.dtype.element_ty
         v_th, v_reset = tl.load(p_ptr + 2), tl.load(p_ptr + 3)
         k_v, k_x = tl.load(p_ptr + 4), tl.load(p_ptr + 5)
-        alpha, alpha_atan = tl.load(p_ptr + 6), tl.load(p_ptr + 7)
+        a, b = tl.load(p_ptr + 6), tl.load(p_ptr + 7)           # the surrogate's hyper-parameters
         zero = tl.full([BLOCK], 0.0, ct)    # not tl.zeros: jit-defined, bad with the interpreter
         carry = zero                        # the gradient reaching V[t] from step t+1
         if HAS_GVF: carry = tl.load(gvf_ptr + offs, mask=mask, other=0).to(ct)
@@ -149,7 +147,7 @@ if triton_available():
             v_bar = carry
             if HAS_GVSEQ: v_bar += tl.load(gvseq_ptr, mask=mask, other=0).to(ct)
             sg = zero                                           # read only with SPIKE_GRAD
-            if SPIKE_GRAD: sg = _spike_grad(hm, sg_ptr, mask, alpha, alpha_atan, SG, ct)
+            if SPIKE_GRAD: sg = _spike_grad(hm, sg_ptr, mask, a, b, SG, ct)
             spike = (hm >= 0).to(ct)
             d = _membrane_grad(h, spike, sg, v_th, v_reset, SOFT, THROUGH_RESET, ct, BLOCK)
             h_bar = _h_grad(d, v_bar, sg, gs_ptr, mask, i > 0, ct, HAS_GVF or HAS_GVSEQ,
@@ -159,25 +157,22 @@ if triton_available():
             h_ptr -= numel; sg_ptr -= numel; gs_ptr -= numel; gvseq_ptr -= numel; gx_ptr -= numel
         tl.store(gv0_ptr + offs, carry.to(st), mask=mask)
 
-# %% ../nbs/01_neuron_triton.ipynb #50eb9c52
-_KERNEL_SURROGATES = {surrogate.sigmoid.surrogate_backward: SURROGATE_CODES['Sigmoid'],
-                      surrogate.atan.surrogate_backward: SURROGATE_CODES['ATan']}
+# %% ../nbs/01_neuron_triton.ipynb #6181564d
+def _surrogate_args(cfg:FusedConfig) -> tuple:
+    "`surrogate_grad`'s `(a, b)`: the surrogate's hyper-parameters (b = a for one)."
+    return float(cfg.params[0]), float(cfg.params[-1])
 
-# %% ../nbs/01_neuron_triton.ipynb #7e2a3631
-def _surrogate_code(cfg:FusedConfig) -> int:
-    "The code of the surrogate if the backward kernel computes its derivative itself, else 0."
-    return _KERNEL_SURROGATES.get(cfg.surrogate_backward, 0)
-
-# %% ../nbs/01_neuron_triton.ipynb #d7b97fde
-def _params(cfg:FusedConfig, dtype:torch.dtype, device) -> Tensor:
-    "The kernels' hyper-parameters `(tau, v_rest, v_th, v_reset, k_v, k_x, alpha, pi/2 alpha)`."
+# %% ../nbs/01_neuron_triton.ipynb #07dda928
+def _params(cfg:FusedConfig, dtype:torch.dtype, device, backward:bool=False) -> Tensor:
+    "The kernels' hyper-parameters `(tau, v_rest, v_th, v_reset, k_v, k_x, a, b)`."
     k_v = 1.0 if cfg.charge == 'if' else 1.0 - 1.0 / cfg.tau
     k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
-    alpha = float(cfg.params[0]) if _surrogate_code(cfg) else 0.0
     v_reset = 0.0 if cfg.v_reset is None else cfg.v_reset
-    values = [cfg.tau, cfg.v_rest, cfg.v_threshold, v_reset, k_v, k_x, alpha, math.pi / 2 * alpha]
-    p_dtype = torch.float64 if dtype == torch.float64 else torch.float32
-    return torch.tensor(values, dtype=p_dtype, device=device)
+    in_table = backward and surrogate_code(cfg.surrogate_backward)
+    a, b = _surrogate_args(cfg) if in_table else (0.0, 0.0)
+    values = [cfg.tau, cfg.v_rest, cfg.v_threshold, v_reset, k_v, k_x, a, b]
+    return torch.tensor(values, dtype=torch.float64 if dtype == torch.float64 else torch.float32,
+                        device=device)
 
 # %% ../nbs/01_neuron_triton.ipynb #be0a4fd1
 def _compute_dtype(dtype): return tl.float64 if dtype == torch.float64 else tl.float32
@@ -201,12 +196,12 @@ def _triton_forward(x_seq:Tensor, v0:Tensor, cfg:FusedConfig, save_h:bool):
                ct=_compute_dtype(x_seq.dtype), SAVE_H=save_h, STORE_V=cfg.store_v_seq)
     return spikes, v_final, v_seq, h_seq
 
-# %% ../nbs/01_neuron_triton.ipynb #032b250f
+# %% ../nbs/01_neuron_triton.ipynb #3c45cce9
 def _triton_backward(h_seq:Tensor, g_spikes, g_v_final, g_v_seq, cfg:FusedConfig):
     "The BPTT kernel: gradients with respect to the input sequence and the initial membrane."
     T, numel = h_seq.shape[0], h_seq[0].numel()
     g_x, g_v0 = torch.empty_like(h_seq), torch.empty_like(h_seq[0])
-    sg_code = _surrogate_code(cfg) if cfg.spike_grad else 0
+    sg_code = surrogate_code(cfg.surrogate_backward) if cfg.spike_grad else 0
     sg = None
     if cfg.spike_grad and sg_code == 0:             # another surrogate: its own formula, one pass
         sg = cfg.surrogate_backward(h_seq.new_ones(()), h_seq - cfg.v_threshold, *cfg.params)
@@ -214,8 +209,9 @@ def _triton_backward(h_seq:Tensor, g_spikes, g_v_final, g_v_seq, cfg:FusedConfig
     last = lambda t: h_seq[-1] if t is None else t.contiguous()[-1]   # pointers start at step T-1
     if not numel: return g_x.zero_(), g_v0.zero_()
     g_vf = h_seq[-1] if g_v_final is None else g_v_final.contiguous()
+    p = _params(cfg, h_seq.dtype, h_seq.device, backward=True)
     launch(_backward_kernel, numel, h_seq.device, h_seq[-1], last(sg), last(g_spikes),
-           last(g_v_seq), g_vf, _params(cfg, h_seq.dtype, h_seq.device), g_x[-1], g_v0, T, numel,
+           last(g_v_seq), g_vf, p, g_x[-1], g_v0, T, numel,
            SOFT=cfg.v_reset is None, F64=h_seq.dtype == torch.float64,
            ct=_compute_dtype(h_seq.dtype), SG=sg_code, SPIKE_GRAD=cfg.spike_grad,
            THROUGH_RESET=cfg.spike_grad and not cfg.detach_reset,

@@ -105,7 +105,10 @@ def _check_w_ra(w_ra, params, name:str='w_ra', maker:str='fptt_online_training_i
 # %% ../nbs/06_online.ipynb #735922ff
 def _memory_modules(model:nn.Module) -> list:
     "The model's stateful modules, whose memories carry the state from one step to the next."
-    return [m for m in model.modules() if isinstance(m, MemoryModule)]
+    # spikingjelly's MemoryModule keeps its state in the same `_memories` dict: mixed in, it is
+    # saved and restored too
+    return [m for m in model.modules()
+            if isinstance(m, MemoryModule) or isinstance(getattr(m, '_memories', None), dict)]
 
 # %% ../nbs/06_online.ipynb #a0596e05
 def _save_memories(modules) -> list:

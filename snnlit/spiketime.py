@@ -6,7 +6,8 @@
 __all__ = ['FirstSpike', 'first_spike_time', 'MultiSpike', 'multi_spike_time', 'SpikeTime', 'mse_temporal_loss',
            'ce_temporal_loss']
 
-# %% ../nbs/04_spiketime.ipynb #a5fbba25
+# %% ../nbs/04_spiketime.ipynb #ca6c7168
+import functools
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -51,13 +52,35 @@ def _spike_mask(rec:Tensor) -> Tensor:
         return rec.to(torch.bool)
     return rec > 0
 
-# %% ../nbs/04_spiketime.ipynb #8348a2d0
-def _step_weights(T:int, device) -> tuple:
+# %% ../nbs/04_spiketime.ipynb #7c1e7821
+def _make_step_weights(T:int, device) -> tuple:
     "Steps per group G and the `[T, 1]` uint8 weights 255 - t // G, falling with t."
     group = -(-T // 255)   # steps per group, so that one weight per group fits in a byte
     if group == 1: weight = torch.arange(255, 255 - T, -1, dtype=torch.uint8, device=device)
     else: weight = (255 - torch.arange(T, device=device) // group).to(torch.uint8)
     return group, weight.view(T, 1)
+
+# %% ../nbs/04_spiketime.ipynb #820fae01
+_WIDE_KEY_MAX = 2 ** 21   # masks up to this many entries with 255 < T <= 32767 take int16 weights
+
+# %% ../nbs/04_spiketime.ipynb #c5aae083
+def _wide_step_weights(T:int, device) -> tuple:
+    "Group 1 and the `[T, 1]` int16 weights T - t, falling with t (for 255 < T <= 32767)."
+    return 1, torch.arange(T, 0, -1, dtype=torch.int16, device=device).view(T, 1)
+
+# %% ../nbs/04_spiketime.ipynb #918a80ce
+@functools.lru_cache(maxsize=64)
+def _kept_step_weights(T:int, device:torch.device, wide:bool=False) -> tuple:
+    "`_make_step_weights` (or `_wide_step_weights`), made once per (T, device), not in inference."
+    make = _wide_step_weights if wide else _make_step_weights
+    with torch.inference_mode(False), torch.no_grad(): return make(T, device)
+
+# %% ../nbs/04_spiketime.ipynb #67cf7c96
+def _step_weights(T:int, device, wide:bool=False) -> tuple:
+    "Steps per group G and the `[T, 1]` uint8 weights 255 - t // G (or `wide`): kept, or in graph."
+    if torch.compiler.is_compiling():
+        return _wide_step_weights(T, device) if wide else _make_step_weights(T, device)
+    return _kept_step_weights(T, torch.device(device), wide)
 
 # %% ../nbs/04_spiketime.ipynb #5700c561
 def _first_in_group(key:Tensor, best:Tensor, group:int) -> Tensor:
@@ -69,14 +92,18 @@ def _first_in_group(key:Tensor, best:Tensor, group:int) -> Tensor:
     within.mul_(torch.arange(group, 0, -1, device=key.device, dtype=torch.int32).view(group, 1))
     return torch.where(best > 0, start + group - within.amax(0), T - 1)
 
-# %% ../nbs/04_spiketime.ipynb #d0badec4
+# %% ../nbs/04_spiketime.ipynb #9e085f85
 def _first_spike_steps(mask:Tensor) -> Tensor:
     "Step of the first True in each column of a `[T, M]` bool mask (overwritten), `T - 1` if none."
     T = mask.shape[0]
+    if 255 < T <= 32767 and mask.numel() <= _WIDE_KEY_MAX:   # two bytes per entry, no groups
+        best = torch.mul(mask, _step_weights(T, mask.device, wide=True)[1]).amax(0)
+        return T - best.clamp_(min=1).long()                  # a silent neuron: T - 1
     group, weight = _step_weights(T, mask.device)
     key = mask.view(torch.uint8).mul_(weight)            # nonzero exactly where the mask is True
     best = key.amax(0)                                   # 255 - first group with a spike; 0 if none
-    if group == 1: return 255 - best.clamp(min=256 - T)  # a silent neuron: 255 - (256 - T) = T - 1
+    # 255 - k (a silent neuron: 255 - (256 - T) = T - 1), as the bitwise not of the byte k
+    if group == 1: return best.clamp_(min=256 - T).bitwise_not_()
     return _first_in_group(key, best, group)
 
 # %% ../nbs/04_spiketime.ipynb #2949773e
@@ -218,17 +245,33 @@ def _spike_time_options(target_is_time, on_target, off_target, tolerance, multi_
                          f"got {len(on)} and {len(off)}")
     return target_is_time, on, off, tolerance, multi_spike
 
-# %% ../nbs/04_spiketime.ipynb #81949dd7
-def _check_class_labels(labels, spk_out, name='targets'):
-    "Class labels `[...]` for a record `[T, ..., N]`, in [0, N)."
+# %% ../nbs/04_spiketime.ipynb #ed0900c6
+def _check_class_labels(labels, spk_out, name='targets', defer:bool=False):
+    "Class labels `[...]` for a record `[T, ..., N]`, in [0, N) (with `defer`: see below)."
     shape, N = tuple(spk_out.shape[1:-1]), spk_out.shape[-1]
-    if not _batched_outside_compile(labels):   # (an in-graph range check under compile)
+    if defer and _range_check_deferrable(labels, spk_out): batched = True
+    else: batched = _batched_outside_compile(labels)
+    if not batched:   # (an in-graph range check under compile)
         return check_labels(labels, name, shape, N, '[...]')
     # labels batched by vmap cannot be read: out-of-range ones fail in the indexing of scatter
     check_tensor(labels, name, dtype='int')
     if tuple(labels.shape) != shape:
         fail(name, f"an integer tensor of class indices with shape [...] = {shape}", labels)
     return labels.long()
+
+# %% ../nbs/04_spiketime.ipynb #315b6d5c
+def _range_check_deferrable(labels, spk_out:Tensor) -> bool:
+    "Whether the range of `labels` may be left to a CPU kernel's own bounds check."
+    return (isinstance(labels, Tensor) and labels.device.type == 'cpu'
+            and spk_out.device.type == 'cpu' and not torch.compiler.is_compiling())
+
+# %% ../nbs/04_spiketime.ipynb #3987ad5f
+def _when_labels_fit(use, labels:Tensor, spk_out:Tensor, name='targets'):
+    "`use()`, which indexes with `labels`; the named error if it fails on a label out of range."
+    try: return use()
+    except (RuntimeError, IndexError):
+        check_labels(labels, name, tuple(spk_out.shape[1:-1]), spk_out.shape[-1], '[...]')
+        raise
 
 # %% ../nbs/04_spiketime.ipynb #3e02d4d1
 def _wrap_time(t:float, T:int, name:str) -> float:
@@ -287,7 +330,7 @@ def _within_tolerance(spike_times:Tensor, target_times:Tensor, tolerance:float) 
     close = (spike_times.detach() - target_times).abs() < tolerance
     return torch.where(close, target_times, spike_times)
 
-# %% ../nbs/04_spiketime.ipynb #559ff233
+# %% ../nbs/04_spiketime.ipynb #6a19df27
 class SpikeTime(nn.Module):
     "Spike times of a record and target times from labels (or given), for the temporal losses."
     FirstSpike, MultiSpike = FirstSpike, MultiSpike   # snntorch's SpikeTime.FirstSpike.apply
@@ -304,14 +347,21 @@ class SpikeTime(nn.Module):
     def labels_to_spike_times(self, labels:Tensor, spk_out:Tensor) -> Tensor:
         "Target times `[..., N]` (`[F, ..., N]` with `multi_spike`) for class `labels` `[...]`."
         _check_record(spk_out, 'spk_out', min_dim=2)
-        labels = _check_class_labels(labels, spk_out)
-        return _label_times(labels, spk_out, self.on_target, self.off_target)
+        return self._label_targets(labels, spk_out)
 
     def target_times(self, spk_out:Tensor, targets:Tensor) -> Tensor:
         "Target times for a record: from labels, or the given times with negative ones wrapped."
         _check_record(spk_out, 'spk_out', min_dim=2)
+        return self._targets(spk_out, targets)
+
+    def _label_targets(self, labels, spk_out):   # (the record is checked)
+        labels = _check_class_labels(labels, spk_out, defer=True)
+        times = lambda: _label_times(labels, spk_out, self.on_target, self.off_target)
+        return _when_labels_fit(times, labels, spk_out)
+
+    def _targets(self, spk_out, targets):   # (the record is checked)
         if self.target_is_time: return _given_times(targets, spk_out, self.multi_spike)
-        return self.labels_to_spike_times(targets, spk_out)
+        return self._label_targets(targets, spk_out)
 
     def forward(self, spk_out:Tensor, # output spike record [T, ..., N]
                 targets:Tensor # labels [...], or times [..., N] ([F, ..., N]) with target_is_time
@@ -343,7 +393,10 @@ def _weight_for(weight, N:int, like:Tensor):
                          f"got shape {tuple(weight.shape)}")
     return weight.to(device=like.device, dtype=like.dtype)
 
-# %% ../nbs/04_spiketime.ipynb #eac59b99
+# %% ../nbs/04_spiketime.ipynb #6c4eceae
+_SHORT_FLOATS = (torch.float16, torch.bfloat16)
+
+# %% ../nbs/04_spiketime.ipynb #c07b1de6
 class _FirstSpikeMSE(torch.autograd.Function):
     "First-spike times and their mean (or summed) squared error in one node."
     generate_vmap_rule = True
@@ -352,9 +405,12 @@ class _FirstSpikeMSE(torch.autograd.Function):
     def forward(spk_rec, target_times, reduction):
         T = spk_rec.shape[0]
         steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
-        diff = (steps.to(spk_rec.dtype).view(spk_rec.shape[1:]) - target_times) / T
-        loss = diff.square().mean() if reduction == 'mean' else diff.square().sum()
-        return loss, steps, diff
+        diff = steps.view(target_times.shape) - target_times   # tau - target (integer - float)
+        if diff.dtype in _SHORT_FLOATS:   # divided first: (T - 1)^2 overflows float16 from T = 257
+            square = diff.div_(T).square()
+            return square.mean() if reduction == 'mean' else square.sum(), steps, diff
+        per = T * T * (diff.numel() if reduction == 'mean' else 1)
+        return torch.dot(diff.view(-1), diff.view(-1)).div_(per), steps, diff   # one pass
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -363,8 +419,10 @@ class _FirstSpikeMSE(torch.autograd.Function):
         ctx.mark_non_differentiable(steps, diff)
         ctx.save_for_backward(steps, diff)
         ctx.rec_shape = spk_rec.shape
-        # dL/dtau / diff
-        ctx.scale = 2 / spk_rec.shape[0] / (diff.numel() if reduction == 'mean' else 1)
+        # dL/dtau / diff: 2 / T^2 (2 / T where diff was divided by T), / M for the mean
+        T = spk_rec.shape[0]
+        ctx.scale = 2 / T / (1 if diff.dtype in _SHORT_FLOATS else T)
+        if reduction == 'mean': ctx.scale /= diff.numel()
 
     @staticmethod
     def backward(ctx, grad_loss, grad_steps, grad_diff):
@@ -384,7 +442,7 @@ def _time_mse(spike_times:Tensor, target_times:Tensor, T:int, reduction:str,
     loss = loss * per_sample.unsqueeze(-1)
     return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
 
-# %% ../nbs/04_spiketime.ipynb #70576290
+# %% ../nbs/04_spiketime.ipynb #0acd575a
 class mse_temporal_loss(nn.Module):
     "Mean squared error between spike times and target times, both divided by T."
     def __init__(self, target_is_time:bool=False, # targets are times, not class labels
@@ -411,7 +469,7 @@ class mse_temporal_loss(nn.Module):
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         one_node = not (st.tolerance or st.multi_spike or self.reduction == 'none')
         if one_node and self.weight is None:
-            target_time = st.target_times(spk_rec, targets)
+            target_time = st._targets(spk_rec, targets)
             if target_time.numel() and not target_time.requires_grad:   # the one-node path
                 return apply_function(_FirstSpikeMSE, spk_rec, target_time, self.reduction)[0]
         spk_time, target_time = st(spk_rec, targets)

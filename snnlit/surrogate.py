@@ -32,14 +32,14 @@ def heaviside(x:Tensor # any floating-point tensor
     # comparing straight into a tensor of x's dtype is one pass over memory; `.to` would be two
     return torch.ge(x, 0, out=torch.empty_like(x))
 
-# %% ../nbs/00_surrogate.ipynb #8c54c88f
+# %% ../nbs/00_surrogate.ipynb #4b183392
 def _heaviside_forward(x, *params):
     return heaviside(x)
 
 def _save_x(ctx, inputs, output):
     x, *params = inputs
     ctx.save_for_backward(x)
-    ctx.params = params   # numbers or 0-d buffers: nothing worth saving as tensors
+    ctx.params = params   # numbers or 0-d tensors: nothing worth saving as tensors
 
 # %% ../nbs/00_surrogate.ipynb #50d0b9f2
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
@@ -110,21 +110,20 @@ def spike_function(name:str, # name of the generated torch.autograd.Function
     members = dict(forward=staticmethod(checked_forward), unchecked=unchecked, __doc__=doc)
     return type(name, (unchecked,), members)
 
-# %% ../nbs/00_surrogate.ipynb #953a3bed
+# %% ../nbs/00_surrogate.ipynb #53199d3e
 def _in_dtype_of_x(primitive):
-    "primitive, checking x and returning its dtype (float64 0-d buffers would promote a 0-d x)."
+    "primitive, checking x and returning its dtype (a float64 0-d tensor would promote a 0-d x)."
     def primitive_function(x, *params):
         check_tensor(x, 'x', dtype='float')
         return primitive(x, *params).to(x.dtype)
     primitive_function.__name__ = primitive_function.__qualname__ = primitive.__name__
     return primitive_function
 
-# %% ../nbs/00_surrogate.ipynb #f2359213
-def _register_hyper_parameters(module:nn.Module, params:dict) -> tuple:
-    "Keep each (checked) hyper-parameter as a 0-d float64 buffer of module; return their names."
-    for name, value in params.items():
-        # float64 loses no precision on float64 inputs; a 0-d tensor never promotes the input
-        module.register_buffer(name, torch.tensor(float(value), dtype=torch.float64))
+# %% ../nbs/00_surrogate.ipynb #9709cba4
+def _keep_hyper_parameters(module:nn.Module, params:dict) -> tuple:
+    "Keep each (checked) hyper-parameter as a Python float attribute of module; return their names."
+    # a float: out of state_dict and DDP's broadcast, nothing for .to() to move, never promotes x
+    for name, value in params.items(): setattr(module, name, float(value))
     return tuple(params)
 
 # %% ../nbs/00_surrogate.ipynb #76e2c842
@@ -138,10 +137,10 @@ def _derivative(module:nn.Module, x:Tensor) -> Tensor:
     with torch.no_grad():
         return formula(torch.ones_like(x), x, *(getattr(module, k) for k in module._param_names))
 
-# %% ../nbs/00_surrogate.ipynb #689c1336
+# %% ../nbs/00_surrogate.ipynb #6ac6e09c
 def _adopt_formulas(cls:type, spike_fn=None, primitive=None):
     "Make a surrogate class's spiking_function the unchecked spike_fn and its primitive checked."
-    if spike_fn is not None:   # the module's path: its buffers are checked once, at construction
+    if spike_fn is not None:   # the module's path: its numbers are checked once, at construction
         cls.spiking_function = staticmethod(spike_fn.unchecked.apply)
         cls._bounds = spike_fn.params or {}
         if cls.__dict__.get('kernel_id'):   # tagged: the GPU kernel finds its branch and bounds
@@ -149,9 +148,9 @@ def _adopt_formulas(cls:type, spike_fn=None, primitive=None):
             spike_fn.surrogate_backward.hyper_parameters = cls._bounds
     if primitive is not None: cls.primitive_function = staticmethod(_in_dtype_of_x(primitive))
 
-# %% ../nbs/00_surrogate.ipynb #e52e8b8d
+# %% ../nbs/00_surrogate.ipynb #772fc6d9
 class MultiArgsSurrogateFunctionBase(nn.Module):
-    "A surrogate spike layer whose hyper-parameters, given as keywords, become float buffers."
+    "A surrogate spike layer whose hyper-parameters, given as keywords, become float attributes."
     _bounds = {}      # {hyper-parameter: check_real bounds}, from the spike function
     kernel_id = None  # the stable name of its GPU kernel branch, if it has one
 
@@ -163,12 +162,12 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
         for name, value in params.items(): check_real(value, name, **self._bounds.get(name, {}))
         check_bool(spiking, 'spiking')
         super().__init__()
-        self._param_names = _register_hyper_parameters(self, params)
+        self._param_names = _keep_hyper_parameters(self, params)
         self.set_spiking_mode(spiking)
 
     def set_spiking_mode(self, spiking:bool): self.spiking = check_bool(spiking, 'spiking')
     def extra_repr(self):
-        params = ', '.join(f'{k}={getattr(self, k).item():g}' for k in self._param_names)
+        params = ', '.join(f'{k}={float(getattr(self, k)):g}' for k in self._param_names)
         return f'{params}, spiking={self.spiking}'
 
     @staticmethod
@@ -180,6 +179,9 @@ class MultiArgsSurrogateFunctionBase(nn.Module):
     def derivative(self, x:Tensor) -> Tensor:
         "The surrogate gradient g'(x), elementwise, computed without autograd."
         return _derivative(self, x)
+    def hyper_parameters(self) -> dict:
+        "The hyper-parameters, name: value, in the spike function's order."
+        return {k: getattr(self, k) for k in self._param_names}
 
     def forward(self, x:Tensor) -> Tensor:
         check_tensor(x, 'x', dtype='float')
@@ -413,12 +415,12 @@ class Erf(SurrogateFunctionBase, spike_fn=erf, primitive=_erf_primitive):
     def __init__(self, alpha:float=2.0, spiking:bool=True):
         super().__init__(alpha, spiking)
 
-# %% ../nbs/00_surrogate.ipynb #41d454cf
+# %% ../nbs/00_surrogate.ipynb #e7ffcd10
 def _piecewise_leaky_relu_backward(g, x, w, c):
     return x.abs().le_(w).mul_(1 / (2 * w) - c).add_(c).mul_(g)   # le_ writes 1.0/0.0 in place
 
 def _piecewise_leaky_relu_primitive(x, w, c):
-    # every term is x's dtype (w, c may be float64 0-d buffers, which do not promote x)
+    # every term is x's dtype (w, c may be float64 0-d tensors, which do not promote x)
     leak = torch.where(x < 0, x + w, x - w) * c
     leak = torch.where(leak.isnan() & ~x.isnan(), 0.0, leak)   # c = 0 at x = ±inf: the limit 0
     return torch.where(x.abs() <= w, x / (2 * w) + 0.5, leak + (x > 0).to(x.dtype))

@@ -5,69 +5,31 @@
 # %% auto #0
 __all__ = ['triton_surrogate_backward']
 
-# %% ../nbs/00_surrogate_triton.ipynb #5f28bf03
-import importlib.util
+# %% ../nbs/00_surrogate_triton.ipynb #4d0050c8
 import torch
 from torch import Tensor
 from ._checks import check_real, check_tensor, check_callable, check_same_device, fail
-# one launcher, GPU or Triton's interpreter on the CPU (to move into a shared kernel module)
-from ._triton import interpreting, launch
+from ._triton import interpreting, launch, surrogate_code, triton_available
 
-# %% ../nbs/00_surrogate_triton.ipynb #9fd52f69
-_KERNEL_CODES = {   # kernel_id -> KIND, the branch of the kernel below
-    'piecewise_quadratic': 0, 'piecewise_exp': 1, 'sigmoid': 2, 'soft_sign': 3, 'atan': 4,
-    'nonzero_sign_log_abs': 5, 'erf': 6, 'piecewise_leaky_relu': 7, 'fast_sigmoid': 8,
-    'triangular': 9, 'spike_rate_escape': 10}
-
-# %% ../nbs/00_surrogate_triton.ipynb #56363bf8
-def _kernel_kind(surrogate_backward) -> int:
-    "The kernel branch of a surrogate's backward formula (tagged with its kernel_id), or None."
-    return _KERNEL_CODES.get(getattr(surrogate_backward, 'kernel_id', None))
-
-# %% ../nbs/00_surrogate_triton.ipynb #94c9782b
-if importlib.util.find_spec('triton') is not None:
+# %% ../nbs/00_surrogate_triton.ipynb #1372008f
+if triton_available():
     import triton
     import triton.language as tl
+    from snnlit._triton import surrogate_grad
 
-# %% ../nbs/00_surrogate_triton.ipynb #4a3e513e
-if importlib.util.find_spec('triton') is not None:
-    @triton.jit
-    def _surrogate_derivative(x, a, b, KIND: tl.constexpr):
-        ax = tl.abs(x)
-        if KIND == 0: d = tl.maximum(a - a * a * ax, 0.0)
-        elif KIND == 1: d = a * 0.5 * tl.exp(-a * ax)
-        elif KIND == 2:   # exp overflows to inf far left: s = 0, d = 0
-            s = 1.0 / (1.0 + tl.exp(-a * x))
-            d = a * s * (1.0 - s)
-        elif KIND == 3:
-            u = 1.0 + a * ax
-            d = a * 0.5 / (u * u)
-        elif KIND == 4:
-            u = 1.5707963267948966 * a * x
-            d = a * 0.5 / (1.0 + u * u)
-        elif KIND == 5: d = a / (1.0 + a * ax)
-        elif KIND == 6: d = a * 0.5641895835477563 * tl.exp(-a * a * x * x)   # 1/sqrt(pi)
-        elif KIND == 7: d = tl.where(ax <= a, 0.5 / a, b)
-        elif KIND == 8:
-            u = 1.0 + a * ax
-            d = 1.0 / (u * u)
-        elif KIND == 9: d = tl.maximum(1.0 / a - ax / (a * a), 0.0)
-        else: d = b * tl.exp(-a * tl.abs(x - 1.0))
-        return d
-
-# %% ../nbs/00_surrogate_triton.ipynb #ae813899
-if importlib.util.find_spec('triton') is not None:
+# %% ../nbs/00_surrogate_triton.ipynb #75e658f8
+if triton_available():
     @triton.jit
     def _surrogate_backward_kernel(g_ptr, x_ptr, a_ptr, b_ptr, out_ptr, numel,
-                                   KIND: tl.constexpr, G_SCALAR: tl.constexpr, BLOCK: tl.constexpr):
+                                   CODE: tl.constexpr, G_SCALAR: tl.constexpr, BLOCK: tl.constexpr):
         offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         mask = offs < numel
         x = tl.load(x_ptr + offs, mask=mask, other=0).to(tl.float32)
         if G_SCALAR: g = tl.load(g_ptr).to(tl.float32)
         else: g = tl.load(g_ptr + offs, mask=mask, other=0).to(tl.float32)
         a = tl.load(a_ptr).to(tl.float32)                       # the first hyper-parameter
-        b = tl.load(b_ptr).to(tl.float32)                       # the second, where there is one
-        d = _surrogate_derivative(x, a, b, KIND)
+        b = tl.load(b_ptr).to(tl.float32)                       # the second, or the first again
+        d = surrogate_grad(x, a, b, CODE)
         tl.store(out_ptr + offs, (g * d).to(out_ptr.dtype.element_ty), mask=mask)
 
 # %% ../nbs/00_surrogate_triton.ipynb #588fba9a
@@ -99,15 +61,15 @@ def _kernel_takes(grad_output:Tensor, x:Tensor) -> bool:
     if not scalar and grad_output.shape != x.shape: return False
     return x.device.type == 'cuda' or interpreting()
 
-# %% ../nbs/00_surrogate_triton.ipynb #f1275ecf
+# %% ../nbs/00_surrogate_triton.ipynb #0657f4c4
 def triton_surrogate_backward(surrogate_backward, # the backward formula of a snnlit surrogate
                               grad_output:Tensor, x:Tensor, params:tuple) -> Tensor:
     "grad_output * g'(x) in one Triton kernel, or None where the PyTorch formula is kept."
     check_callable(surrogate_backward, 'surrogate_backward')
     check_tensor(grad_output, 'grad_output', dtype='float'); check_tensor(x, 'x', dtype='float')
     check_same_device({'grad_output': grad_output, 'x': x})
-    kind = _kernel_kind(surrogate_backward)
-    if kind is None: return None
+    code = surrogate_code(surrogate_backward)
+    if not code: return None
     _check_hyper_parameters(surrogate_backward.hyper_parameters, params)
     if not _kernel_takes(grad_output, x): return None
     x_c, g_c = x.contiguous(), grad_output.contiguous()
@@ -117,5 +79,5 @@ def triton_surrogate_backward(surrogate_backward, # the backward formula of a sn
     b = _as_device_scalar(params[1], x.device) if len(params) > 1 else a
     scalar = grad_output.numel() == 1 and x.numel() != 1
     launch(_surrogate_backward_kernel, x.numel(), x.device, g_c, x_c, a, b, out, x.numel(),
-            KIND=kind, G_SCALAR=scalar)
+            CODE=code, G_SCALAR=scalar)
     return out

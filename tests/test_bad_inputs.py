@@ -30,11 +30,20 @@ def _public_modules():
         if info.name.startswith('_'): continue
         mod = importlib.import_module(f'snnlit.{info.name}')
         out[info.name] = (mod, getattr(mod, '__all__', []))
+    compat = importlib.import_module('snnlit.compat')   # the import-path mirrors, every module under it
+    for info in pkgutil.walk_packages(compat.__path__, 'snnlit.compat.'):
+        name = info.name.removeprefix('snnlit.')
+        if any(part.startswith('_') for part in name.split('.')): continue
+        out[name] = (mod := importlib.import_module(info.name), getattr(mod, '__all__', []))
     return out
 
 def _resolve(target):
-    module, _, name = target.partition('.')
-    return getattr(importlib.import_module(f'snnlit.{module}'), name.split('.')[0])
+    "'module.Name[.attr]' -> snnlit.module.Name; the module may be dotted ('compat.snntorch.surrogate.atan')."
+    parts = target.split('.')
+    for i in range(len(parts) - 1, 1, -1):
+        try: return getattr(importlib.import_module('snnlit.' + '.'.join(parts[:i])), parts[i])
+        except ModuleNotFoundError: continue
+    return getattr(importlib.import_module(f'snnlit.{parts[0]}'), parts[1])
 
 def test_case_ids_are_unique():
     ids = [c.id for c in CASES]

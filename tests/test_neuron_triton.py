@@ -10,6 +10,8 @@ triton = pytest.importorskip('triton')
 from snnlit import surrogate as sl
 from snnlit.neuron import IFNode, LIFNode
 from snnlit.functional import set_backend
+from snnlit._fused import fused_config
+from snnlit._triton import SURROGATE_CODES, surrogate_code
 from helpers import stable_seed
 from oracles import NEURONS, RESETS, SURROGATES, naive, run
 
@@ -42,7 +44,8 @@ def test_triton_matches_naive_loop(cls, kw, v_reset, detach_reset):
 
 @pytest.mark.parametrize('sg', SURROGATES, ids=lambda s: type(s).__name__)
 def test_triton_matches_torch_every_surrogate(sg):
-    "Sigmoid and ATan are computed in the kernel, the others by their own formula beforehand: all match the reference."
+    """The surrogates of the code table are computed in the kernel, the straight-through estimator by its own formula
+    beforehand (code 0): all match the reference."""
     torch.manual_seed(0)
     x_seq = torch.rand(12, 3, 33) * 2.5 - 0.3
     v0 = torch.rand(3, 33) * 0.5
@@ -55,6 +58,30 @@ def test_triton_matches_torch_every_surrogate(sg):
         for a, b in zip(ref[3:], out[3:]):
             assert torch.isfinite(a).all()
             torch.testing.assert_close(b, a, rtol=2e-5, atol=2e-5 * a.abs().max().item())
+
+# every formula of the table, with hyper-parameters other than the defaults (alpha not a power of two)
+TABLE = [sl.PiecewiseQuadratic(alpha=0.7), sl.PiecewiseExp(alpha=1.3), sl.Sigmoid(alpha=3.3), sl.SoftSign(alpha=1.7),
+         sl.ATan(alpha=2.5), sl.NonzeroSignLogAbs(alpha=0.9), sl.Erf(alpha=1.3), sl.PiecewiseLeakyReLU(w=0.7, c=0.05),
+         sl.FastSigmoid(slope=7.0), sl.Triangular(threshold=0.6), sl.SpikeRateEscape(beta=0.8, slope=3.0)]
+
+@pytest.mark.parametrize('sg', TABLE, ids=lambda s: type(s).__name__)
+def test_every_formula_in_the_kernel_float64(sg):
+    """Each formula of `snnlit._triton.surrogate_grad` in the float64 backward kernel (its constants, pi/2 alpha and
+    1/sqrt(pi), in float64 too) gives the 'torch' backend's gradients to 1e-10."""
+    g = torch.Generator().manual_seed(stable_seed('triton every formula', type(sg).__name__))
+    x_seq = torch.rand(8, 2, 6, generator=g, dtype=torch.float64) * 2.5 - 0.3
+    v0 = torch.rand(2, 6, generator=g, dtype=torch.float64) * 0.5
+    grads = [torch.rand(x_seq.shape, generator=g, dtype=torch.float64), torch.rand(x_seq.shape, generator=g, dtype=torch.float64),
+             torch.rand(v0.shape, generator=g, dtype=torch.float64)]
+    cfg = fused_config(LIFNode(step_mode='m', surrogate_function=sg), x_seq)
+    assert surrogate_code(cfg.surrogate_backward) == SURROGATE_CODES[type(sg).kernel_id] != 0   # computed in the kernel
+    for (cls, kw), v_reset in zip(NEURONS, (0.0, None, -0.2)):
+        kws = dict(v_reset=v_reset, surrogate_function=sg)
+        ref = run(cls, kw, 'torch', x_seq, v0, grads, **kws)
+        out = cpu(run(cls, kw, 'triton', *dev(x_seq, v0), dev(*grads), **kws))
+        for a, b in zip(ref[:3], out[:3]): assert torch.equal(a, b)
+        assert 0 < ref[0].sum() < ref[0].numel()
+        for a, b in zip(ref[3:], out[3:]): torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
 
 @pytest.mark.parametrize('dtype', [torch.float16, torch.float32, torch.float64])
 @pytest.mark.parametrize('v_threshold', [1.0, 0.3])

@@ -439,7 +439,16 @@ def test_losses_in_every_dtype_batch_one(dtype, T):
 @given(st.integers(200, 3000), st.integers(1, 3), st.integers(1, 3), st.sampled_from([0.0, 0.0005, 0.005, 0.1]),
        st.integers(0, 2 ** 31 - 1))
 def test_long_records_grouped_path(T, B, N, p, seed):
-    "From T = 256 the first group with a spike is found first, then the step inside it: check both against loops."
+    """From T = 256 the first group with a spike is found first, then the step inside it (or, for records of up
+    to 2^21 entries, the two-byte weights find the step at once): check both routes against loops."""
+    import snnlit.spiketime as S
+    for wide_max in (S._WIDE_KEY_MAX, 0):   # 0: every record takes the groups
+        saved, S._WIDE_KEY_MAX = S._WIDE_KEY_MAX, wide_max
+        try: _check_long_record(T, B, N, p, seed)
+        finally: S._WIDE_KEY_MAX = saved
+
+
+def _check_long_record(T, B, N, p, seed):
     g = torch.Generator().manual_seed(seed)
     rec = (torch.rand(T, B, N, generator=g) < p).float()
     rec[T - 1, 0, 0] = 1.
@@ -505,3 +514,28 @@ def test_multi_spike_rounds_and_count_at_their_limits(T, num_spikes):
     grad_out = torch.randn(ref.shape, generator=g, dtype=torch.float64)
     out.backward(grad_out)
     torch.testing.assert_close(x.grad, naive_grad(rec.shape, ref, grad_out))
+
+
+@pytest.mark.parametrize('labels', [[0, 4, 1], [0, -1, 1], [2, 3, 9]])
+def test_label_range_checked_on_every_path(labels):
+    "The CPU fast path leaves the range of the labels to scatter's bounds check: the named error still comes."
+    rec = (torch.rand(6, 3, 4) < 0.3).float()
+    for loss in (mse_temporal_loss(), mse_temporal_loss(tolerance=1), mse_temporal_loss(reduction='none'),
+                 mse_temporal_loss(multi_spike=True, on_target=(0, 1), off_target=(-1, -1))):
+        with pytest.raises(ValueError, match=r'`targets` must hold class indices in \[0, 4\)'):
+            loss(rec.clone().requires_grad_(), torch.tensor(labels))
+    with pytest.raises(ValueError, match=r'`targets` must hold class indices in \[0, 4\)'):
+        SpikeTime().labels_to_spike_times(torch.tensor(labels), rec)
+
+
+def test_kept_step_weights_are_not_written():
+    "The weights kept per (T, device) come back unchanged after calls that overwrite their mask."
+    import snnlit.spiketime as S
+    for T in (7, 300, 600):
+        _, before = S._step_weights(T, 'cpu', wide=T > 255)
+        before = before.clone()
+        rec = (torch.rand(T, 5, 3) < 0.2).float()
+        first_spike_time(rec); multi_spike_time(rec, 2); mse_temporal_loss()(rec, torch.zeros(5, dtype=torch.long))
+        assert torch.equal(S._step_weights(T, 'cpu', wide=T > 255)[1], before)
+        with torch.inference_mode():
+            assert torch.equal(first_spike_time(rec), naive_times(rec)[0].float())

@@ -10,7 +10,7 @@ CLASSES = [S.PiecewiseQuadratic, S.PiecewiseExp, S.Sigmoid, S.SoftSign, S.ATan, 
 ids = lambda c: c.__name__
 FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
-def params_of(sg): return [getattr(sg, k).item() for k in sg._param_names]
+def params_of(sg): return list(sg.hyper_parameters().values())
 
 def test_kernel_ids_are_distinct_strings():
     kids = [c.kernel_id for c in CLASSES]
@@ -101,7 +101,7 @@ def test_extreme_primitive_values_and_dtypes():
     torch.testing.assert_close(S.FastSigmoid(spiking=False)(x), torch.tensor([-1., -1., 1., 1.]) / 25)
     for dtype in FLOATS:
         assert S.PiecewiseLeakyReLU(spiking=False)(torch.randn(5, dtype=dtype)).dtype == dtype
-        assert S.ATan(spiking=False)(torch.tensor(0.3, dtype=dtype)).dtype == dtype   # 0-d: buffers do not promote
+        assert S.ATan(spiking=False)(torch.tensor(0.3, dtype=dtype)).dtype == dtype   # 0-d x: float hyper-parameters do not promote
     got = S.NonzeroSignLogAbs(alpha=2.0, spiking=False)(torch.tensor([6e4], dtype=torch.float16)).float()
     torch.testing.assert_close(got, torch.tensor([math.log1p(1.2e5)]), rtol=1e-2, atol=1e-2)   # 2·6e4 overflows fp16
 

@@ -8,7 +8,8 @@ import pytest, torch
 
 triton = pytest.importorskip('triton')
 from snnlit import surrogate as sg
-from snnlit.surrogate_triton import triton_surrogate_backward, _KERNEL_CODES
+from snnlit.surrogate_triton import triton_surrogate_backward
+from snnlit._triton import SURROGATE_CODES, surrogate_code
 from oracles import naive_derivative
 
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -24,11 +25,16 @@ MODULES = [sg.PiecewiseQuadratic(alpha=1.5), sg.PiecewiseExp(alpha=2.0), sg.Sigm
 ids = [type(m).__name__ for m in MODULES]
 
 def formula_and_params(module):
-    return type(module).spiking_function.__self__.surrogate_backward, tuple(getattr(module, k) for k in module._param_names)
+    params = tuple(torch.tensor(v, dtype=torch.float64) for v in module.hyper_parameters().values())
+    return type(module).spiking_function.__self__.surrogate_backward, params   # as 0-d float64 tensors
 
-def test_every_kernel_id_has_one_branch():
-    assert sorted(type(m).kernel_id for m in MODULES) == sorted(_KERNEL_CODES)
-    assert sorted(_KERNEL_CODES.values()) == list(range(len(_KERNEL_CODES)))
+def test_every_kernel_id_has_one_code():
+    "One table: every surrogate with a formula in `surrogate_grad` has one code, 1..11; 0 means none."
+    assert sorted(type(m).kernel_id for m in MODULES) == sorted(SURROGATE_CODES)
+    assert sorted(SURROGATE_CODES.values()) == list(range(1, len(SURROGATE_CODES) + 1))
+    for m in MODULES:
+        assert surrogate_code(formula_and_params(m)[0]) == SURROGATE_CODES[type(m).kernel_id]
+    assert surrogate_code(sg._straight_through_backward) == 0 and surrogate_code(lambda g, x: g) == 0
 
 @pytest.mark.parametrize('module', MODULES, ids=ids)
 def test_kernel_matches_per_element_formula(module):

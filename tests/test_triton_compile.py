@@ -14,7 +14,7 @@ import triton.language as tl
 from triton.compiler import ASTSource
 from triton.backends.compiler import GPUTarget
 from snnlit import neuron_triton as nt, surrogate_triton as stt
-from snnlit._triton import BLOCK
+from snnlit._triton import BLOCK, SURROGATE_CODES
 
 TARGETS = [GPUTarget('cuda', 90, 32), GPUTarget('cuda', 80, 32)]
 DTYPES = ['fp32', 'fp16', 'bf16', 'fp64']
@@ -51,8 +51,12 @@ def test_backward_kernel_compiles(dt, target):
     p = 'fp64' if dt == 'fp64' else 'fp32'
     sig = {**{n: '*' + dt for n in ('h_ptr', 'sg_ptr', 'gs_ptr', 'gvseq_ptr', 'gvf_ptr')}, 'p_ptr': '*' + p,
            'gx_ptr': '*' + dt, 'gv0_ptr': '*' + dt, 'T': 'i32', 'numel': 'i32'}
+    # every reset with a read surrogate (0) and the default Sigmoid; every other formula of the table once
+    sigmoid = SURROGATE_CODES['sigmoid']
     configs = [dict(SG=sg, SPIKE_GRAD=True, THROUGH_RESET=tr, SOFT=soft, HAS_GS=True, HAS_GVSEQ=True, HAS_GVF=True)
-               for sg, tr, soft in itertools.product((0, 1, 2), (False, True), (False, True))]
+               for sg, tr, soft in itertools.product((0, sigmoid), (False, True), (False, True))]
+    configs += [dict(SG=sg, SPIKE_GRAD=True, THROUGH_RESET=True, SOFT=False, HAS_GS=True, HAS_GVSEQ=True, HAS_GVF=True)
+                for sg in SURROGATE_CODES.values() if sg != sigmoid]
     configs.append(dict(SG=0, SPIKE_GRAD=False, THROUGH_RESET=False, SOFT=False, HAS_GS=False, HAS_GVSEQ=False, HAS_GVF=False))
     for cfg in configs:
         k = compile_kernel(nt._backward_kernel, sig, dict(cfg, F64=dt == 'fp64', ct=tl.float64 if dt == 'fp64' else tl.float32,
@@ -64,7 +68,7 @@ def test_backward_kernel_compiles(dt, target):
 def test_surrogate_kernel_compiles(dt, target):
     "Every surrogate formula, a full and a scalar incoming gradient, float64 (module buffers) and float32 parameters."
     sig = {'g_ptr': '*' + dt, 'x_ptr': '*' + dt, 'a_ptr': '*fp64', 'b_ptr': '*fp32', 'out_ptr': '*' + dt, 'numel': 'i32'}
-    assert sorted(stt._KERNEL_CODES.values()) == list(range(11))
-    for kind, scalar in itertools.product(range(11), (False, True)):
-        k = compile_kernel(stt._surrogate_backward_kernel, sig, dict(KIND=kind, G_SCALAR=scalar, BLOCK=BLOCK), target)
-        assert k.asm['cubin'], (kind, scalar)
+    assert sorted(SURROGATE_CODES.values()) == list(range(1, 12))
+    for code, scalar in itertools.product(SURROGATE_CODES.values(), (False, True)):
+        k = compile_kernel(stt._surrogate_backward_kernel, sig, dict(CODE=code, G_SCALAR=scalar, BLOCK=BLOCK), target)
+        assert k.asm['cubin'], (code, scalar)

@@ -63,7 +63,7 @@ CASES = []
 # =============================================================================================================
 # reset_net / detach_net
 
-class Counter(nn.Module):             # a plain module with reset()/detach(): called, with a logged warning
+class Counter(nn.Module):             # a plain module with reset()/detach(): called, silently
     def __init__(self): super().__init__(); self.resets = self.detaches = 0
     def reset(self): self.resets += 1
     def detach(self): self.detaches += 1

@@ -1,0 +1,1 @@
+"Import-path mirrors of spikingjelly and snntorch: switching them to snnlit is an import change."
