@@ -85,64 +85,68 @@ def fused_config(node:FusableNode, # an IF or LIF neuron
     return FusedConfig(charge, tau, v_rest, float(node.v_threshold), v_reset,
                        node.detach_reset, node.store_v_seq, *parts)
 
-# %% ../nbs/01_fused.ipynb #f5b5a29b
-def _charge_into(h:Tensor, v:Tensor, x:Tensor, cfg:FusedConfig, tau_t:Tensor, exact:bool):
-    "Write the charge H = f(V, X) into `h` with the reference's floating-point operations."
-    if cfg.charge == 'if': torch.add(v, x, out=h)
-    elif cfg.charge == 'lif_decay':                        # v + (x - (v - v_rest)) / tau
-        if cfg.v_rest == 0: torch.sub(x, v, out=h)
-        else: torch.sub(v, cfg.v_rest, out=h); torch.sub(x, h, out=h)
-        if exact: torch.addcdiv(v, h, tau_t, out=h)
-        else: h.div_(cfg.tau).add_(v)
-    else:                                                  # v - (v - v_rest) / tau + x
-        if cfg.v_rest == 0: torch.div(v, cfg.tau, out=h)
-        else: torch.sub(v, cfg.v_rest, out=h); h.div_(cfg.tau)
-        torch.sub(v, h, out=h); h.add_(x)
+# %% ../nbs/01_fused.ipynb #af8375dc
+def _charge_into(hn:Tensor, w:Tensor, x:Tensor, cfg:FusedConfig, tau_t:Tensor, exact:bool):
+    "Write -H, the charge negated, from W = -V: the reference's operations, each result negated."
+    if cfg.charge == 'if': torch.sub(w, x, out=hn)          # -(v + x)
+    elif cfg.charge == 'lif_decay':                        # -(v + (x - (v - v_rest)) / tau)
+        if cfg.v_rest == 0: torch.add(x, w, out=hn)        # x - v
+        else: torch.add(w, cfg.v_rest, out=hn); torch.add(x, hn, out=hn)
+        if exact: torch.addcdiv(w, hn, tau_t, value=-1, out=hn)
+        else: torch.sub(w, hn.div_(cfg.tau), out=hn)
+    else:                                                  # -(v - (v - v_rest) / tau + x)
+        if cfg.v_rest == 0: torch.div(w, cfg.tau, out=hn)
+        else: torch.add(w, cfg.v_rest, out=hn); hn.div_(cfg.tau)
+        torch.sub(w, hn, out=hn); hn.sub_(x)
 
-# %% ../nbs/01_fused.ipynb #04427d03
-def _fire_reset_into(s:Tensor, out:Tensor, h:Tensor, cfg:FusedConfig, fired:Tensor, v_reset_t,
-                     exact:bool):
-    "Write the spike of the charged membrane `h` into `s` and the reset membrane into `out`."
+# %% ../nbs/01_fused.ipynb #350345d6
+def _smooth_fire_reset_into(s:Tensor, w:Tensor, hn:Tensor, cfg:FusedConfig):
+    "The `spiking=False` step: s = g(H - V_th) in [0, 1] into `s`, -V after the reset into `w`."
+    h, vth, v_reset = -hn, cfg.v_threshold, cfg.v_reset
+    s.copy_(cfg.primitive(h - vth, *cfg.params))
+    if v_reset is None: torch.sub(s * vth, h, out=w)       # -(h - s v_th)
+    else: torch.neg(h.masked_fill(h == math.inf, v_reset) * (1. - s) + v_reset * s, out=w)
+
+# %% ../nbs/01_fused.ipynb #e7c0b1a2
+def _fire_reset_into(s:Tensor, w:Tensor, hn:Tensor, cfg:FusedConfig, buf, exact:bool):
+    "Write the spike of the charge -H in `hn` into `s`, and -V after the reset into `w`."
     vth, v_reset = cfg.v_threshold, cfg.v_reset
-    # a smooth s in [0, 1]: the reference's operations
-    if cfg.primitive is not None:
-        s.copy_(cfg.primitive(h - vth, *cfg.params))
-        if v_reset is None: torch.sub(h, s * vth, out=out)
-        else: torch.add(h.masked_fill(h == math.inf, v_reset) * (1. - s), v_reset * s, out=out)
-        return
-    if exact: torch.ge(h, vth, out=fired)
-    else: torch.ge(h - vth, 0, out=fired)
-    s.copy_(fired)
-    if v_reset is None:                                    # h - s * v_th
-        if exact: torch.sub(h, s, alpha=vth, out=out)
-        else: torch.sub(h, torch.mul(s, vth, out=out), out=out)
-    # h (1 - s) + v_reset s for s in {0, 1}, also at h = +inf
-    else: torch.where(fired, v_reset_t, h, out=out)
+    if cfg.primitive is not None: return _smooth_fire_reset_into(s, w, hn, cfg)
+    # H >= V_th; float16/bfloat16: H - V_th >= 0 rounded as the reference rounds it, negated in buf
+    if exact: torch.le(hn, -vth, out=s)
+    else: torch.le(torch.add(hn, vth, out=buf), 0, out=s)
+    if v_reset is None:                                    # -(h - s v_th)
+        if exact: torch.add(hn, s, alpha=vth, out=w)
+        else: torch.add(hn, torch.mul(s, vth, out=w), out=w)
+    elif exact: torch.threshold(hn, -vth, -v_reset, out=w)
+    else:  # -(h (1 - s) + v_reset s), 1 - s compared on its own, h = +inf kept out of inf * 0
+        torch.clamp_min(hn, -torch.finfo(hn.dtype).max, out=w).mul_(torch.gt(buf, 0, out=buf))
+        if v_reset != 0: w.sub_(s, alpha=v_reset)
 
-# %% ../nbs/01_fused.ipynb #71e6f29c
+# %% ../nbs/01_fused.ipynb #11790a4c
 def fused_forward(x_seq:Tensor, # input currents [T, B, ...]
                   v0:Tensor, # the membrane before the first step [B, ...]
                   cfg:FusedConfig, # the neuron's settings
-                  h_seq:Tensor=None # where to keep the charged membranes for backward, if anywhere
+                  h_seq:Tensor=None # where to keep the charges, negated, for backward, if anywhere
                  ) -> tuple: # (spikes, v_final, v_seq or None)
     "Run charge → fire → reset over `x_seq` from `v0`."
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
     v_seq = torch.empty_like(spikes) if cfg.store_v_seq else None
-    h_buf = torch.empty_like(spikes[0]) if h_seq is None else None
-    v_buf = None if cfg.store_v_seq else torch.empty_like(spikes[0])
-    fired = torch.empty_like(spikes[0], dtype=torch.bool)
+    hn_buf = torch.empty_like(spikes[0]) if h_seq is None else None
     # single-rounding dtypes: fused ops round alike
     exact = x_seq.dtype in (torch.float32, torch.float64)
+    buf = None if exact else torch.empty_like(spikes[0])
     tau_t = torch.tensor(cfg.tau, dtype=x_seq.dtype, device=x_seq.device)
-    v_reset_t = None if cfg.v_reset is None else tau_t.new_tensor(cfg.v_reset)
-    v = v0
+    w = w_buf = torch.neg(v0)
     for t in range(x_seq.shape[0]):
-        h = h_buf if h_seq is None else h_seq[t]
-        _charge_into(h, v, x_seq[t], cfg, tau_t, exact)
-        # the buffer may be v's own: h has read it
-        v = v_seq[t] if cfg.store_v_seq else v_buf
-        _fire_reset_into(spikes[t], v, h, cfg, fired, v_reset_t, exact)
-    return spikes, (v_seq[-1].clone() if cfg.store_v_seq else v), v_seq
+        hn = hn_buf if h_seq is None else h_seq[t]
+        _charge_into(hn, w, x_seq[t], cfg, tau_t, exact)
+        # the buffer may be w's own: hn has read it
+        w = v_seq[t] if cfg.store_v_seq else w_buf
+        _fire_reset_into(spikes[t], w, hn, cfg, buf, exact)
+    if not cfg.store_v_seq: return spikes, w.neg_(), None
+    v_seq.neg_()
+    return spikes, v_seq[-1].clone(), v_seq
 
 # %% ../nbs/01_fused.ipynb #26a5efd4
 BACKWARD_BLOCK = 1 << 18   # elements per block of time steps in backward (a block stays in cache)
@@ -154,66 +158,75 @@ def _charge_slopes(cfg:FusedConfig) -> tuple:
     k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
     return k_v, k_x
 
-# %% ../nbs/01_fused.ipynb #7cb4d09d
-def _surrogate_slopes(h_b:Tensor, hm_b:Tensor, cfg:FusedConfig) -> Tensor:
-    "sigma'_t = g'(H[t] - V_th) for a block of steps (`hm_b` takes H - V_th)."
-    torch.sub(h_b, cfg.v_threshold, out=hm_b)
-    sg = cfg.surrogate_backward(h_b.new_ones(()), hm_b, *cfg.params)
+# %% ../nbs/01_fused.ipynb #292a4555
+def _surrogate_slopes(hn_b:Tensor, hm_b:Tensor, cfg:FusedConfig) -> Tensor:
+    "sigma'_t = g'(H[t] - V_th) for a block of steps from -H in `hn_b` (`hm_b` takes H - V_th)."
+    if hn_b.dtype in (torch.float32, torch.float64):       # -V_th - (-H) rounds as H - V_th
+        torch.sub(hn_b.new_tensor(-cfg.v_threshold), hn_b, out=hm_b)
+    else: torch.add(hn_b, cfg.v_threshold, out=hm_b).neg_()   # float16: through float32, as H - V_th
+    sg = cfg.surrogate_backward(hn_b.new_ones(()), hm_b, *cfg.params)
     return sg if sg.shape == hm_b.shape else sg.expand_as(hm_b)
 
-# %% ../nbs/01_fused.ipynb #ea0385fb
-def _reset_slopes_into(A_b:Tensor, sg:Tensor, S_b:Tensor, h_b:Tensor, cfg:FusedConfig):
-    "Write A = -D, minus the reset's derivative dV/dH, for a block of steps."
-    if cfg.v_reset is None: torch.mul(sg, cfg.v_threshold, out=A_b).sub_(1)
-    elif cfg.spike_grad and not cfg.detach_reset:
-        torch.sub(h_b, cfg.v_reset, out=A_b)
-        # H = +inf resets: no reset gradient
-        torch.nan_to_num_(A_b, nan=math.nan, posinf=0., neginf=-math.inf)
-        torch.addcmul(S_b, sg, A_b, out=A_b).sub_(1)
-    else: torch.sub(S_b, 1, out=A_b)
+# %% ../nbs/01_fused.ipynb #50aa25df
+def _reset_slopes_into(D_b:Tensor, sg, hm_b, hn_b:Tensor, S_b:Tensor, buf_b, cfg:FusedConfig):
+    "Write D = dV/dH of the reset for a block of steps (`hm_b`: H - V_th; `hn_b`: -H)."
+    v_reset = cfg.v_reset
+    if v_reset is None: torch.mul(sg, -cfg.v_threshold, out=D_b).add_(1)   # 1 - V_th sigma'
+    elif cfg.spike_grad and not cfg.detach_reset:          # 1 - S + sigma' (V_reset - H)
+        # 1 - S: a step's from the sign of H - V_th (0 at NaN, where D is NaN anyway)
+        if cfg.primitive is None: torch.lt(hm_b, 0, out=D_b)
+        else: torch.sub(S_b, 1, out=D_b).neg_()
+        d = hn_b if v_reset == 0 else torch.add(hn_b, v_reset, out=buf_b)
+        # H = +inf resets: no gradient through the reset
+        D_b.addcmul_(sg, torch.nan_to_num(d, nan=math.nan, posinf=math.inf, neginf=0., out=buf_b))
+    else: torch.sub(S_b, 1, out=D_b).neg_()                # 1 - S, 1 at NaN as the reference
 
-# %% ../nbs/01_fused.ipynb #af86569e
-def _local_gradient_into(G_b:Tensor, sg, A_b, g_spikes_b, g_v_seq_b):
+# %% ../nbs/01_fused.ipynb #ab043540
+def _local_gradient_into(G_b:Tensor, sg, D_b, g_spikes_b, g_v_seq_b):
     "Write the part of H-bar that needs no later step: sigma' S-bar + D V-bar_seq."
     if sg is not None and g_spikes_b is not None: torch.mul(g_spikes_b, sg, out=G_b)
     else: G_b.zero_()
     if g_v_seq_b is not None:
-        if A_b is None: G_b.add_(g_v_seq_b)
-        else: G_b.addcmul_(A_b, g_v_seq_b, value=-1)
+        if D_b is None: G_b.add_(g_v_seq_b)
+        else: G_b.addcmul_(D_b, g_v_seq_b)
 
-# %% ../nbs/01_fused.ipynb #6af362c3
-def _recur_into(G:Tensor, A_b, t0:int, t1:int, k_v:float, g_v_final):
+# %% ../nbs/01_fused.ipynb #e5900738
+def _recur_into(G:Tensor, D_b, t0:int, t1:int, k_v:float, g_v_final):
     "Add k_v D[t] H-bar[t+1] into G[t] (V-bar_final at the last step), from step t1 - 1 down to t0."
     T = G.shape[0]
     for t in range(t1 - 1, t0 - 1, -1):
         if t == T - 1:
             if g_v_final is None: continue
-            if A_b is None: G[t].add_(g_v_final)
-            else: G[t].addcmul_(A_b[t - t0], g_v_final, value=-1)
-        elif A_b is None: G[t].add_(G[t + 1], alpha=k_v)
-        else: G[t].addcmul_(A_b[t - t0], G[t + 1], value=-k_v)
+            if D_b is None: G[t].add_(g_v_final)
+            else: G[t].addcmul_(D_b[t - t0], g_v_final)
+        elif D_b is None: G[t].add_(G[t + 1], alpha=k_v)
+        else: G[t].addcmul_(D_b[t - t0], G[t + 1], value=k_v)
 
-# %% ../nbs/01_fused.ipynb #5f07b545
-def _bptt_into(G:Tensor, h_seq:Tensor, spikes:Tensor, cfg:FusedConfig, g_spikes, g_v_final,
+# %% ../nbs/01_fused.ipynb #39d31151
+def _bptt_into(G:Tensor, hn_seq:Tensor, spikes:Tensor, cfg:FusedConfig, g_spikes, g_v_final,
                g_v_seq):
-    "Write X-bar into `G` (may be `h_seq`), but G[0] = H-bar[0], block by block from the end."
-    T = h_seq.shape[0]
+    "Write X-bar into `G` (may be `hn_seq`, the saved -H), but G[0] = H-bar[0], block by block from the end."
+    T = hn_seq.shape[0]
     k_v, k_x = _charge_slopes(cfg)
-    block = max(1, min(T, BACKWARD_BLOCK // max(1, h_seq[0].numel())))
+    block = max(1, min(T, BACKWARD_BLOCK // max(1, hn_seq[0].numel())))
     through_reset = cfg.spike_grad and not cfg.detach_reset
-    A = None if cfg.v_reset is None and not through_reset else torch.empty_like(h_seq[:block])
-    hm = torch.empty_like(h_seq[:block]) if cfg.spike_grad else None
+    new = lambda: torch.empty_like(hn_seq[:block])
+    D = None if cfg.v_reset is None and not through_reset else new()
+    hm = new() if cfg.spike_grad else None
+    buf = new() if cfg.v_reset is not None and through_reset else None
     t1 = T
     while t1 > 0:
         t0 = max(0, t1 - block)
-        n, h_b = t1 - t0, h_seq[t0:t1]
-        sg = _surrogate_slopes(h_b, hm[:n], cfg) if cfg.spike_grad else None
-        A_b = None if A is None else A[:n]
-        if A_b is not None: _reset_slopes_into(A_b, sg, spikes[t0:t1], h_b, cfg)
-        # from here on h_b is not read again: its memory may take the gradient
-        _local_gradient_into(G[t0:t1], sg, A_b, None if g_spikes is None else g_spikes[t0:t1],
+        n, hn_b = t1 - t0, hn_seq[t0:t1]
+        sg = _surrogate_slopes(hn_b, hm[:n], cfg) if cfg.spike_grad else None
+        D_b = None if D is None else D[:n]
+        if D_b is not None:
+            _reset_slopes_into(D_b, sg, None if hm is None else hm[:n], hn_b, spikes[t0:t1],
+                               None if buf is None else buf[:n], cfg)
+        # from here on hn_b is not read again: its memory may take the gradient
+        _local_gradient_into(G[t0:t1], sg, D_b, None if g_spikes is None else g_spikes[t0:t1],
                              None if g_v_seq is None else g_v_seq[t0:t1])
-        _recur_into(G, A_b, t0, t1, k_v, g_v_final)
+        _recur_into(G, D_b, t0, t1, k_v, g_v_final)
         # steps no longer read (G[t0] is, by the next block)
         if k_x != 1: G[t0 + 1:t1 + 1].mul_(k_x)
         t1 = t0
@@ -236,17 +249,17 @@ def _refuse_second_backward():
         "call `snnlit.functional.reset_net(net)` between sequences (or `detach_net(net)`); "
         "to backpropagate through one graph twice (retain_graph=True), use backend='torch'")
 
-# %% ../nbs/01_fused.ipynb #f09ba814
+# %% ../nbs/01_fused.ipynb #0dec0519
 class FusedMultiStep(torch.autograd.Function):
     "Multi-step IF/LIF neuron: in-place forward, hand-written BPTT backward."
     @staticmethod
     def forward(ctx, x_seq, v0, cfg):
-        h_seq = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
-        spikes, v_final, v_seq = fused_forward(x_seq, v0, cfg, h_seq)
+        hn_seq = torch.empty_like(x_seq, memory_format=torch.contiguous_format)   # -H
+        spikes, v_final, v_seq = fused_forward(x_seq, v0, cfg, hn_seq)
         ctx.cfg, ctx.consumed, ctx.in_place = cfg, False, _GRADIENT_IN_SAVED.get()
         # an output without gradient arrives as None: skipped, not added as zeros
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(h_seq, spikes)
+        ctx.save_for_backward(hn_seq, spikes)
         if not cfg.spike_grad: ctx.mark_non_differentiable(spikes)
         return spikes, v_final, v_seq
 
@@ -256,9 +269,9 @@ class FusedMultiStep(torch.autograd.Function):
         # only set when the gradient went into the saved buffer
         if ctx.consumed: _refuse_second_backward()
         ctx.consumed = ctx.in_place
-        h_seq, spikes = ctx.saved_tensors
-        G = h_seq if ctx.in_place else torch.empty_like(h_seq)
-        _bptt_into(G, h_seq, spikes, ctx.cfg, g_spikes, g_v_final, g_v_seq)
+        hn_seq, spikes = ctx.saved_tensors
+        G = hn_seq if ctx.in_place else torch.empty_like(hn_seq)
+        _bptt_into(G, hn_seq, spikes, ctx.cfg, g_spikes, g_v_final, g_v_seq)
         k_v, k_x = _charge_slopes(ctx.cfg)
         g_v0 = G[0] * k_v if ctx.needs_input_grad[1] else None
         if k_x != 1: G[0].mul_(k_x)
