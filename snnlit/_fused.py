@@ -107,7 +107,7 @@ def _smooth_fire_reset_into(s:Tensor, w:Tensor, hn:Tensor, cfg:FusedConfig):
     if v_reset is None: torch.sub(s * vth, h, out=w)       # -(h - s v_th)
     else: torch.neg(h.masked_fill(h == math.inf, v_reset) * (1. - s) + v_reset * s, out=w)
 
-# %% ../nbs/01_fused.ipynb #e7c0b1a2
+# %% ../nbs/01_fused.ipynb #63f8e2c7
 def _fire_reset_into(s:Tensor, w:Tensor, hn:Tensor, cfg:FusedConfig, buf, exact:bool):
     "Write the spike of the charge -H in `hn` into `s`, and -V after the reset into `w`."
     vth, v_reset = cfg.v_threshold, cfg.v_reset
@@ -119,11 +119,10 @@ def _fire_reset_into(s:Tensor, w:Tensor, hn:Tensor, cfg:FusedConfig, buf, exact:
         if exact: torch.add(hn, s, alpha=vth, out=w)
         else: torch.add(hn, torch.mul(s, vth, out=w), out=w)
     elif exact: torch.threshold(hn, -vth, -v_reset, out=w)
-    else:  # -(h (1 - s) + v_reset s), 1 - s compared on its own, h = +inf kept out of inf * 0
-        torch.clamp_min(hn, -torch.finfo(hn.dtype).max, out=w).mul_(torch.gt(buf, 0, out=buf))
-        if v_reset != 0: w.sub_(s, alpha=v_reset)
+    else:  # the reference's -(h (1 - s) + v_reset s), with h = +inf taken as v_reset
+        torch.sub(hn.masked_fill(hn == -math.inf, -v_reset) * (1. - s), v_reset * s, out=w)
 
-# %% ../nbs/01_fused.ipynb #11790a4c
+# %% ../nbs/01_fused.ipynb #6d03afcc
 def fused_forward(x_seq:Tensor, # input currents [T, B, ...]
                   v0:Tensor, # the membrane before the first step [B, ...]
                   cfg:FusedConfig, # the neuron's settings
@@ -133,8 +132,8 @@ def fused_forward(x_seq:Tensor, # input currents [T, B, ...]
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
     v_seq = torch.empty_like(spikes) if cfg.store_v_seq else None
     hn_buf = torch.empty_like(spikes[0]) if h_seq is None else None
-    # single-rounding dtypes: fused ops round alike
-    exact = x_seq.dtype in (torch.float32, torch.float64)
+    # single-rounding dtypes: fused ops round alike; H - V_th at V_th = inf: NaN at H = inf, no spike
+    exact = x_seq.dtype in (torch.float32, torch.float64) and math.isfinite(cfg.v_threshold)
     buf = None if exact else torch.empty_like(spikes[0])
     tau_t = torch.tensor(cfg.tau, dtype=x_seq.dtype, device=x_seq.device)
     w = w_buf = torch.neg(v0)

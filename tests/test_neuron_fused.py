@@ -217,6 +217,22 @@ def test_non_finite_input_backends_agree(cls, kw, v_reset, value):
         assert s0[2, 0, 1] == 1 and v0[2, 0, 1] == v_reset and torch.isfinite(v0[2:]).all() and torch.isfinite(g0).all()
     assert torch.isfinite(v0[:2]).all() and torch.isfinite(v0[:, 1]).all()   # other neurons, earlier steps untouched
 
+@pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+@pytest.mark.parametrize('v_threshold,v_reset', [(math.inf, 0.0), (math.inf, -0.5), (1.0, -0.5), (0.3, 0.0), (0.3, None)])
+def test_non_finite_charges_every_dtype(cls, kw, dtype, v_threshold, v_reset):
+    "±inf, NaN, overflowing and near-threshold charges in every dtype, an infinite threshold too: identical forwards."
+    g = torch.Generator().manual_seed(stable_seed('nonfinite-dtypes', str(dtype), v_threshold, v_reset))
+    vals = torch.tensor([1.0, math.inf, -math.inf, math.nan, 6e4, 0.3, 0.29, -2.0, 0.0])
+    x_seq = (vals * (torch.rand(5, 2, 1, generator=g) + 0.5)).to(dtype)
+    outs = []
+    for backend in ('torch', 'fused'):
+        n = cls(step_mode='m', store_v_seq=True, backend=backend, v_threshold=v_threshold, v_reset=v_reset, **kw)
+        outs.append((n(x_seq), n.v_seq, n.v))
+    for a, b in zip(*outs):
+        assert b.dtype == dtype and torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num())
+    assert outs[0][0].sum() > 0 or v_threshold == math.inf
+
 @pytest.mark.parametrize('dtype,tau', [(torch.float32, 1e39), (torch.float32, 1e30), (torch.float16, 1e5), (torch.float64, 1e300)])
 def test_huge_tau_gradients_finite(dtype, tau):
     "LIF with tau beyond the dtype's range: no inf/NaN gradient (no division by 1/tau in backward), as the reference."
