@@ -59,6 +59,21 @@ def test_backward_blocks(monkeypatch, in_place):
     for o in outs[1:]:
         for a, b in zip(outs[0], o): torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
+@pytest.mark.parametrize('tau', [3.0, 256.0, 300.0])
+@pytest.mark.parametrize('v_reset,detach_reset', [(0.0, False), (-0.2, False), (None, False), (0.0, True)])
+def test_k_x_folded_and_not(tau, v_reset, detach_reset):
+    "decay_input LIF with k_x = 1/tau folded into the recurrence (tau <= FOLD_MAX) or applied per block: the reference's gradients."
+    import snnlit._fused as fm
+    assert (tau <= fm.FOLD_MAX) == (tau != 300.0)
+    g = torch.Generator().manual_seed(stable_seed('fold', tau, v_reset, detach_reset))
+    x_seq = torch.rand(9, 2, 5, dtype=torch.float64, generator=g) * 2.5 * tau ** 0.5
+    v0 = torch.rand(2, 5, dtype=torch.float64, generator=g) * 0.6
+    grads = tuple(torch.rand(shape, generator=g, dtype=torch.float64) for shape in (x_seq.shape, x_seq.shape, v0.shape))
+    kws = dict(v_reset=v_reset, detach_reset=detach_reset, surrogate_function=sl.ATan(alpha=2.0))
+    ref, fused = (run(LIFNode, dict(tau=tau), b, x_seq, v0, grads, **kws) for b in ('torch', 'fused'))
+    assert 0 < ref[0].sum() < ref[0].numel()
+    for a, b in zip(ref, fused): torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
+
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.float32, torch.float64])
 @pytest.mark.parametrize('v_threshold', [1.0, 0.3])
 def test_dtypes(dtype, v_threshold):
