@@ -122,7 +122,7 @@ def _fire_reset_into(s:Tensor, w:Tensor, hn:Tensor, cfg:FusedConfig, buf, exact:
     else:  # the reference's -(h (1 - s) + v_reset s), with h = +inf taken as v_reset
         torch.sub(hn.masked_fill(hn == -math.inf, -v_reset) * (1. - s), v_reset * s, out=w)
 
-# %% ../nbs/01_fused.ipynb #6d03afcc
+# %% ../nbs/01_fused.ipynb #b9fc8c3c
 def fused_forward(x_seq:Tensor, # input currents [T, B, ...]
                   v0:Tensor, # the membrane before the first step [B, ...]
                   cfg:FusedConfig, # the neuron's settings
@@ -132,7 +132,8 @@ def fused_forward(x_seq:Tensor, # input currents [T, B, ...]
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
     v_seq = torch.empty_like(spikes) if cfg.store_v_seq else None
     hn_buf = torch.empty_like(spikes[0]) if h_seq is None else None
-    # single-rounding dtypes: fused ops round alike; H - V_th at V_th = inf: NaN at H = inf, no spike
+    # single-rounding dtypes: fused ops round alike; an infinite V_th takes the reference's
+    # H - V_th >= 0 (NaN at H = inf: no spike)
     exact = x_seq.dtype in (torch.float32, torch.float64) and math.isfinite(cfg.v_threshold)
     buf = None if exact else torch.empty_like(spikes[0])
     tau_t = torch.tensor(cfg.tau, dtype=x_seq.dtype, device=x_seq.device)
@@ -147,9 +148,9 @@ def fused_forward(x_seq:Tensor, # input currents [T, B, ...]
     v_seq.neg_()
     return spikes, v_seq[-1].clone(), v_seq
 
-# %% ../nbs/01_fused.ipynb #f9adf227
+# %% ../nbs/01_fused.ipynb #823f3ef5
 BACKWARD_BLOCK = 1 << 18   # elements per block of time steps in backward (a block stays in cache)
-FOLD_MAX = 256             # the largest 1/k_x (tau) for which the recurrence runs on X-bar = k_x H-bar
+FOLD_MAX = 256             # the largest 1/k_x (tau) for which backward recurs X-bar = k_x H-bar
 
 # %% ../nbs/01_fused.ipynb #a9896606
 def _charge_slopes(cfg:FusedConfig) -> tuple:
@@ -158,19 +159,19 @@ def _charge_slopes(cfg:FusedConfig) -> tuple:
     k_x = 1.0 / cfg.tau if cfg.charge == 'lif_decay' else 1.0
     return k_v, k_x
 
-# %% ../nbs/01_fused.ipynb #1820e36d
+# %% ../nbs/01_fused.ipynb #cdb87ff8
 def _surrogate_slopes(hn_b:Tensor, hm_b:Tensor, cfg:FusedConfig, scale:float=1.) -> Tensor:
     "scale sigma'_t = scale g'(H[t] - V_th) for a block of steps from -H (`hm_b` takes H - V_th)."
     if hn_b.dtype in (torch.float32, torch.float64):       # -V_th - (-H) rounds as H - V_th
         torch.sub(hn_b.new_tensor(-cfg.v_threshold), hn_b, out=hm_b)
-    else: torch.add(hn_b, cfg.v_threshold, out=hm_b).neg_()   # float16: through float32, as H - V_th
+    else: torch.add(hn_b, cfg.v_threshold, out=hm_b).neg_()   # float16: rounded as H - V_th
     sg = cfg.surrogate_backward(hn_b.new_full((), scale), hm_b, *cfg.params)
     return sg if sg.shape == hm_b.shape else sg.expand_as(hm_b)
 
-# %% ../nbs/01_fused.ipynb #b1852e10
+# %% ../nbs/01_fused.ipynb #eb881b32
 def _reset_slopes_into(D_b:Tensor, sg, hm_b, hn_b:Tensor, S_b:Tensor, buf_b, cfg:FusedConfig,
                        scale:float=1.):
-    "Write D = dV/dH of the reset for a block of steps (`sg`: scale sigma'; `hm_b`: H - V_th; `hn_b`: -H)."
+    "Write D = dV/dH of the reset for a block (sg = scale sigma', hm_b = H - V_th, hn_b = -H)."
     v_reset = cfg.v_reset
     if v_reset is None: torch.mul(sg, -cfg.v_threshold / scale, out=D_b).add_(1)   # 1 - V_th sigma'
     elif cfg.spike_grad and not cfg.detach_reset:          # 1 - S + sigma' (V_reset - H)
@@ -192,9 +193,9 @@ def _local_gradient_into(G_b:Tensor, sg, D_b, g_spikes_b, g_v_seq_b, scale:float
         if D_b is None: G_b.add_(g_v_seq_b, alpha=scale)
         else: G_b.addcmul_(D_b, g_v_seq_b, value=scale)
 
-# %% ../nbs/01_fused.ipynb #86b43dbd
+# %% ../nbs/01_fused.ipynb #690ffe11
 def _recur_into(G:Tensor, D_b, t0:int, t1:int, k_v:float, g_v_final, scale:float=1.):
-    "Add k_v D[t] G[t+1] into G[t] (scale V-bar_final at the last step), from step t1 - 1 down to t0."
+    "Add k_v D[t] G[t+1] into G[t] (scale V-bar_final at the last step), from step t1 - 1 to t0."
     T = G.shape[0]
     for t in range(t1 - 1, t0 - 1, -1):
         if t == T - 1:
@@ -204,10 +205,10 @@ def _recur_into(G:Tensor, D_b, t0:int, t1:int, k_v:float, g_v_final, scale:float
         elif D_b is None: G[t].add_(G[t + 1], alpha=k_v)
         else: G[t].addcmul_(D_b[t - t0], G[t + 1], value=k_v)
 
-# %% ../nbs/01_fused.ipynb #5b7b6ae3
+# %% ../nbs/01_fused.ipynb #19706c0e
 def _bptt_into(G:Tensor, hn_seq:Tensor, spikes:Tensor, cfg:FusedConfig, g_spikes, g_v_final,
                g_v_seq, want_v0:bool) -> Optional[Tensor]:
-    "Write X-bar into `G` (may be `hn_seq`, the saved -H) block by block from the end; return V-bar[-1]."
+    "Write X-bar into `G` (may be `hn_seq`, the saved -H), blocks from the end; return V-bar[-1]."
     T = hn_seq.shape[0]
     k_v, k_x = _charge_slopes(cfg)
     scale = k_x if 1 / k_x <= FOLD_MAX else 1.   # G holds scale H-bar
