@@ -85,7 +85,7 @@ def fused_config(node:FusableNode, # an IF or LIF neuron
     return FusedConfig(charge, tau, v_rest, float(node.v_threshold), v_reset,
                        node.detach_reset, node.store_v_seq, *parts)
 
-# %% ../nbs/01_fused.ipynb #af8375dc
+# %% ../nbs/01_fused.ipynb #bedf2299
 def _charge_into(hn:Tensor, w:Tensor, x:Tensor, cfg:FusedConfig, tau_t:Tensor, exact:bool):
     "Write -H, the charge negated, from W = -V: the reference's operations, each result negated."
     if cfg.charge == 'if': torch.sub(w, x, out=hn)          # -(v + x)
@@ -95,9 +95,10 @@ def _charge_into(hn:Tensor, w:Tensor, x:Tensor, cfg:FusedConfig, tau_t:Tensor, e
         if exact: torch.addcdiv(w, hn, tau_t, value=-1, out=hn)
         else: torch.sub(w, hn.div_(cfg.tau), out=hn)
     else:                                                  # -(v - (v - v_rest) / tau + x)
-        if cfg.v_rest == 0: torch.div(w, cfg.tau, out=hn)
-        else: torch.add(w, cfg.v_rest, out=hn); hn.div_(cfg.tau)
-        torch.sub(w, hn, out=hn); hn.sub_(x)
+        d = w if cfg.v_rest == 0 else torch.add(w, cfg.v_rest, out=hn)
+        if exact: torch.addcdiv(w, d, tau_t, value=-1, out=hn)
+        else: torch.sub(w, torch.div(d, cfg.tau, out=hn), out=hn)
+        hn.sub_(x)
 
 # %% ../nbs/01_fused.ipynb #350345d6
 def _smooth_fire_reset_into(s:Tensor, w:Tensor, hn:Tensor, cfg:FusedConfig):
