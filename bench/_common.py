@@ -41,17 +41,18 @@ def allocator_text(setting: str) -> str:
     return "glibc's default allocator (large tensors are fresh mmaps, page-faulted on first touch)"
 
 
-def median_ms(fns, repeats, warmup=2, sync=lambda: None, max_s=None):
+def median_ms(fns, repeats, warmup=2, sync=lambda: None, max_s=None, clock=time.perf_counter):
     """Median time in ms of each of `fns`, measured interleaved (one call of each per round) so that they share
-    the machine's load; with `max_s`, stop after the round that passes that many seconds (at least 3 rounds)."""
+    the machine's load; with `max_s`, stop after the round that passes that many seconds (at least 3 rounds).
+    `clock=time.process_time` counts this process's CPU time only (on a loaded machine: not the waits)."""
     for _ in range(warmup):
         for fn in fns: fn()
     times = [[] for _ in fns]
     start = time.perf_counter()
     for r in range(repeats):
         for fn, ts in zip(fns, times):
-            sync(); t0 = time.perf_counter(); fn(); sync()
-            ts.append(time.perf_counter() - t0)
+            sync(); t0 = clock(); fn(); sync()
+            ts.append(clock() - t0)
         if max_s is not None and r >= 2 and time.perf_counter() - start > max_s: break
     return [statistics.median(ts) * 1e3 for ts in times]
 

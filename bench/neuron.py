@@ -1,7 +1,7 @@
 """Multi-step IF/LIF neurons, forward + backward, from tiny to large layers: snnlit's backends beside spikingjelly 2.0.0.
 
     python bench/neuron.py [--quick] [--allocator warm|default] [--repeats 15] [--threads 1] [--device cpu]
-                           [--csv PATH | --no-csv]
+                           [--csv PATH | --no-csv] [--cpu-time]
 
 The sweep runs LIF (τ=2, hard reset) over [T, B, N] float32 inputs from T=4, B=64, N=100 through spikingjelly's
 LIF MNIST sizes (T=4..100, B=64..128, N=784) to T=100, B=128, N=1024, with snnlit's 'torch' and 'fused' (and on
@@ -12,9 +12,11 @@ input; all its entries are timed interleaved in this one process (median of repe
 (forward reads X, writes S and H; backward reads H and the spikes' gradient, writes X's) = 3 clones (2 passes
 forward only = 1 clone). Peak MB: the peak extra memory of one call (torch.profiler's allocation events on the
 CPU); its floor is 3 tensors of the input's size (the spikes, one saved state, the input's gradient; 1 forward
-only). The rows also go to nbs/data/bench/neuron.csv.
+only). The rows also go to nbs/data/bench/neuron.csv. --cpu-time times this process's CPU time instead of
+the wall clock (on a shared, loaded machine the wall clock also counts the time other processes hold the core);
+such runs print only, unless --csv is given.
 """
-import argparse, importlib.util, sys
+import argparse, importlib.util, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import set_allocator, allocator_text, median_ms, peak_mb, Rows, finish, machine_line, add_common_args
@@ -55,7 +57,9 @@ def main():
     p = add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     p.add_argument('--repeats', type=int, default=15)
     p.add_argument('--device', default='cpu')
+    p.add_argument('--cpu-time', action='store_true', help="time this process's CPU time, not the wall clock")
     args = p.parse_args()
+    if args.cpu_time and args.csv is None: args.no_csv = True   # the CSV holds wall-clock rows
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
@@ -64,7 +68,7 @@ def main():
     rows = Rows('neuron', ALLOCATOR, torch.get_num_threads(), dev)
     torch.manual_seed(0)
     print(f'# multi-step neurons, float32 on {args.device}; {machine_line(torch)}; {allocator_text(ALLOCATOR)}; '
-          f'median of {repeats}; times in ms')
+          f'median of {repeats}; {"CPU" if args.cpu_time else "wall-clock"} times in ms')
     print(f'# spikingjelly: {"2.0.0, default backend for the device" if sjn is not None else "not installed"}; '
           f'×floor: time / (3 clones, 1 forward only); mem ×floor: peak / (3 inputs, 1 forward only)')
     best = backends[-1]
@@ -80,7 +84,8 @@ def main():
         fns = [step(cls(step_mode='m', backend=b, **kw).to(dev), x, grad, backward) for b in backends]
         if sjn is not None: fns.append(step(getattr(sjn, sj_name)(step_mode='m', **kw).to(dev), x, grad, backward))
         fns.append(lambda: x.clone())   # the yardstick, timed in the same allocator state as the row
-        *times, t_clone = median_ms(fns, repeats, sync=sync, max_s=30)
+        clock = time.process_time if args.cpu_time else time.perf_counter
+        *times, t_clone = median_ms(fns, repeats, sync=sync, max_s=30, clock=clock)
         if sjn is None: times.append(float('nan'))
         *ours, t_sj = times
         peak_ours = peak_mb(fns[len(backends) - 1], dev)

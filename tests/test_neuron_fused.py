@@ -59,6 +59,21 @@ def test_backward_blocks(monkeypatch, in_place):
     for o in outs[1:]:
         for a, b in zip(outs[0], o): torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
+@pytest.mark.parametrize('tau', [3.0, 256.0, 300.0])
+@pytest.mark.parametrize('v_reset,detach_reset', [(0.0, False), (-0.2, False), (None, False), (0.0, True)])
+def test_k_x_folded_and_not(tau, v_reset, detach_reset):
+    "decay_input LIF with k_x = 1/tau folded into the recurrence (tau <= FOLD_MAX) or applied per block: the reference's gradients."
+    import snnlit._fused as fm
+    assert (tau <= fm.FOLD_MAX) == (tau != 300.0)
+    g = torch.Generator().manual_seed(stable_seed('fold', tau, v_reset, detach_reset))
+    x_seq = torch.rand(9, 2, 5, dtype=torch.float64, generator=g) * 2.5 * tau ** 0.5
+    v0 = torch.rand(2, 5, dtype=torch.float64, generator=g) * 0.6
+    grads = tuple(torch.rand(shape, generator=g, dtype=torch.float64) for shape in (x_seq.shape, x_seq.shape, v0.shape))
+    kws = dict(v_reset=v_reset, detach_reset=detach_reset, surrogate_function=sl.ATan(alpha=2.0))
+    ref, fused = (run(LIFNode, dict(tau=tau), b, x_seq, v0, grads, **kws) for b in ('torch', 'fused'))
+    assert 0 < ref[0].sum() < ref[0].numel()
+    for a, b in zip(ref, fused): torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
+
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.float32, torch.float64])
 @pytest.mark.parametrize('v_threshold', [1.0, 0.3])
 def test_dtypes(dtype, v_threshold):
@@ -216,6 +231,22 @@ def test_non_finite_input_backends_agree(cls, kw, v_reset, value):
     if value == math.inf and v_reset is not None:            # fired and reset: finite from there on, gradients too
         assert s0[2, 0, 1] == 1 and v0[2, 0, 1] == v_reset and torch.isfinite(v0[2:]).all() and torch.isfinite(g0).all()
     assert torch.isfinite(v0[:2]).all() and torch.isfinite(v0[:, 1]).all()   # other neurons, earlier steps untouched
+
+@pytest.mark.parametrize('cls,kw', NEURONS, ids=lambda c: str(c))
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+@pytest.mark.parametrize('v_threshold,v_reset', [(math.inf, 0.0), (math.inf, -0.5), (1.0, -0.5), (0.3, 0.0), (0.3, None)])
+def test_non_finite_charges_every_dtype(cls, kw, dtype, v_threshold, v_reset):
+    "±inf, NaN, overflowing and near-threshold charges in every dtype, an infinite threshold too: identical forwards."
+    g = torch.Generator().manual_seed(stable_seed('nonfinite-dtypes', str(dtype), v_threshold, v_reset))
+    vals = torch.tensor([1.0, math.inf, -math.inf, math.nan, 6e4, 0.3, 0.29, -2.0, 0.0])
+    x_seq = (vals * (torch.rand(5, 2, 1, generator=g) + 0.5)).to(dtype)
+    outs = []
+    for backend in ('torch', 'fused'):
+        n = cls(step_mode='m', store_v_seq=True, backend=backend, v_threshold=v_threshold, v_reset=v_reset, **kw)
+        outs.append((n(x_seq), n.v_seq, n.v))
+    for a, b in zip(*outs):
+        assert b.dtype == dtype and torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num())
+    assert outs[0][0].sum() > 0 or v_threshold == math.inf
 
 @pytest.mark.parametrize('dtype,tau', [(torch.float32, 1e39), (torch.float32, 1e30), (torch.float16, 1e5), (torch.float64, 1e300)])
 def test_huge_tau_gradients_finite(dtype, tau):
