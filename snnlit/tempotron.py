@@ -285,7 +285,7 @@ def _check_event_layout(spike_times, input_indices, batch_offsets, in_features):
                          f"[{int(input_indices.min())}, {int(input_indices.max())}]")
     if not bool(torch.isfinite(spike_times).all()): raise ValueError("`spike_times` must be finite")
 
-# %% ../nbs/05_tempotron.ipynb #1b957c3f
+# %% ../nbs/05_tempotron.ipynb #631ad618
 def _sorted_rows(spike_times, batch_offsets, duration):
     "([B, L] each sample's event times sorted, +inf out of the window and as padding; their order)."
     device, B, E = spike_times.device, batch_offsets.numel() - 1, spike_times.numel()
@@ -301,7 +301,7 @@ def _sorted_rows(spike_times, batch_offsets, duration):
         rows = rows.view(B, L)
     return rows.sort(dim=1, stable=True)
 
-# %% ../nbs/05_tempotron.ipynb #775b2ca1
+# %% ../nbs/05_tempotron.ipynb #d82c0ee4
 class _Groups(NamedTuple):
     "Each sample's in-window events sorted by time, those at equal times merged into a group."
     times: Tensor    # [B, G] float64 time of each group, padding = duration
@@ -311,7 +311,7 @@ class _Groups(NamedTuple):
     bag: Tensor      # [N] int64 flat index b * G + g of the group of each of those events
     starts: Tensor   # [B * G + 1] int64 where each group's events start in `inputs`
 
-# %% ../nbs/05_tempotron.ipynb #708771ae
+# %% ../nbs/05_tempotron.ipynb #6691e1cb
 def _group_events(spike_times, input_indices, batch_offsets, duration) -> _Groups:
     "The in-window events of each sample sorted by time, equal times merged into one group."
     rows, order = _sorted_rows(spike_times, batch_offsets, duration)
@@ -334,7 +334,7 @@ def _group_events(spike_times, input_indices, batch_offsets, duration) -> _Group
     return _Groups(times, valid, torch.where(valid, following - times, 0.), inputs, bag,
                    torch.cat([sizes.new_zeros(1), sizes.cumsum(0)]))
 
-# %% ../nbs/05_tempotron.ipynb #b6845be1
+# %% ../nbs/05_tempotron.ipynb #9494e9f7
 import warnings
 
 def _group_weights(gr:_Groups, weight_t:Tensor):
@@ -349,7 +349,7 @@ def _group_weights(gr:_Groups, weight_t:Tensor):
                                          (B * G, weight_t.shape[0]), check_invariants=False)
     return (events @ weight_t).view(B, G, weight_t.shape[1])
 
-# %% ../nbs/05_tempotron.ipynb #7cd6a5f2
+# %% ../nbs/05_tempotron.ipynb #de7f666b
 def _decayed_sums(rel, w, carry, tau):
     "carry e^(-rel_k/tau) + sum over j <= k of w_j e^(-(rel_k - rel_j)/tau) along dim 1 of w."
     seg_len = 500.0 * tau                                       # e^(rel/tau) is finite below it
@@ -366,12 +366,12 @@ def _decayed_sums(rel, w, carry, tau):
         carry, previous = carry + sums[:, -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #1c50fe01
+# %% ../nbs/05_tempotron.ipynb #3413daea
 class _Carry(NamedTuple):
     "a, b [B, 1, out] of the last group before a block, and its time [B, 1]."
     a: Tensor; b: Tensor; t: Tensor
 
-# %% ../nbs/05_tempotron.ipynb #cf751f57
+# %% ../nbs/05_tempotron.ipynb #9a1416bd
 def _block_coefficients(times, valid, wg, carry:_Carry, tau, tau_s):
     "a, b [B, W, out] of V(t_k + d) = a e^(-d/tau) - b e^(-d/tau_s) after each group of a block."
     rel = torch.where(valid, times - carry.t, 0.)
@@ -406,7 +406,7 @@ def _interval_values(a, b, crit, width, tau, tau_s):
     v_crit = torch.where(interior, _membrane(a, b, d_crit, tau, tau_s), -math.inf)
     return interior, a - b, v_crit, _membrane(a, b, width, tau, tau_s)
 
-# %% ../nbs/05_tempotron.ipynb #0b567c74
+# %% ../nbs/05_tempotron.ipynb #2324e804
 def _peak_inside(a, b, width, tau, tau_s):
     "(d*, V(d*)) where V' > 0 at the start and < 0 at the end, else (inf, -inf)."
     k = 1.0 / tau_s - 1.0 / tau
@@ -424,20 +424,20 @@ def _peak_inside(a, b, width, tau, tau_s):
         v_crit.view(-1)[at] = torch.where(ok, v_in, -math.inf)
     return crit, v_crit
 
-# %% ../nbs/05_tempotron.ipynb #ce0cab96
+# %% ../nbs/05_tempotron.ipynb #6828667d
 class _Intervals(NamedTuple):
     "The membrane on an interval after a group: V(t + d) = a e^(-d/tau) - b e^(-d/tau_s)."
     a: Tensor; b: Tensor; t: Tensor; width: Tensor
     crit: Tensor; interior: Tensor                   # stationary point d*; whether it is inside
     v_start: Tensor; v_crit: Tensor; v_end: Tensor   # V at d = 0, d* (-inf if outside), width
 
-# %% ../nbs/05_tempotron.ipynb #f109f2a5
+# %% ../nbs/05_tempotron.ipynb #eaefc708
 def _interval(a, b, t, width, tau, tau_s) -> _Intervals:
     "Coefficients, stationary point and bounding values of one interval per [B, out]."
     crit = _stationary_point(a, b, tau, tau_s)
     return _Intervals(a, b, t, width, crit, *_interval_values(a, b, crit, width, tau, tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #5934aa36
+# %% ../nbs/05_tempotron.ipynb #35c831d4
 class _Scan(NamedTuple):
     "What the scan keeps per [B, out] while it walks through the blocks of groups."
     fired: Tensor                                    # bool: some interval crossed the threshold
@@ -445,12 +445,12 @@ class _Scan(NamedTuple):
     v: Tensor; t_v: Tensor; stationary: Tensor      # the highest point so far; at a d* or not
     a_v: Tensor; b_v: Tensor; d_v: Tensor           # its interval's a, b and its offset in it
 
-# %% ../nbs/05_tempotron.ipynb #41613890
+# %% ../nbs/05_tempotron.ipynb #9bafd000
 def _at(x, k):
     "x [B, W, out] (or [B, W, 1]) at block position k [B, out]."
     return x.expand(-1, -1, k.shape[-1]).gather(1, k[:, None, :]).squeeze(1)
 
-# %% ../nbs/05_tempotron.ipynb #d5c937cb
+# %% ../nbs/05_tempotron.ipynb #a2062cf3
 def _first_crossings(s:_Scan, crosses, a, b, times, width) -> _Scan:
     "Record, for the outputs that had not fired, the block's first interval that crosses."
     new = crosses.any(1) & ~s.fired
@@ -460,7 +460,7 @@ def _first_crossings(s:_Scan, crosses, a, b, times, width) -> _Scan:
     return s._replace(fired=s.fired | new, a=take(a, s.a), b=take(b, s.b), t=take(times, s.t),
                       width=take(width, s.width))
 
-# %% ../nbs/05_tempotron.ipynb #35683a08
+# %% ../nbs/05_tempotron.ipynb #d9045957
 def _highest_point(s:_Scan, values, offsets, valid, a, b, times) -> _Scan:
     "Take the block's highest point (the earliest of equal maxima) where it beats the one so far."
     best, key = [], []
@@ -479,7 +479,7 @@ def _highest_point(s:_Scan, values, offsets, valid, a, b, times) -> _Scan:
                       stationary=take(phase == 1, s.stationary), a_v=take(_at(a, k), s.a_v),
                       b_v=take(_at(b, k), s.b_v), d_v=take(d, s.d_v))
 
-# %% ../nbs/05_tempotron.ipynb #dd2168bf
+# %% ../nbs/05_tempotron.ipynb #005a2506
 def _scan_block(s:_Scan, carry:_Carry, times, valid, width, wg, tau, tau_s, v_threshold):
     "Advance the scan over one block: times, valid, width [B, W], group weights wg [B, W, out]."
     a, b = _block_coefficients(times, valid, wg, carry, tau, tau_s)
@@ -491,7 +491,7 @@ def _scan_block(s:_Scan, carry:_Carry, times, valid, width, wg, tau, tau_s, v_th
     s = _highest_point(s, (v_start, v_crit, v_end), (None, crit, width), valid, a, b, times)
     return s, _Carry(a[:, -1:], b[:, -1:], times[:, -1:, 0])
 
-# %% ../nbs/05_tempotron.ipynb #9f23f618
+# %% ../nbs/05_tempotron.ipynb #8dec3939
 def _scan(gr:_Groups, wg, tau, tau_s, v_threshold, block) -> _Scan:
     "Walk through the groups, `block` at a time; stop once every output has fired."
     B, G, O = wg.shape
@@ -537,19 +537,19 @@ def _shunted_peak(k:_Intervals, x, duration):
     tail_stationary = torch.isfinite(k.crit) & (k.crit > x) & (k.crit < tail_end)
     return torch.where(tail_stationary, k.crit, tail_end), tail_stationary
 
-# %% ../nbs/05_tempotron.ipynb #e9338adc
+# %% ../nbs/05_tempotron.ipynb #c7cc5aec
 def _curvature(a, b, d, tau, tau_s):
     "V''(t_k + d) on an interval."
     return a / tau**2 * (-d / tau).exp() - b / tau_s**2 * (-d / tau_s).exp()
 
-# %% ../nbs/05_tempotron.ipynb #f88c61a6
+# %% ../nbs/05_tempotron.ipynb #e38e0487
 class _Solution(NamedTuple):
     "The exact outputs, and what their gradients need; each [B, out], float64."
     v_max: Tensor; t_peak: Tensor; t_spike: Tensor
     fired: Tensor; stationary: Tensor               # whether the peak is at a stationary point
     curvature: Tensor; slope: Tensor                # V'' at the peak, V' at the spike
 
-# %% ../nbs/05_tempotron.ipynb #7d19e6d6
+# %% ../nbs/05_tempotron.ipynb #27c75f1d
 def _solve_groups(gr:_Groups, wg, duration, tau, tau_s, v_threshold, block) -> _Solution:
     "Exact (v_max, t_peak, t_spike) per [B, out] from the group weights wg [B, G, out]."
     s = _scan(gr, wg, tau, tau_s, v_threshold, block)
@@ -564,7 +564,7 @@ def _solve_groups(gr:_Groups, wg, duration, tau, tau_s, v_threshold, block) -> _
                           _curvature(s.a_v, s.b_v, s.d_v, tau, tau_s)),
                      _membrane_slope(k.a, k.b, x, tau, tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #629d19c2
+# %% ../nbs/05_tempotron.ipynb #d3d426e0
 def _psp_and_slope(d, tau, tau_s):
     "(K(d), K'(d)) of the kernel without its scale; 0 where d <= 0 (no input yet)."
     after = d > 0
@@ -572,7 +572,7 @@ def _psp_and_slope(d, tau, tau_s):
     e1, e2 = (-d / tau).exp(), (-d / tau_s).exp()
     return torch.where(after, e1 - e2, 0.), torch.where(after, e2 / tau_s - e1 / tau, 0.)
 
-# %% ../nbs/05_tempotron.ipynb #bb39f8ca
+# %% ../nbs/05_tempotron.ipynb #9427e93e
 def _group_gradients(gr:_Groups, sol:_Solution, g_max, g_peak, g_spike, tau, tau_s, block):
     "[B * G, out] the loss's gradient w.r.t. each group's weight (its events' gradient, unscaled)."
     B, G = gr.times.shape
@@ -596,7 +596,7 @@ def _group_gradients(gr:_Groups, sol:_Solution, g_max, g_peak, g_spike, tau, tau
         out[:, part] = grad
     return out.view(B * G, g_max.shape[1])
 
-# %% ../nbs/05_tempotron.ipynb #2759b374
+# %% ../nbs/05_tempotron.ipynb #589fe0ec
 def _weight_gradient(gr:_Groups, group_grad, n_in):
     "[n_in, out] the sums over each afferent's in-window events of their group's gradient."
     grad = group_grad.new_zeros(n_in, group_grad.shape[1])
@@ -607,10 +607,10 @@ def _weight_gradient(gr:_Groups, group_grad, n_in):
                         accumulate=True)
     return grad
 
-# %% ../nbs/05_tempotron.ipynb #448577bc
+# %% ../nbs/05_tempotron.ipynb #7f60dd5f
 def _block_size(B, n_out): return max(1, (1 << 17) // max(1, B * n_out))
 
-# %% ../nbs/05_tempotron.ipynb #881c8d0e
+# %% ../nbs/05_tempotron.ipynb #0c6728d8
 class _EventFunction(torch.autograd.Function):
     "Exact outputs from the weights; the gradient by the implicit-function theorem, per group."
     @staticmethod
@@ -641,7 +641,7 @@ class EventOutput(NamedTuple):
     t_peak: Tensor   # its time (the earliest, on ties)
     t_spike: Tensor  # first upward threshold crossing, inf when silent
 
-# %% ../nbs/05_tempotron.ipynb #34d99ef0
+# %% ../nbs/05_tempotron.ipynb #0474fbe2
 class EventTempotron(nn.Module):
     "Exact continuous-time Tempotron on ragged input events, with shunting after the first spike."
     def __init__(self, in_features:int, # afferents
