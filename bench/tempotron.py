@@ -2,16 +2,24 @@
 
 Grid model: forward + backward of `Tempotron(500, 10, T=500)` on B = 64 samples beside a direct
 implementation of the reference's method (three [B, in, T] tensors, then the linear layer).
-Event model: `EventTempotron` beside spikingjelly 2.0.0's `timing_based.Tempotron` on the same events.
+Event model: `EventTempotron` beside spikingjelly 2.0.0's `timing_based.Tempotron` on the same events, at one
+size and then in a scaling sweep from a tiny batch to the scale of spikingjelly's own `timing_based` MNIST
+example (64 images, 784 pixels x 16 Gaussian-tuning afferents = 12,544 inputs, about 4,000 events per image,
+10 outputs, the example's loss), plus one row at that scale with uniformly random event times (no two
+events of a sample at the same time). The images are synthetic MNIST look-alikes (strokes, ~18 % ink,
+values k/255) encoded as the example encodes MNIST: the Gaussian tuning of spikingjelly's
+`GaussianTuning(m=16)`, written out here (it gives the same events), `duration` 100, float32. Weights are
+drawn so that some outputs fire. `--csv PATH` also writes the sweep's rows (the notebook plots them).
 
 Time: median of `--repeats` runs after two warm-up runs, reference and snnlit alternating. Peak memory: the most bytes the C allocator
 held (glibc `mallinfo2`, heap + mmapped blocks) sampled after every aten op (forward and backward)
 in a separate, untimed run, minus what it held before. Yardstick: copying a [B, in, T] float32
 tensor into a preallocated buffer.
 
-Usage: python bench/tempotron.py [--repeats 7] [--threads N]
+Usage: python bench/tempotron.py [--repeats 7] [--threads N] [--quick] [--sweep-only] [--csv PATH]
+  --quick: 3 repeats and only the sweep.
 """
-import argparse, ctypes, math, statistics, time, platform, os
+import argparse, csv, ctypes, datetime, math, statistics, subprocess, time, platform, os
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from snnlit.tempotron import Tempotron, EventTempotron, psp_kernel
@@ -146,10 +154,134 @@ def main(repeats):
     print(f'| yardstick: copy of a [64, 500, 500] float32 tensor (64 MB) into a preallocated buffer | | {copy_time * 1e3:.1f} | | | | |')
 
 
+# ------------------------------------------------------------ event model: scaling sweep
+def mnist_like_images(B, side, seed=0):
+    "[B, side*side] digit-like strokes (a few anti-aliased quadratic curves), quantised to k/255 like MNIST."
+    g = torch.Generator().manual_seed(seed)
+    c = torch.arange(side, dtype=torch.float32) * (28.0 / side)          # a 28-pixel canvas, resampled
+    grid = torch.stack(torch.meshgrid(c, c, indexing='ij'), -1).view(-1, 2)
+    s = torch.linspace(0, 1, 24)[:, None]
+    images = torch.zeros(B, side * side)
+    for b in range(B):
+        curves = []
+        for _ in range(int(torch.randint(2, 4, (1,), generator=g))):
+            p = torch.rand(3, 2, generator=g) * 16.8 + 5.6
+            curves.append((1 - s) ** 2 * p[0] + 2 * (1 - s) * s * p[1] + s ** 2 * p[2])
+        distance = torch.cdist(grid, torch.cat(curves)).amin(1)
+        images[b] = (2.2 - distance / 1.1).clamp(0, 1)
+    return (images * 255).round() / 255
+
+
+def gaussian_tuning_events(images, m=16, duration=100.0):
+    "Ragged events of each pixel's m Gaussian receptive fields on [0, 1]: time = duration (1 - response)."
+    B, P = images.shape
+    j = torch.arange(1, m + 1, dtype=images.dtype)
+    centres, sigma = (2 * j - 3) / (2 * (m - 2)), 1.0 / (1.5 * (m - 2))
+    times = (duration * (1 - torch.exp(-0.5 * ((images[..., None] - centres) / sigma) ** 2))).view(B, P * m)
+    keep = (times >= 0) & (times < duration)
+    counts = keep.sum(1)
+    offsets = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    return times[keep], torch.arange(P * m).expand(B, -1)[keep], offsets
+
+
+def example_loss(v_max, t_spike, label):
+    "The loss of spikingjelly's MNIST example: cross-entropy of 5 v_max, plus the misfiring outputs' error."
+    target = torch.nn.functional.one_hot(label, v_max.shape[1]).bool()
+    wrong = target != torch.isfinite(t_spike)
+    error = torch.where(target, 1.0 - v_max, v_max - 1.0)
+    return torch.nn.functional.cross_entropy(5 * v_max, label) + (wrong * error).sum() / label.numel()
+
+
+SWEEP = [('tiny', 1, 4), ('small', 4, 7), ('medium', 16, 14), ('large', 64, 14),
+         ('example', 64, 28), ('example, random times', 64, 28)]
+
+
+def sweep_case(B, side, uniform, seed=0):
+    torch.manual_seed(seed)
+    n_in, out, duration = side * side * 16, 10, 100.0
+    times, idx, offsets = gaussian_tuning_events(mnist_like_images(B, side, seed), 16, duration)
+    if uniform:                                      # as many events, at distinct random times and afferents
+        E = times.numel()
+        times = torch.rand(E) * duration
+        idx = torch.randint(0, n_in, (E,))
+    per_sample = times.numel() / B
+    ours = EventTempotron(n_in, out, duration)
+    with torch.no_grad(): ours.weight.normal_(0.0, 1.3 / math.sqrt(per_sample))  # some outputs fire
+    return ours, (times, idx, offsets), torch.arange(B) % out
+
+
+def event_sweep(repeats, csv_path=None, sizes=SWEEP):
+    from spikingjelly.timing_based.neuron import Tempotron as SJTempotron
+    rows = []
+    for name, B, side in sizes:
+        ours, ev, label = sweep_case(B, side, uniform='random' in name)
+        sj = SJTempotron(ours.in_features, ours.out_features, ours.duration)
+        with torch.no_grad(): sj.weight.copy_(ours.weight)
+        a, b = ours(*ev), sj(*ev)
+        for x, y in zip(a, b): torch.testing.assert_close(x.detach(), y.detach(), rtol=1e-5, atol=1e-5)
+        def step(m):
+            def f():
+                v_max, _, t_spike = m(*ev)
+                example_loss(v_max, t_spike, label).backward(); m.weight.grad = None
+            return f
+        t_sj, t_ours = compare(step(sj), step(ours), repeats)
+        m_sj, m_ours = peak_of(step(sj)), peak_of(step(ours))
+        groups = sum(len(torch.unique(ev[0][ev[2][i]:ev[2][i + 1]])) for i in range(B)) / B
+        rows.append(dict(size=name, batch=B, pixels=side * side, inputs=ours.in_features, outputs=10,
+                         events_per_sample=round(ev[0].numel() / B, 1), times_per_sample=round(groups, 1),
+                         events=ev[0].numel(), fired=round(torch.isfinite(b[2]).float().mean().item(), 3),
+                         spikingjelly_ms=round(t_sj * 1e3, 2), snnlit_ms=round(t_ours * 1e3, 2),
+                         time_ratio=round(t_ours / t_sj, 3), spikingjelly_peak_mb=round(m_sj / 2**20, 2),
+                         snnlit_peak_mb=round(m_ours / 2**20, 2), memory_ratio=round(m_ours / max(m_sj, 1), 3)))
+    print('Event model, scaling sweep: forward + backward of the MNIST example\'s loss, float32 '
+          '(median of %d, alternating; peak = C-allocator high-water mark above the start)' % repeats)
+    print('| size | B | inputs | events/sample (distinct times) | fire | spikingjelly ms | snnlit ms | '
+          'time snnlit/sj | spikingjelly peak MB | snnlit peak MB | memory snnlit/sj |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        print(f"| {r['size']} | {r['batch']} | {r['inputs']} | {r['events_per_sample']:.0f} "
+              f"({r['times_per_sample']:.0f}) | {r['fired']:.0%} | {r['spikingjelly_ms']:.1f} | "
+              f"{r['snnlit_ms']:.1f} | {r['time_ratio']:.2f} | {r['spikingjelly_peak_mb']:.1f} | "
+              f"{r['snnlit_peak_mb']:.1f} | {r['memory_ratio']:.2f} |")
+    if csv_path:
+        setting = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+                       commit=_commit(), torch=torch.__version__, threads=torch.get_num_threads(),
+                       cpu=_cpu(), malloc_mmap_max=os.environ.get('MALLOC_MMAP_MAX_', 'default'))
+        os.makedirs(os.path.dirname(csv_path) or '.', exist_ok=True)
+        with open(csv_path, 'w', newline='') as f:
+            w = csv.DictWriter(f, fieldnames=[*rows[0], *setting])
+            w.writeheader()
+            for r in rows: w.writerow({**r, **setting})
+    return rows
+
+
+def _commit():
+    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
+                               timeout=10).stdout.strip() or 'unknown'
+    except (OSError, subprocess.SubprocessError): return 'unknown'
+
+
+def _cpu():
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine()
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--repeats', type=int, default=7)
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch\'s choice)')
+    p.add_argument('--quick', action='store_true', help='3 repeats, the sweep only')
+    p.add_argument('--sweep-only', action='store_true', help='only the event-model sweep')
+    p.add_argument('--csv', default=None, help='write the sweep rows to this CSV file')
     args = p.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
-    main(args.repeats)
+    repeats = 3 if args.quick else args.repeats
+    if not (args.quick or args.sweep_only): main(repeats)
+    try:
+        import spikingjelly.timing_based.neuron  # noqa: F401
+    except ImportError:
+        print('(spikingjelly is not installed: no event-model sweep)')
+    else:
+        print(); event_sweep(repeats, args.csv)

@@ -285,63 +285,101 @@ def _check_event_layout(spike_times, input_indices, batch_offsets, in_features):
                          f"[{int(input_indices.min())}, {int(input_indices.max())}]")
     if not bool(torch.isfinite(spike_times).all()): raise ValueError("`spike_times` must be finite")
 
-# %% ../nbs/05_tempotron.ipynb #eedc6233
-class _Events(NamedTuple):
-    "Each sample's in-window events sorted by time, padded to a rectangle."
-    times: Tensor    # [B, E] float64, padding = duration
-    inputs: Tensor   # [B, E] int64 afferent of each event, padding = 0
-    mask: Tensor     # [B, E] bool, True for real events
-
-# %% ../nbs/05_tempotron.ipynb #ffa509c0
-def _pad_events(spike_times, input_indices, batch_offsets, duration) -> _Events:
-    "The events of each sample inside [0, duration], sorted by time, in a [B, E_max] rectangle."
-    device, B = spike_times.device, batch_offsets.numel() - 1
+# %% ../nbs/05_tempotron.ipynb #631ad618
+def _sorted_rows(spike_times, batch_offsets, duration):
+    "([B, L] each sample's event times sorted, +inf out of the window and as padding; their order)."
+    device, B, E = spike_times.device, batch_offsets.numel() - 1, spike_times.numel()
+    counts = batch_offsets.diff()
     t = spike_times.double()
-    sample = torch.repeat_interleave(torch.arange(B, device=device), batch_offsets.diff(),
-                                     output_size=t.numel())
-    keep = (t >= 0) & (t <= duration)
-    t, idx, sample = t[keep], input_indices[keep], sample[keep]
-    order = torch.argsort(t, stable=True)
-    order = order[torch.argsort(sample[order], stable=True)]   # by sample, then by time
-    t, idx, sample = t[order], idx[order], sample[order]
-    counts = torch.bincount(sample, minlength=B)
-    E = max(int(counts.max()) if B else 0, 1)
-    pos = torch.arange(t.numel(), device=device) - (counts.cumsum(0) - counts)[sample]
-    times = torch.full((B, E), float(duration), dtype=torch.float64, device=device)
-    inputs = torch.zeros((B, E), dtype=torch.int64, device=device)
-    mask = torch.zeros((B, E), dtype=torch.bool, device=device)
-    times[sample, pos], inputs[sample, pos], mask[sample, pos] = t, idx, True
-    return _Events(times, inputs, mask)
+    t = torch.where((t >= 0) & (t <= duration), t, math.inf)
+    L = max(int(counts.max()) if B else 0, 1)
+    if B and E == B * L: rows = t.view(B, L)                    # as many events in every sample
+    else:
+        sample = torch.repeat_interleave(torch.arange(B, device=device), counts, output_size=E)
+        rows = torch.full((B * L,), math.inf, dtype=torch.float64, device=device)
+        rows[torch.arange(E, device=device) + (sample * L - batch_offsets[:-1][sample])] = t
+        rows = rows.view(B, L)
+    return rows.sort(dim=1, stable=True)
 
-# %% ../nbs/05_tempotron.ipynb #686b2134
-def _decayed_sums(times, w, tau, duration):
-    "a[b, o, k] = sum over j <= k of w[b, o, j] e^(-(t_k - t_j)/tau), by cumulative sums."
-    seg_len = 500.0 * tau
-    rel = times - times[:, :1]                                  # a lone first event gives exactly w
-    segment = (rel / seg_len).floor()
-    out, carry = torch.zeros_like(w), torch.zeros_like(w[..., :1])
-    previous = None
-    for s in torch.unique(segment).tolist():  # one pass unless events lie > 500 tau apart
-        if previous is not None: carry = carry * math.exp(-(s - previous) * seg_len / tau)
-        here = (segment == s)[:, None, :]
-        r = (rel - s * seg_len)[:, None, :]
-        cs = torch.cumsum(torch.where(here, w * (r / tau).exp(), 0.), -1)
-        out = torch.where(here, (-r / tau).exp() * (carry + cs), out)
-        carry, previous = carry + cs[..., -1:], s
+# %% ../nbs/05_tempotron.ipynb #d82c0ee4
+class _Groups(NamedTuple):
+    "Each sample's in-window events sorted by time, those at equal times merged into a group."
+    times: Tensor    # [B, G] float64 time of each group, padding = duration
+    valid: Tensor    # [B, G] bool, True for real groups
+    width: Tensor    # [B, G] time to the next group (or to the end of the trial), 0 for padding
+    inputs: Tensor   # [N] int64 afferent of each in-window event, by sample, then by time
+    bag: Tensor      # [N] int64 flat index b * G + g of the group of each of those events
+    starts: Tensor   # [B * G + 1] int64 where each group's events start in `inputs`
+
+# %% ../nbs/05_tempotron.ipynb #6691e1cb
+def _group_events(spike_times, input_indices, batch_offsets, duration) -> _Groups:
+    "The in-window events of each sample sorted by time, equal times merged into one group."
+    rows, order = _sorted_rows(spike_times, batch_offsets, duration)
+    B, device = rows.shape[0], rows.device
+    kept = rows < math.inf
+    first = kept.clone()
+    first[:, 1:] &= rows[:, 1:] != rows[:, :-1]                 # the first event at a new time
+    group = first.cumsum(1)
+    G = max(int(group[:, -1].max()) if B else 0, 1)
+    at = kept.view(-1).nonzero().squeeze(1)                     # flat positions of kept events
+    bag = (group + (torch.arange(B, device=device) * G - 1)[:, None]).view(-1)[at]
+    times = torch.full((B * G,), duration, dtype=torch.float64, device=device)
+    times[bag] = rows.view(-1)[at]
+    valid = torch.zeros(B * G, dtype=torch.bool, device=device)
+    valid[bag] = True
+    times, valid = times.view(B, G), valid.view(B, G)
+    following = torch.cat([times[:, 1:], times.new_full((B, 1), duration)], 1)
+    inputs = input_indices[(order + batch_offsets[:-1, None]).view(-1)[at]]
+    sizes = torch.bincount(bag, minlength=B * G)
+    return _Groups(times, valid, torch.where(valid, following - times, 0.), inputs, bag,
+                   torch.cat([sizes.new_zeros(1), sizes.cumsum(0)]))
+
+# %% ../nbs/05_tempotron.ipynb #9494e9f7
+import warnings
+
+def _group_weights(gr:_Groups, weight_t:Tensor):
+    "[B, G, out] the summed weights of each group's events (weight_t: [in, out], float64)."
+    B, G = gr.times.shape
+    if gr.inputs.numel() < (1 << 14):                           # small: skip the sparse set-up
+        summed = weight_t.new_zeros(B * G, weight_t.shape[1])
+        return summed.index_add_(0, gr.bag, weight_t[gr.inputs]).view(B, G, weight_t.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')                         # "sparse CSR support is in beta"
+        events = torch.sparse_csr_tensor(gr.starts, gr.inputs, weight_t.new_ones(gr.inputs.numel()),
+                                         (B * G, weight_t.shape[0]), check_invariants=False)
+    return (events @ weight_t).view(B, G, weight_t.shape[1])
+
+# %% ../nbs/05_tempotron.ipynb #de7f666b
+def _decayed_sums(rel, w, carry, tau):
+    "carry e^(-rel_k/tau) + sum over j <= k of w_j e^(-(rel_k - rel_j)/tau) along dim 1 of w."
+    seg_len = 500.0 * tau                                       # e^(rel/tau) is finite below it
+    if bool((rel < seg_len).all()):
+        r = rel[..., None] / tau
+        return (w * r.exp()).cumsum_(1).add_(carry).mul_(r.neg_().exp_())
+    out, segment, previous = torch.empty_like(w), (rel / seg_len).floor()[..., None], 0.0
+    for s in torch.unique(segment).tolist():                    # only segments that hold events
+        carry = carry * math.exp(-(s - previous) * seg_len / tau)
+        here = segment == s
+        r = torch.where(here, rel[..., None] - s * seg_len, 0.) / tau
+        sums = torch.where(here, w * r.exp(), 0.).cumsum(1)
+        out = torch.where(here, (carry + sums) * (-r).exp(), out)
+        carry, previous = carry + sums[:, -1:], s
     return out
 
-# %% ../nbs/05_tempotron.ipynb #32459c96
-def _interval_coefficients(ev:_Events, weight:Tensor, duration, tau, tau_s, scale):
-    "a, b [B, out, E] of V(t_k + d) = a e^(-d/tau) - b e^(-d/tau_s) per event; width [B, 1, E]."
-    times, mask = ev.times, ev.mask
-    B, E = times.shape
-    w = weight.double().index_select(1, ev.inputs.flatten())
-    w = w.view(weight.shape[0], B, E).transpose(0, 1)
-    w = torch.where(mask[:, None, :], w, 0.)                    # [B, out, E]
-    a = _decayed_sums(times, w, tau, duration).mul_(scale)
-    b = _decayed_sums(times, w, tau_s, duration).mul_(scale)
-    next_time = torch.cat([times[:, 1:], times.new_full((B, 1), duration)], 1)
-    return a, b, torch.where(mask, next_time - times, 0.)[:, None, :]
+# %% ../nbs/05_tempotron.ipynb #3413daea
+class _Carry(NamedTuple):
+    "a, b [B, 1, out] of the last group before a block, and its time [B, 1]."
+    a: Tensor; b: Tensor; t: Tensor
+
+# %% ../nbs/05_tempotron.ipynb #9a1416bd
+def _block_coefficients(times, valid, wg, carry:_Carry, tau, tau_s):
+    "a, b [B, W, out] of V(t_k + d) = a e^(-d/tau) - b e^(-d/tau_s) after each group of a block."
+    rel = torch.where(valid, times - carry.t, 0.)
+    start = rel[:, :1]
+    rel = (rel - start).clamp_min_(0)
+    a = _decayed_sums(rel, wg, carry.a * (-start / tau).exp()[..., None], tau)
+    b = _decayed_sums(rel, wg, carry.b * (-start / tau_s).exp()[..., None], tau_s)
+    return a, b
 
 # %% ../nbs/05_tempotron.ipynb #49a0ae18
 def _membrane(a, b, d, tau, tau_s):
@@ -368,27 +406,104 @@ def _interval_values(a, b, crit, width, tau, tau_s):
     v_crit = torch.where(interior, _membrane(a, b, d_crit, tau, tau_s), -math.inf)
     return interior, a - b, v_crit, _membrane(a, b, width, tau, tau_s)
 
-# %% ../nbs/05_tempotron.ipynb #6f5ba35b
+# %% ../nbs/05_tempotron.ipynb #2324e804
+def _peak_inside(a, b, width, tau, tau_s):
+    "(d*, V(d*)) where V' > 0 at the start and < 0 at the end, else (inf, -inf)."
+    k = 1.0 / tau_s - 1.0 / tau
+    f = (-width * abs(k)).exp()
+    rising = b * (tau / tau_s) > a
+    inside = rising & ((b * (tau / tau_s) * f < a) if k > 0 else (b * (tau / tau_s) < a * f))
+    crit, v_crit = torch.full_like(a, math.inf), torch.full_like(a, -math.inf)
+    at = inside.view(-1).nonzero().squeeze(1)
+    if at.numel():
+        a_in, b_in = a.reshape(-1)[at], b.reshape(-1)[at]
+        d = _stationary_point(a_in, b_in, tau, tau_s)
+        ok = (d > 0) & (d < width.expand_as(a).reshape(-1)[at])   # rounding at the ends
+        crit.view(-1)[at] = torch.where(ok, d, math.inf)
+        v_in = _membrane(a_in, b_in, torch.where(ok, d, 0.), tau, tau_s)
+        v_crit.view(-1)[at] = torch.where(ok, v_in, -math.inf)
+    return crit, v_crit
+
+# %% ../nbs/05_tempotron.ipynb #6828667d
 class _Intervals(NamedTuple):
-    "The membrane on each interval after an event: V(t + d) = a e^(-d/tau) - b e^(-d/tau_s)."
+    "The membrane on an interval after a group: V(t + d) = a e^(-d/tau) - b e^(-d/tau_s)."
     a: Tensor; b: Tensor; t: Tensor; width: Tensor
     crit: Tensor; interior: Tensor                   # stationary point d*; whether it is inside
     v_start: Tensor; v_crit: Tensor; v_end: Tensor   # V at d = 0, d* (-inf if outside), width
 
-# %% ../nbs/05_tempotron.ipynb #8d4d6a03
-def _intervals(ev:_Events, weight:Tensor, duration, tau, tau_s, scale) -> _Intervals:
-    "Coefficients, stationary point and bounding values of every interval of a batch."
-    a, b, width = _interval_coefficients(ev, weight, duration, tau, tau_s, scale)
+# %% ../nbs/05_tempotron.ipynb #eaefc708
+def _interval(a, b, t, width, tau, tau_s) -> _Intervals:
+    "Coefficients, stationary point and bounding values of one interval per [B, out]."
     crit = _stationary_point(a, b, tau, tau_s)
-    values = _interval_values(a, b, crit, width, tau, tau_s)
-    return _Intervals(a, b, ev.times[:, None, :], width, crit, *values)
+    return _Intervals(a, b, t, width, crit, *_interval_values(a, b, crit, width, tau, tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #4a2bdaa7
-def _first_crossing_interval(iv:_Intervals, valid:Tensor, v_threshold):
-    "(fired [B, out], the first interval that crosses the threshold, each field [B, out])."
-    crosses = valid & (torch.maximum(torch.maximum(iv.v_start, iv.v_end), iv.v_crit) > v_threshold)
-    k = crosses.to(torch.uint8).argmax(-1, keepdim=True)       # first interval that crosses
-    return crosses.any(-1), _Intervals(*(x.expand_as(iv.a).gather(-1, k).squeeze(-1) for x in iv))
+# %% ../nbs/05_tempotron.ipynb #35c831d4
+class _Scan(NamedTuple):
+    "What the scan keeps per [B, out] while it walks through the blocks of groups."
+    fired: Tensor                                    # bool: some interval crossed the threshold
+    a: Tensor; b: Tensor; t: Tensor; width: Tensor   # the first interval that crossed
+    v: Tensor; t_v: Tensor; stationary: Tensor      # the highest point so far; at a d* or not
+    a_v: Tensor; b_v: Tensor; d_v: Tensor           # its interval's a, b and its offset in it
+
+# %% ../nbs/05_tempotron.ipynb #9bafd000
+def _at(x, k):
+    "x [B, W, out] (or [B, W, 1]) at block position k [B, out]."
+    return x.expand(-1, -1, k.shape[-1]).gather(1, k[:, None, :]).squeeze(1)
+
+# %% ../nbs/05_tempotron.ipynb #a2062cf3
+def _first_crossings(s:_Scan, crosses, a, b, times, width) -> _Scan:
+    "Record, for the outputs that had not fired, the block's first interval that crosses."
+    new = crosses.any(1) & ~s.fired
+    if not bool(new.any()): return s
+    k = crosses.to(torch.uint8).argmax(1)                       # the first True along the block
+    take = lambda x, old: torch.where(new, _at(x, k), old)
+    return s._replace(fired=s.fired | new, a=take(a, s.a), b=take(b, s.b), t=take(times, s.t),
+                      width=take(width, s.width))
+
+# %% ../nbs/05_tempotron.ipynb #d9045957
+def _highest_point(s:_Scan, values, offsets, valid, a, b, times) -> _Scan:
+    "Take the block's highest point (the earliest of equal maxima) where it beats the one so far."
+    best, key = [], []
+    for phase, v in enumerate(values):                          # start, interior maximum, end
+        v = torch.where(valid, v, -math.inf)
+        k = v.argmax(1, keepdim=True)                           # the first of equal maxima
+        best.append(v.gather(1, k)); key.append(k * 3 + phase)  # in time order
+    best, key = torch.cat(best, 1), torch.cat(key, 1)           # [B, 3, out]
+    top = best.amax(1)
+    key = torch.where(best == top[:, None], key, torch.iinfo(key.dtype).max).amin(1)
+    k, phase = key // 3, key % 3
+    d = torch.where(phase == 1, _at(offsets[1], k), torch.where(phase == 2, _at(offsets[2], k), 0.))
+    up = top > s.v
+    take = lambda x, old: torch.where(up, x, old)
+    return s._replace(v=take(top, s.v), t_v=take(_at(times, k) + d, s.t_v),
+                      stationary=take(phase == 1, s.stationary), a_v=take(_at(a, k), s.a_v),
+                      b_v=take(_at(b, k), s.b_v), d_v=take(d, s.d_v))
+
+# %% ../nbs/05_tempotron.ipynb #005a2506
+def _scan_block(s:_Scan, carry:_Carry, times, valid, width, wg, tau, tau_s, v_threshold):
+    "Advance the scan over one block: times, valid, width [B, W], group weights wg [B, W, out]."
+    a, b = _block_coefficients(times, valid, wg, carry, tau, tau_s)
+    times, valid, width = times[..., None], valid[..., None], width[..., None]
+    crit, v_crit = _peak_inside(a, b, width, tau, tau_s)
+    v_start, v_end = a - b, _membrane(a, b, width, tau, tau_s)
+    crosses = valid & (torch.maximum(torch.maximum(v_start, v_end), v_crit) > v_threshold)
+    s = _first_crossings(s, crosses, a, b, times, width)
+    s = _highest_point(s, (v_start, v_crit, v_end), (None, crit, width), valid, a, b, times)
+    return s, _Carry(a[:, -1:], b[:, -1:], times[:, -1:, 0])
+
+# %% ../nbs/05_tempotron.ipynb #8dec3939
+def _scan(gr:_Groups, wg, tau, tau_s, v_threshold, block) -> _Scan:
+    "Walk through the groups, `block` at a time; stop once every output has fired."
+    B, G, O = wg.shape
+    zero, no = wg.new_zeros(B, O), torch.zeros(B, O, dtype=torch.bool, device=wg.device)
+    s = _Scan(no, zero, zero, zero, zero, zero, zero, no, zero, zero, zero)
+    carry = _Carry(wg.new_zeros(B, 1, O), wg.new_zeros(B, 1, O), gr.times[:, :1])
+    for g in range(0, G, block):
+        part = slice(g, g + block)
+        s, carry = _scan_block(s, carry, gr.times[:, part], gr.valid[:, part], gr.width[:, part],
+                               wg[:, part], tau, tau_s, v_threshold)
+        if bool(s.fired.all()): break
+    return s
 
 # %% ../nbs/05_tempotron.ipynb #506f3242
 def _crossing_bracket(k:_Intervals, fired, v_threshold):
@@ -422,71 +537,102 @@ def _shunted_peak(k:_Intervals, x, duration):
     tail_stationary = torch.isfinite(k.crit) & (k.crit > x) & (k.crit < tail_end)
     return torch.where(tail_stationary, k.crit, tail_end), tail_stationary
 
-# %% ../nbs/05_tempotron.ipynb #377befd9
-def _silent_peak(iv:_Intervals, valid:Tensor):
-    "(v, t, whether stationary) [B, out] of the highest of 0 at t = 0 and the candidates."
-    cand = torch.stack([iv.v_start, iv.v_crit, iv.v_end], -1)
-    cand = cand.masked_fill_(~valid[..., None], -math.inf)
-    best, j = cand.flatten(2).max(-1)                           # the first of equal maxima
-    later = best > 0                                            # else V = 0 at t = 0 comes first
-    e, phase = (j // 3)[..., None], j % 3
-    at_e = lambda x: x.expand_as(iv.a).gather(-1, e).squeeze(-1)
-    t_e = at_e(iv.t)
-    offset = torch.stack([torch.zeros_like(t_e), at_e(iv.crit), at_e(iv.width)], -1)
-    t = torch.where(later, t_e + offset.gather(-1, phase[..., None]).squeeze(-1), 0.)
-    return torch.where(later, best, 0.), t, later & (phase == 1)
+# %% ../nbs/05_tempotron.ipynb #c7cc5aec
+def _curvature(a, b, d, tau, tau_s):
+    "V''(t_k + d) on an interval."
+    return a / tau**2 * (-d / tau).exp() - b / tau_s**2 * (-d / tau_s).exp()
 
-# %% ../nbs/05_tempotron.ipynb #83bd5f21
-def _solve_events(ev:_Events, weight:Tensor, duration, tau, tau_s, v_threshold, scale):
-    "Exact (v_max, t_peak, t_spike, peak_is_stationary) per [B, out], float64, no autograd."
-    iv = _intervals(ev, weight, duration, tau, tau_s, scale)
-    valid = ev.mask[:, None, :]
-    fired, k = _first_crossing_interval(iv, valid, v_threshold)
+# %% ../nbs/05_tempotron.ipynb #e38e0487
+class _Solution(NamedTuple):
+    "The exact outputs, and what their gradients need; each [B, out], float64."
+    v_max: Tensor; t_peak: Tensor; t_spike: Tensor
+    fired: Tensor; stationary: Tensor               # whether the peak is at a stationary point
+    curvature: Tensor; slope: Tensor                # V'' at the peak, V' at the spike
+
+# %% ../nbs/05_tempotron.ipynb #27c75f1d
+def _solve_groups(gr:_Groups, wg, duration, tau, tau_s, v_threshold, block) -> _Solution:
+    "Exact (v_max, t_peak, t_spike) per [B, out] from the group weights wg [B, G, out]."
+    s = _scan(gr, wg, tau, tau_s, v_threshold, block)
+    k, fired = _interval(s.a, s.b, s.t, s.width, tau, tau_s), s.fired
     lo, hi = _crossing_bracket(k, fired, v_threshold)
     x = _newton_crossing(k, fired, lo, hi, tau, tau_s, v_threshold)
     d_peak, tail_stationary = _shunted_peak(k, x, duration)
-    silent_v, silent_t, silent_stationary = _silent_peak(iv, valid)
-    v_max = torch.where(fired, _membrane(k.a, k.b, d_peak, tau, tau_s), silent_v)
-    t_peak = torch.where(fired, k.t + d_peak, silent_t)
-    t_spike = torch.where(fired, k.t + x, math.inf)
-    return v_max, t_peak, t_spike, torch.where(fired, tail_stationary, silent_stationary)
+    pick = lambda if_fired, if_silent: torch.where(fired, if_fired, if_silent)
+    return _Solution(pick(_membrane(k.a, k.b, d_peak, tau, tau_s), s.v), pick(k.t + d_peak, s.t_v),
+                     pick(k.t + x, math.inf), fired, pick(tail_stationary, s.stationary),
+                     pick(_curvature(k.a, k.b, d_peak, tau, tau_s),
+                          _curvature(s.a_v, s.b_v, s.d_v, tau, tau_s)),
+                     _membrane_slope(k.a, k.b, x, tau, tau_s))
 
-# %% ../nbs/05_tempotron.ipynb #4dd19fa2
-def _afferent_psp_sums(at, times, accepted, index, n_in, tau, tau_s, scale, orders):
-    "Per order: [B, O, n_in] sums over each afferent's accepted events of that PSP derivative."
-    with torch.no_grad():
-        B, O = at.shape
-        d = at[..., None] - times
-        causal = accepted & (d > 0)
-        d = torch.where(causal, d, 0.)
-        e1, e2 = (-d / tau).exp() * causal, (-d / tau_s).exp() * causal
-        kernels = {0: e1 - e2, 1: e2 / tau_s - e1 / tau, 2: e1 / tau**2 - e2 / tau_s**2}
-        zeros = lambda: torch.zeros(B, O, n_in, dtype=torch.float64, device=at.device)
-        return [scale * zeros().scatter_add_(2, index, kernels[n]) for n in orders]
+# %% ../nbs/05_tempotron.ipynb #d3d426e0
+def _psp_and_slope(d, tau, tau_s):
+    "(K(d), K'(d)) of the kernel without its scale; 0 where d <= 0 (no input yet)."
+    after = d > 0
+    d = torch.where(after, d, 0.)
+    e1, e2 = (-d / tau).exp(), (-d / tau_s).exp()
+    return torch.where(after, e1 - e2, 0.), torch.where(after, e2 / tau_s - e1 / tau, 0.)
 
-# %% ../nbs/05_tempotron.ipynb #b50d733c
-def _attach_gradients(ev:_Events, weight:Tensor, solution, tau, tau_s, scale):
-    "Give the exact solution the weights' gradients (envelope / implicit-function theorem)."
-    v_max, t_peak, t_spike, stationary = solution
-    B, O = v_max.shape
-    times = ev.times[:, None, :]
-    accepted = ev.mask[:, None, :] & (times < t_spike[..., None])
-    index = ev.inputs[:, None, :].expand(B, O, -1)
-    w = weight.double()                                         # [O, in], differentiable
-    sums = lambda at, orders: _afferent_psp_sums(at, times, accepted, index, w.shape[1], tau, tau_s,
-                                                 scale, orders)
-    k, dk, ddk = sums(t_peak, (0, 1, 2))
-    v, dv = (k * w).sum(-1), (dk * w).sum(-1)  # V and V' at the peak, as functions of w
-    v_max = v_max + (v - v.detach())
-    curvature = (ddk * w.detach()).sum(-1)
-    t_peak_shift = (dv - dv.detach()) / torch.where(stationary, curvature, 1.)
-    t_peak = t_peak - torch.where(stationary, t_peak_shift, 0.)
-    fired = torch.isfinite(t_spike)
-    if bool(fired.any()):
-        k, dk = sums(torch.where(fired, t_spike, 0.), (0, 1))
-        v, slope = (k * w).sum(-1), (dk * w.detach()).sum(-1)
-        t_spike = t_spike - torch.where(fired, (v - v.detach()) / torch.where(fired, slope, 1.), 0.)
-    return v_max, t_peak, t_spike
+# %% ../nbs/05_tempotron.ipynb #9427e93e
+def _group_gradients(gr:_Groups, sol:_Solution, g_max, g_peak, g_spike, tau, tau_s, block):
+    "[B * G, out] the loss's gradient w.r.t. each group's weight (its events' gradient, unscaled)."
+    B, G = gr.times.shape
+    peak_factor = torch.where(sol.stationary, g_peak, 0.) / torch.where(sol.stationary,
+                                                                        sol.curvature, 1.)
+    spike_factor = torch.where(sol.fired, g_spike, 0.) / torch.where(sol.fired, sol.slope, 1.)
+    use_spike = bool((spike_factor != 0).any())
+    until = torch.minimum(sol.t_spike, sol.t_peak)[:, None]          # accepted, before the peak
+    t_spike = torch.where(sol.fired, sol.t_spike, -math.inf)[:, None]
+    out = g_max.new_empty(B, G, g_max.shape[1])
+    for g in range(0, G, block):
+        part = slice(g, g + block)
+        t, valid = gr.times[:, part, None], gr.valid[:, part, None]
+        k, dk = _psp_and_slope(torch.where(valid & (t < until), sol.t_peak[:, None] - t, -1.),
+                               tau, tau_s)
+        grad = g_max[:, None] * k - peak_factor[:, None] * dk
+        if use_spike:
+            k_spike, _ = _psp_and_slope(torch.where(valid & (t < t_spike), t_spike - t, -1.),
+                                        tau, tau_s)
+            grad -= spike_factor[:, None] * k_spike
+        out[:, part] = grad
+    return out.view(B * G, g_max.shape[1])
+
+# %% ../nbs/05_tempotron.ipynb #589fe0ec
+def _weight_gradient(gr:_Groups, group_grad, n_in):
+    "[n_in, out] the sums over each afferent's in-window events of their group's gradient."
+    grad = group_grad.new_zeros(n_in, group_grad.shape[1])
+    chunk = 1 << 15
+    for i in range(0, gr.inputs.numel(), chunk):
+        part = slice(i, i + chunk)
+        grad.index_put_((gr.inputs[part],), group_grad.index_select(0, gr.bag[part]),
+                        accumulate=True)
+    return grad
+
+# %% ../nbs/05_tempotron.ipynb #7f60dd5f
+def _block_size(B, n_out): return max(1, (1 << 17) // max(1, B * n_out))
+
+# %% ../nbs/05_tempotron.ipynb #0c6728d8
+class _EventFunction(torch.autograd.Function):
+    "Exact outputs from the weights; the gradient by the implicit-function theorem, per group."
+    @staticmethod
+    def forward(ctx, weight, gr:_Groups, hyper):
+        duration, tau, tau_s, v_threshold, scale = hyper
+        wg = _group_weights(gr, (weight.detach().double().t() * scale).contiguous())
+        block = _block_size(*wg.shape[::2])
+        sol = _solve_groups(gr, wg, duration, tau, tau_s, v_threshold, block)
+        ctx.save_for_backward(*sol)
+        ctx.gr, ctx.hyper, ctx.block, ctx.weight = gr, hyper, block, (weight.shape[1], weight.dtype)
+        return sol.v_max, sol.t_peak, sol.t_spike
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g_max, g_peak, g_spike):
+        sol = _Solution(*ctx.saved_tensors)
+        _, tau, tau_s, _, scale = ctx.hyper
+        g_max, g_peak, g_spike = (torch.zeros_like(sol.v_max) if g is None else g.double()
+                                  for g in (g_max, g_peak, g_spike))
+        group_grad = _group_gradients(ctx.gr, sol, g_max, g_peak, g_spike, tau, tau_s, ctx.block)
+        n_in, dtype = ctx.weight
+        return _weight_gradient(ctx.gr, group_grad, n_in).mul_(scale).t().to(dtype), None, None
 
 # %% ../nbs/05_tempotron.ipynb #3a499874
 class EventOutput(NamedTuple):
@@ -495,7 +641,7 @@ class EventOutput(NamedTuple):
     t_peak: Tensor   # its time (the earliest, on ties)
     t_spike: Tensor  # first upward threshold crossing, inf when silent
 
-# %% ../nbs/05_tempotron.ipynb #6871a2b0
+# %% ../nbs/05_tempotron.ipynb #0474fbe2
 class EventTempotron(nn.Module):
     "Exact continuous-time Tempotron on ragged input events, with shunting after the first spike."
     def __init__(self, in_features:int, # afferents
@@ -521,14 +667,9 @@ class EventTempotron(nn.Module):
                ) -> EventOutput: # (v_max, t_peak, t_spike), each [B, out] in the weights' dtype
         _check_event_tensors(spike_times, input_indices, batch_offsets, self.weight.device)
         _check_event_layout(spike_times, input_indices, batch_offsets, self.in_features)
-        ev = _pad_events(spike_times, input_indices, batch_offsets, self.duration)
-        taus = self.tau, self.tau_s
-        with torch.no_grad():
-            solution = _solve_events(ev, self.weight, self.duration, *taus, self.v_threshold,
-                                     self.scale)
-        if torch.is_grad_enabled() and self.weight.requires_grad:
-            outs = _attach_gradients(ev, self.weight, solution, *taus, self.scale)
-        else: outs = solution[:3]
+        groups = _group_events(spike_times, input_indices, batch_offsets, self.duration)
+        hyper = (self.duration, self.tau, self.tau_s, self.v_threshold, self.scale)
+        outs = _EventFunction.apply(self.weight, groups, hyper)
         return EventOutput(*(o.to(self.weight.dtype) for o in outs))
 
     def extra_repr(self):

@@ -478,3 +478,29 @@ def test_dtypes_batch_one_and_inputs_untouched():
         if ref is None: ref = out
         torch.testing.assert_close(out.v_max.double(), ref.v_max.detach(), rtol=1e-2, atol=1e-2)
     assert torch.equal(times, kept[0]) and torch.equal(idx, kept[1])
+
+
+@pytest.mark.parametrize('block', [1, 3])
+def test_event_blocks_and_ties_change_nothing(monkeypatch, block):
+    "Groups visited a few at a time (the carry between blocks), with many simultaneous events: same outputs and gradients."
+    import snnlit.tempotron as tempotron
+    torch.manual_seed(21)
+    m = EventTempotron(8, 3, 120.0).double()
+    with torch.no_grad(): m.weight.normal_(0.25, 0.4)
+    times, idx, offsets = random_events(4, 8, 120.0, per=4, seed=21)
+    times = torch.where(torch.arange(times.numel()) % 2 == 0, (times / 10).round() * 10, times)   # ties
+    def run():
+        out = m(times, idx, offsets)
+        loss = out.v_max.sum() + out.t_peak.sum() + torch.where(torch.isfinite(out.t_spike), out.t_spike, 0.).sum()
+        (g,) = torch.autograd.grad(loss, m.weight)
+        return [o.detach() for o in out], g
+    ref, g_ref = run()
+    fired = torch.isfinite(ref[2])
+    assert fired.any() and not fired.all()
+    monkeypatch.setattr(tempotron, '_block_size', lambda B, n_out: block)
+    got, g_got = run()
+    for x, y in zip(got, ref): torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(g_got, g_ref, rtol=1e-10, atol=1e-10)
+    f = lambda w: [o if i < 2 else torch.where(torch.isfinite(o), o, 0.)
+                   for i, o in enumerate(torch.func.functional_call(m, {'weight': w}, (times, idx, offsets)))]
+    assert torch.autograd.gradcheck(f, (m.weight.detach().clone().requires_grad_(),))

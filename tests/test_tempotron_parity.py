@@ -3,6 +3,7 @@ import pytest, torch
 
 sj_neuron = pytest.importorskip('spikingjelly.timing_based.neuron')
 from snnlit.tempotron import EventTempotron
+from helpers import stable_seed
 
 
 def random_events(B, n_in, duration, per, seed):
@@ -44,3 +45,33 @@ def test_event_tempotron_matches_spikingjelly(seed, tau, tau_s, v_threshold, dty
     (gb,) = torch.autograd.grad(loss(b), ref.weight)
     scale = gb.abs().max().item()
     torch.testing.assert_close(ga, gb, rtol=tol['rtol'] * 100, atol=tol['atol'] * 100 * max(1.0, scale))
+
+
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+def test_event_tempotron_matches_spikingjelly_on_gaussian_tuning(dtype):
+    "Events as spikingjelly's MNIST example makes them: most pixels blank, so hundreds of events share a time."
+    encoding = pytest.importorskip('spikingjelly.timing_based.encoding')
+    g = torch.Generator().manual_seed(stable_seed('gaussian tuning', str(dtype)))
+    B, pixels, m, out, duration = 5, 60, 16, 6, 100.0
+    images = torch.where(torch.rand(B, pixels, generator=g) < 0.25, torch.rand(B, pixels, generator=g), 0.)
+    images = ((images * 255).round() / 255).to(dtype)
+    encoder = encoding.GaussianTuning(1, m, torch.zeros(1, dtype=dtype), torch.ones(1, dtype=dtype))
+    times, idx, offsets = encoder(images.unsqueeze(1), duration)
+    assert times.numel() > 3 * len(torch.unique(times))              # many simultaneous events
+    ours = EventTempotron(pixels * m, out, duration).to(dtype)
+    ref = sj_neuron.Tempotron(pixels * m, out, duration).to(dtype)
+    with torch.no_grad():
+        ours.weight.copy_(torch.randn(out, pixels * m, generator=g) * 0.04 + 0.004)
+        ref.weight.copy_(ours.weight)
+    a, b = ours(times, idx, offsets), ref(times, idx, offsets)
+    fired = torch.isfinite(b[2])
+    assert fired.any() and not fired.all()
+    tol = dict(rtol=1e-9, atol=1e-9) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-5)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x.detach(), y.detach(), **tol)
+    grads = [torch.randn(B, out, generator=g).to(dtype) for _ in range(3)]
+    loss = lambda o: ((o[0] * grads[0]).sum() + (o[1] * grads[1]).sum()
+                      + (torch.where(torch.isfinite(o[2]), o[2], 0.) * grads[2]).sum())
+    (ga,) = torch.autograd.grad(loss(a), ours.weight)
+    (gb,) = torch.autograd.grad(loss(b), ref.weight)
+    torch.testing.assert_close(ga, gb, rtol=tol['rtol'] * 100, atol=tol['atol'] * 100 * max(1.0, gb.abs().max().item()))
