@@ -572,7 +572,29 @@ class mse_temporal_loss(nn.Module):
         T = spk_rec.shape[0]
         return _time_mse(spk_time, target_time, T, self.reduction, self.weight, targets)
 
-# %% ../nbs/04_spiketime.ipynb #d7cf658a
+# %% ../nbs/04_spiketime.ipynb #88b7e915
+class _PlainFirstSpikeCE(torch.autograd.Function):
+    "`ce_temporal_loss` (float32/64, no weight, 'mean' or 'sum') for plain eager calls, one node."
+    @staticmethod
+    def forward(ctx, spk_rec, labels, negate, reduction):
+        steps = _plain_first_steps(spk_rec)                                # [1, ..., N]
+        times = steps.to(spk_rec.dtype)
+        logits = times.neg_() if negate else (times + 1).reciprocal_()
+        logp = torch.log_softmax(logits, -1)
+        index = labels.unsqueeze(0).unsqueeze(-1)
+        count = labels.numel() if reduction == 'mean' else 1
+        ctx.save_for_backward(steps, logp, index, logits)
+        ctx.rec_shape, ctx.count, ctx.negate = spk_rec.shape, count, negate
+        return logp.gather(-1, index).sum().neg_().div_(count)
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        steps, logp, index, logits = ctx.saved_tensors
+        dz = logp.exp().scatter_(-1, index, -1., reduce='add').mul_(grad_loss / ctx.count)
+        if not ctx.negate: dz.mul_(logits).mul_(logits)
+        return _scatter_to_record(ctx.rec_shape, steps, dz), None, None, None
+
+# %% ../nbs/04_spiketime.ipynb #892e0811
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits -tau; 'reciprocal': logits 1/(tau+1)
@@ -588,6 +610,13 @@ class ce_temporal_loss(nn.Module):
     def forward(self, spk_rec:Tensor, # output spike record [T, ..., N]
                 targets:Tensor # class labels [...]
                ) -> Tensor:
+        if (self.reduction != 'none' and _eager_only(spk_rec, targets)
+                and _plain_record(spk_rec, 2) and self.weight is None
+                and targets.dtype == torch.int64 and targets.device == spk_rec.device):
+            N = spk_rec.shape[-1]
+            labels = check_labels(targets, 'targets', spk_rec.shape[1:-1], N, '[...]')
+            return _PlainFirstSpikeCE.apply(spk_rec, labels, self.inverse == 'negate',
+                                            self.reduction)
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)
         times = first_spike_time(spk_rec)
