@@ -164,14 +164,15 @@ def _plain_record(spk_rec:Tensor, min_dim:int=1) -> bool:
     return (spk_rec.dtype in _PLAIN_FLOATS and spk_rec.dim() >= min_dim and spk_rec.numel() > 0
             and spk_rec.shape[0] <= _EXACT_INTEGERS[torch.float32])
 
-# %% ../nbs/04_spiketime.ipynb #f64560cf
+# %% ../nbs/04_spiketime.ipynb #edda6c46
 @functools.lru_cache(maxsize=64)
 def _kept_plain_weights(T:int, device:torch.device, ndim:int) -> Tensor:
-    "The uint8 weights 255 - t of `_make_step_weights` (T <= 255) shaped `[T, 1, ..., 1]`, kept."
+    "The uint8 weights T - 1 - t (T <= 256) shaped `[T, 1, ..., 1]`, made once per (T, ndim)."
     with torch.inference_mode(False), torch.no_grad():
-        return _make_step_weights(T, device)[1].view((T,) + (1,) * (ndim - 1))
+        weight = torch.arange(T - 1, -1, -1, dtype=torch.uint8, device=device)
+        return weight.view((T,) + (1,) * (ndim - 1))
 
-# %% ../nbs/04_spiketime.ipynb #e9088963
+# %% ../nbs/04_spiketime.ipynb #6eb366cf
 def _plain_first_steps(spk_rec:Tensor) -> Tensor:
     "`_first_spike_steps` of a plain record `[T, ...]` as `[1, ...]` (uint8 for T <= 255)."
     T = spk_rec.shape[0]
@@ -180,8 +181,8 @@ def _plain_first_steps(spk_rec:Tensor) -> Tensor:
         return steps.view((1,) + spk_rec.shape[1:])
     mask = spk_rec > 0 if spk_rec.numel() <= _SMALL_MASK else _spike_mask(spk_rec)
     key = mask.view(torch.uint8).mul_(_kept_plain_weights(T, spk_rec.device, spk_rec.dim()))
-    # as in `_first_spike_steps`, the step axis kept
-    return key.amax(0, keepdim=True).clamp_(min=256 - T).bitwise_not_()
+    # T - 1 - first step with a spike, 0 if none (or only at T - 1): one subtraction gives the step
+    return torch.rsub(key.amax(0, keepdim=True), T - 1)
 
 # %% ../nbs/04_spiketime.ipynb #f1c3e540
 def _scatter_to_record(shape:torch.Size, steps:Tensor, src:Tensor) -> Tensor:
@@ -203,11 +204,12 @@ class _PlainFirstSpike(torch.autograd.Function):
         steps, = ctx.saved_tensors
         return _scatter_to_record(ctx.rec_shape, steps, grad_times.neg().unsqueeze(0))
 
-# %% ../nbs/04_spiketime.ipynb #0236ece9
+# %% ../nbs/04_spiketime.ipynb #1c418583
 def first_spike_time(spk_rec:Tensor # spike record [T, ...], e.g. [T, B, N]; a step spikes where > 0
                     ) -> Tensor: # [...] first-spike step of each neuron (T - 1 if silent)
     "Time step of each neuron's first spike; backward: minus the gradient at that step."
-    if _eager_only(spk_rec) and _plain_record(spk_rec): return _PlainFirstSpike.apply(spk_rec)
+    if _eager_only(spk_rec) and _plain_record(spk_rec):
+        return apply_function(_PlainFirstSpike, spk_rec)
     return apply_function(FirstSpike, spk_rec, None)
 
 # %% ../nbs/04_spiketime.ipynb #b90eb46a
@@ -532,7 +534,7 @@ def _plain_label_times(st:SpikeTime, spk_rec:Tensor, labels:Tensor):
         check_labels(labels, 'targets', tuple(labels.shape), N, '[...]')
         raise
 
-# %% ../nbs/04_spiketime.ipynb #4f34b6ec
+# %% ../nbs/04_spiketime.ipynb #871b4c50
 class mse_temporal_loss(nn.Module):
     "Mean squared error between spike times and target times, both divided by T."
     def __init__(self, target_is_time:bool=False, # targets are times, not class labels
@@ -562,7 +564,8 @@ class mse_temporal_loss(nn.Module):
                 target_time = (_given_times(targets, spk_rec, False) if st.target_is_time
                                else _plain_label_times(st, spk_rec, targets))
                 if target_time is not None and not target_time.requires_grad:
-                    return _PlainFirstSpikeMSE.apply(spk_rec, target_time, self.reduction)
+                    return apply_function(_PlainFirstSpikeMSE, spk_rec, target_time,
+                                          self.reduction)
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         if one_node and self.weight is None:
             target_time = st._targets(spk_rec, targets)
@@ -594,7 +597,7 @@ class _PlainFirstSpikeCE(torch.autograd.Function):
         if not ctx.negate: dz.mul_(logits).mul_(logits)
         return _scatter_to_record(ctx.rec_shape, steps, dz), None, None, None
 
-# %% ../nbs/04_spiketime.ipynb #892e0811
+# %% ../nbs/04_spiketime.ipynb #53107d3a
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits -tau; 'reciprocal': logits 1/(tau+1)
@@ -615,8 +618,8 @@ class ce_temporal_loss(nn.Module):
                 and targets.dtype == torch.int64 and targets.device == spk_rec.device):
             N = spk_rec.shape[-1]
             labels = check_labels(targets, 'targets', spk_rec.shape[1:-1], N, '[...]')
-            return _PlainFirstSpikeCE.apply(spk_rec, labels, self.inverse == 'negate',
-                                            self.reduction)
+            negate = self.inverse == 'negate'
+            return apply_function(_PlainFirstSpikeCE, spk_rec, labels, negate, self.reduction)
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)
         times = first_spike_time(spk_rec)
