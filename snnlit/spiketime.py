@@ -597,7 +597,7 @@ class _PlainFirstSpikeCE(torch.autograd.Function):
         if not ctx.negate: dz.mul_(logits).mul_(logits)
         return _scatter_to_record(ctx.rec_shape, steps, dz), None, None, None
 
-# %% ../nbs/04_spiketime.ipynb #53107d3a
+# %% ../nbs/04_spiketime.ipynb #422793bc
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits -tau; 'reciprocal': logits 1/(tau+1)
@@ -615,11 +615,14 @@ class ce_temporal_loss(nn.Module):
                ) -> Tensor:
         if (self.reduction != 'none' and _eager_only(spk_rec, targets)
                 and _plain_record(spk_rec, 2) and self.weight is None
-                and targets.dtype == torch.int64 and targets.device == spk_rec.device):
-            N = spk_rec.shape[-1]
-            labels = check_labels(targets, 'targets', spk_rec.shape[1:-1], N, '[...]')
-            negate = self.inverse == 'negate'
-            return apply_function(_PlainFirstSpikeCE, spk_rec, labels, negate, self.reduction)
+                and targets.dtype == torch.int64 and targets.device == spk_rec.device
+                and targets.shape == spk_rec.shape[1:-1]):
+            N, negate = spk_rec.shape[-1], self.inverse == 'negate'
+            if not targets.is_cpu: check_labels(targets, 'targets', targets.shape, N, '[...]')
+            try: return apply_function(_PlainFirstSpikeCE, spk_rec, targets, negate, self.reduction)
+            except (RuntimeError, IndexError):   # on the CPU: the `gather`'s bounds check
+                check_labels(targets, 'targets', targets.shape, N, '[...]')
+                raise
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)
         times = first_spike_time(spk_rec)

@@ -130,9 +130,10 @@ def test_ce_plain_route_matches_general_route(general, inverse, reduction):
         # one node against F.cross_entropy: the same sums in another order
         assert_close(a, b); assert_close(ga, gb)
         assert torch.equal(ga != 0, gb != 0)
-    bad = labels.clone(); bad[0] = N
-    with pytest.raises(ValueError, match=r"`targets` must hold class indices in \[0, 10\)"):
-        ce_temporal_loss(inverse, reduction)(rec, bad)
+    for value in (N, -1, -100):   # (-100 is F.cross_entropy's ignore_index: refused here too)
+        bad = labels.clone(); bad[0] = value
+        with pytest.raises(ValueError, match=r"`targets` must hold class indices in \[0, 10\)"):
+            ce_temporal_loss(inverse, reduction)(rec, bad)
 
 
 def test_other_calls_take_the_general_route():
