@@ -6,14 +6,14 @@
 __all__ = ['FirstSpike', 'first_spike_time', 'MultiSpike', 'multi_spike_time', 'SpikeTime', 'mse_temporal_loss',
            'ce_temporal_loss']
 
-# %% ../nbs/04_spiketime.ipynb #ca6c7168
+# %% ../nbs/04_spiketime.ipynb #bc912b61
 import functools
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from ._checks import (fail, check_tensor, check_labels, check_real, check_int, check_bool,
                             check_option, check_values)
-from ._compat import is_vmap_batched, apply_function
+from ._compat import is_vmap_batched, apply_function, functorch_transforms_active
 
 # %% ../nbs/04_spiketime.ipynb #b9d31519
 _EXACT_INTEGERS = {torch.bfloat16: 256, torch.float16: 2048,   # largest whole number held exactly
@@ -148,10 +148,68 @@ class FirstSpike(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_times): return _spike_time_grad(ctx, grad_times), None
 
-# %% ../nbs/04_spiketime.ipynb #5cdca3bc
+# %% ../nbs/04_spiketime.ipynb #3ccd415c
+_PLAIN_FLOATS = (torch.float32, torch.float64)
+_SMALL_MASK = 2 ** 14   # records up to this many entries: one `rec > 0` beats amin, item, to(bool)
+
+# %% ../nbs/04_spiketime.ipynb #b74cd71b
+def _eager_only(a, b=None) -> bool:
+    "Whether a call may take a classic ctx `Function`: plain tensors, no `torch.func`, no compile."
+    return (type(a) is Tensor and (b is None or type(b) is Tensor)
+            and not torch.compiler.is_compiling() and not functorch_transforms_active())
+
+# %% ../nbs/04_spiketime.ipynb #01842d4d
+def _plain_record(spk_rec:Tensor, min_dim:int=1) -> bool:
+    "Whether a float32/64 record passes `_check_record(spk_rec, min_dim=...)`, by attribute reads."
+    return (spk_rec.dtype in _PLAIN_FLOATS and spk_rec.dim() >= min_dim and spk_rec.numel() > 0
+            and spk_rec.shape[0] <= _EXACT_INTEGERS[torch.float32])
+
+# %% ../nbs/04_spiketime.ipynb #edda6c46
+@functools.lru_cache(maxsize=64)
+def _kept_plain_weights(T:int, device:torch.device, ndim:int) -> Tensor:
+    "The uint8 weights T - 1 - t (T <= 256) shaped `[T, 1, ..., 1]`, made once per (T, ndim)."
+    with torch.inference_mode(False), torch.no_grad():
+        weight = torch.arange(T - 1, -1, -1, dtype=torch.uint8, device=device)
+        return weight.view((T,) + (1,) * (ndim - 1))
+
+# %% ../nbs/04_spiketime.ipynb #6eb366cf
+def _plain_first_steps(spk_rec:Tensor) -> Tensor:
+    "`_first_spike_steps` of a plain record `[T, ...]` as `[1, ...]` (uint8 for T <= 255)."
+    T = spk_rec.shape[0]
+    if T > 255:
+        steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
+        return steps.view((1,) + spk_rec.shape[1:])
+    mask = spk_rec > 0 if spk_rec.numel() <= _SMALL_MASK else _spike_mask(spk_rec)
+    key = mask.view(torch.uint8).mul_(_kept_plain_weights(T, spk_rec.device, spk_rec.dim()))
+    # T - 1 - first step with a spike, 0 if none (or only at T - 1): one subtraction gives the step
+    return torch.rsub(key.amax(0, keepdim=True), T - 1)
+
+# %% ../nbs/04_spiketime.ipynb #f1c3e540
+def _scatter_to_record(shape:torch.Size, steps:Tensor, src:Tensor) -> Tensor:
+    "Zeros of the record's `shape` `[T, ...]` with `src` `[1, ...]` written at steps `[1, ...]`."
+    return src.new_zeros(shape).scatter_(0, steps.long(), src)
+
+# %% ../nbs/04_spiketime.ipynb #d87cea6b
+class _PlainFirstSpike(torch.autograd.Function):
+    "`FirstSpike` for plain eager calls (see above): a classic ctx `Function`, same arithmetic."
+    @staticmethod
+    def forward(ctx, spk_rec):
+        steps = _plain_first_steps(spk_rec)
+        ctx.save_for_backward(steps)
+        ctx.rec_shape = spk_rec.shape
+        return steps.to(spk_rec.dtype).squeeze(0)
+
+    @staticmethod
+    def backward(ctx, grad_times):
+        steps, = ctx.saved_tensors
+        return _scatter_to_record(ctx.rec_shape, steps, grad_times.neg().unsqueeze(0))
+
+# %% ../nbs/04_spiketime.ipynb #1c418583
 def first_spike_time(spk_rec:Tensor # spike record [T, ...], e.g. [T, B, N]; a step spikes where > 0
                     ) -> Tensor: # [...] first-spike step of each neuron (T - 1 if silent)
     "Time step of each neuron's first spike; backward: minus the gradient at that step."
+    if _eager_only(spk_rec) and _plain_record(spk_rec):
+        return apply_function(_PlainFirstSpike, spk_rec)
     return apply_function(FirstSpike, spk_rec, None)
 
 # %% ../nbs/04_spiketime.ipynb #b90eb46a
@@ -396,7 +454,17 @@ def _weight_for(weight, N:int, like:Tensor):
 # %% ../nbs/04_spiketime.ipynb #6c4eceae
 _SHORT_FLOATS = (torch.float16, torch.bfloat16)
 
-# %% ../nbs/04_spiketime.ipynb #c07b1de6
+# %% ../nbs/04_spiketime.ipynb #b327e619
+def _save_mse(ctx, spk_rec:Tensor, reduction:str, steps:Tensor, diff:Tensor):
+    "Keep what the backward of the one-node MSE needs: steps, differences, shape and scale."
+    ctx.save_for_backward(steps, diff)
+    ctx.rec_shape = spk_rec.shape
+    # dL/dtau / diff: 2 / T^2 (2 / T where diff was divided by T), / M for the mean
+    T = spk_rec.shape[0]
+    ctx.scale = 2 / T / (1 if diff.dtype in _SHORT_FLOATS else T)
+    if reduction == 'mean': ctx.scale /= diff.numel()
+
+# %% ../nbs/04_spiketime.ipynb #c9bd3929
 class _FirstSpikeMSE(torch.autograd.Function):
     "First-spike times and their mean (or summed) squared error in one node."
     generate_vmap_rule = True
@@ -414,15 +482,8 @@ class _FirstSpikeMSE(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        spk_rec, _, reduction = inputs
-        _, steps, diff = output
-        ctx.mark_non_differentiable(steps, diff)
-        ctx.save_for_backward(steps, diff)
-        ctx.rec_shape = spk_rec.shape
-        # dL/dtau / diff: 2 / T^2 (2 / T where diff was divided by T), / M for the mean
-        T = spk_rec.shape[0]
-        ctx.scale = 2 / T / (1 if diff.dtype in _SHORT_FLOATS else T)
-        if reduction == 'mean': ctx.scale /= diff.numel()
+        ctx.mark_non_differentiable(*output[1:])
+        _save_mse(ctx, inputs[0], inputs[2], *output[1:])
 
     @staticmethod
     def backward(ctx, grad_loss, grad_steps, grad_diff):
@@ -430,6 +491,23 @@ class _FirstSpikeMSE(torch.autograd.Function):
         grad = _scatter_rows(ctx.rec_shape[0], steps.reshape(1, -1).long(),
                              diff.reshape(1, -1) * (grad_loss * -ctx.scale))
         return grad.view(ctx.rec_shape), None, None
+
+# %% ../nbs/04_spiketime.ipynb #2448ab5b
+class _PlainFirstSpikeMSE(torch.autograd.Function):
+    "`_FirstSpikeMSE` (float32/64) for plain eager calls: a classic ctx `Function`, same sums."
+    @staticmethod
+    def forward(ctx, spk_rec, target_times, reduction):
+        T = spk_rec.shape[0]
+        steps = _plain_first_steps(spk_rec)
+        diff = steps - target_times                                # tau - target, [1, ...]
+        _save_mse(ctx, spk_rec, reduction, steps, diff)
+        flat = diff.view(-1)
+        return torch.dot(flat, flat).div_(T * T * (diff.numel() if reduction == 'mean' else 1))
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        steps, diff = ctx.saved_tensors
+        return _scatter_to_record(ctx.rec_shape, steps, diff * (grad_loss * -ctx.scale)), None, None
 
 # %% ../nbs/04_spiketime.ipynb #7d9f7754
 def _time_mse(spike_times:Tensor, target_times:Tensor, T:int, reduction:str,
@@ -442,7 +520,21 @@ def _time_mse(spike_times:Tensor, target_times:Tensor, T:int, reduction:str,
     loss = loss * per_sample.unsqueeze(-1)
     return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
 
-# %% ../nbs/04_spiketime.ipynb #0acd575a
+# %% ../nbs/04_spiketime.ipynb #3cb63798
+def _plain_label_times(st:SpikeTime, spk_rec:Tensor, labels:Tensor):
+    "Target times for int64 `labels` of a plain record (see above), or None for the general route."
+    T, N = spk_rec.shape[0], spk_rec.shape[-1]
+    if (st.target_is_time or st.multi_spike or labels.dtype != torch.int64
+            or labels.shape != spk_rec.shape[1:-1] or labels.device != spk_rec.device):
+        return None
+    if not labels.is_cpu: check_labels(labels, 'targets', tuple(labels.shape), N, '[...]')
+    times = spk_rec.new_full(labels.shape + (N,), _wrap_time(st.off_target, T, 'off_target'))
+    try: return times.scatter_(-1, labels.unsqueeze(-1), _wrap_time(st.on_target, T, 'on_target'))
+    except (RuntimeError, IndexError):   # as in `_when_labels_fit`
+        check_labels(labels, 'targets', tuple(labels.shape), N, '[...]')
+        raise
+
+# %% ../nbs/04_spiketime.ipynb #871b4c50
 class mse_temporal_loss(nn.Module):
     "Mean squared error between spike times and target times, both divided by T."
     def __init__(self, target_is_time:bool=False, # targets are times, not class labels
@@ -466,8 +558,15 @@ class mse_temporal_loss(nn.Module):
                 targets:Tensor # labels [...], or times with target_is_time
                ) -> Tensor:
         st = self.spk_time_fn
-        _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         one_node = not (st.tolerance or st.multi_spike or self.reduction == 'none')
+        if one_node and _eager_only(spk_rec, targets) and _plain_record(spk_rec, 2):
+            if self.weight is None:   # the plain call: one classic node
+                target_time = (_given_times(targets, spk_rec, False) if st.target_is_time
+                               else _plain_label_times(st, spk_rec, targets))
+                if target_time is not None and not target_time.requires_grad:
+                    return apply_function(_PlainFirstSpikeMSE, spk_rec, target_time,
+                                          self.reduction)
+        _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         if one_node and self.weight is None:
             target_time = st._targets(spk_rec, targets)
             if target_time.numel() and not target_time.requires_grad:   # the one-node path
@@ -476,7 +575,29 @@ class mse_temporal_loss(nn.Module):
         T = spk_rec.shape[0]
         return _time_mse(spk_time, target_time, T, self.reduction, self.weight, targets)
 
-# %% ../nbs/04_spiketime.ipynb #d7cf658a
+# %% ../nbs/04_spiketime.ipynb #88b7e915
+class _PlainFirstSpikeCE(torch.autograd.Function):
+    "`ce_temporal_loss` (float32/64, no weight, 'mean' or 'sum') for plain eager calls, one node."
+    @staticmethod
+    def forward(ctx, spk_rec, labels, negate, reduction):
+        steps = _plain_first_steps(spk_rec)                                # [1, ..., N]
+        times = steps.to(spk_rec.dtype)
+        logits = times.neg_() if negate else (times + 1).reciprocal_()
+        logp = torch.log_softmax(logits, -1)
+        index = labels.unsqueeze(0).unsqueeze(-1)
+        count = labels.numel() if reduction == 'mean' else 1
+        ctx.save_for_backward(steps, logp, index, logits)
+        ctx.rec_shape, ctx.count, ctx.negate = spk_rec.shape, count, negate
+        return logp.gather(-1, index).sum().neg_().div_(count)
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        steps, logp, index, logits = ctx.saved_tensors
+        dz = logp.exp().scatter_(-1, index, -1., reduce='add').mul_(grad_loss / ctx.count)
+        if not ctx.negate: dz.mul_(logits).mul_(logits)
+        return _scatter_to_record(ctx.rec_shape, steps, dz), None, None, None
+
+# %% ../nbs/04_spiketime.ipynb #422793bc
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits -tau; 'reciprocal': logits 1/(tau+1)
@@ -492,6 +613,16 @@ class ce_temporal_loss(nn.Module):
     def forward(self, spk_rec:Tensor, # output spike record [T, ..., N]
                 targets:Tensor # class labels [...]
                ) -> Tensor:
+        if (self.reduction != 'none' and _eager_only(spk_rec, targets)
+                and _plain_record(spk_rec, 2) and self.weight is None
+                and targets.dtype == torch.int64 and targets.device == spk_rec.device
+                and targets.shape == spk_rec.shape[1:-1]):
+            N, negate = spk_rec.shape[-1], self.inverse == 'negate'
+            if not targets.is_cpu: check_labels(targets, 'targets', targets.shape, N, '[...]')
+            try: return apply_function(_PlainFirstSpikeCE, spk_rec, targets, negate, self.reduction)
+            except (RuntimeError, IndexError):   # on the CPU: the `gather`'s bounds check
+                check_labels(targets, 'targets', targets.shape, N, '[...]')
+                raise
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)
         times = first_spike_time(spk_rec)

@@ -370,7 +370,10 @@ def test_torch_func_grad_and_vmap(name, T):
     labels = torch.randint(0, 5, (3,), generator=g)
     loops = [_value_and_grad(lambda x: fn(x, labels), s) for s in stack]
     for s, (_, expected) in zip(stack, loops):
-        assert torch.equal(grad(lambda x: fn(x, labels).sum())(s), expected)
+        got = grad(lambda x: fn(x, labels).sum())(s)
+        # an eager ce_temporal_loss is one node whose sums run in another order than F.cross_entropy's
+        if name.startswith('ce_'): torch.testing.assert_close(got, expected)
+        else: assert torch.equal(got, expected)
     values = vmap(lambda x: fn(x, labels))(stack)
     grads = vmap(grad(lambda x: fn(x, labels).sum()))(stack)
     exact = 'loss' not in name   # the times bit for bit; batched reductions in the losses may round differently in the last bit
