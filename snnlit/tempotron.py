@@ -622,14 +622,14 @@ def _rule_direction(model, weight, inputs, target):
         (grad,) = torch.autograd.grad((v_max * direction).sum(), w)
     return errors, grad
 
-# %% ../nbs/05_tempotron.ipynb #714163f7
+# %% ../nbs/05_tempotron.ipynb #03a9958c
 def tempotron_rule_step(model:nn.Module, # a Tempotron or an EventTempotron
                         inputs, # in_spikes, or (spike_times, input_indices, batch_offsets)
                         target:Tensor, # [B, out] 1 = should fire, or [B] int class labels
                         lr:float=1e-3, # learning rate lambda
                         momentum:Tensor=None, # optional buffer like the weight: the last change
                         mu:float=0.0, # momentum coefficient
-                        momentum_on:str='errors' # 'errors' (the paper's) or 'every_step' (heavy ball)
+                        momentum_on:str='errors' # 'errors' (the paper's), 'every_step' (heavy ball)
                        ) -> Tensor: # [B, out] bool: which outputs erred on which samples
     "One step of Gütig & Sompolinsky's tempotron rule, without an optimizer; updates the weights."
     weight = _weight_of(model)
