@@ -110,3 +110,13 @@ def test_train_capacity_rows_and_the_script(tmp_path):
 def test_train_capacity_bad_input():
     with pytest.raises(ValueError, match='`T / tau_s` must be <= 600'):
         train_capacity(task_list([0.1], 1, 0), N=10, T=5000.0, tau_s=3.0, progress=False)
+
+
+def test_half_ms_grid_samples_the_same_membrane():
+    "--dt 0.5: times and time constants in half-ms steps; every other step is the 1-ms grid's membrane."
+    times, _ = latency_task(3, 20, 60.0, seed=5)
+    w = torch.randn(3, 20, generator=generator('dt'), dtype=torch.float64) * 0.5
+    fine = latency_membrane(times / 0.5, w, 120, TAU / 0.5, TAU_S / 0.5, V0)
+    assert_close(fine[:, ::2], latency_membrane(times, w, 60, TAU, TAU_S, V0))
+    rows = train_capacity(task_list([0.5], 1, seed=2), N=20, T=30.0, dt=0.5, max_epochs=2, progress=False)
+    assert rows[0]['dt'] == 0.5 and rows[0]['epochs'] >= 1
