@@ -6,14 +6,14 @@
 __all__ = ['psp_kernel', 'psp_peak_time', 'exp_filter', 'tempotron_voltage', 'Tempotron', 'EventOutput', 'EventTempotron',
            'tempotron_rule_step']
 
-# %% ../nbs/05_tempotron.ipynb #a4f89472
+# %% ../nbs/05_tempotron.ipynb #5230f3e7
 import math
 from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from ._checks import (check_real, check_int, check_option, check_tensor, check_same_device,
-                            check_labels, fail)
+from ._checks import (check_real, check_int, check_bool, check_option, check_tensor,
+                            check_same_device, check_labels, fail)
 
 # %% ../nbs/05_tempotron.ipynb #c24f9e82
 def _time_constant(value, name) -> float:
@@ -138,10 +138,11 @@ def _check_spikes(in_spikes, in_features):
         raise ValueError(f"`in_spikes` must have shape [B, {in_features}] or "
                          f"[B, {in_features}, K], got {tuple(in_spikes.shape)}")
 
-# %% ../nbs/05_tempotron.ipynb #99928451
+# %% ../nbs/05_tempotron.ipynb #d5281b5d
 def _spike_drives(in_spikes:Tensor, # [B, in] or [B, in, K] spike times
                   weight:Tensor, # [out, in]
-                  T:int, tau:float, tau_s:float
+                  T:int, tau:float, tau_s:float,
+                  cutoff:Tensor=None # [B, out]: spikes at or after it are ignored (None: none are)
                  ) -> Tensor: # [2, B, out, T] drives for the tau and the tau_s filter
     "Each spike's weight, decayed from its time to the next grid step, summed into that step's bin."
     cdtype = _compute_dtype(weight.dtype)
@@ -149,6 +150,7 @@ def _spike_drives(in_spikes:Tensor, # [B, in] or [B, in, K] spike times
     B, n_in = in_spikes.shape[:2]
     per_afferent = in_spikes.shape[2] if in_spikes.dim() == 3 else 1
     s = in_spikes.reshape(B, n_in * per_afferent).to(tdtype)   # [B, in*K] (B = 0 and K = 0 too)
+    kept = None if cutoff is None else s[:, None, :] < cutoff[..., None]      # [B, out, in*K]
     valid = (s >= 0) & (s <= T - 1)  # NaN, padding and late spikes: False
     s = torch.where(valid, s, 0.)
     step = s.ceil()  # first grid step at or after the spike
@@ -158,10 +160,18 @@ def _spike_drives(in_spikes:Tensor, # [B, in] or [B, in, K] spike times
     w = weight.to(cdtype)
     if per_afferent != 1: w = w.repeat_interleave(per_afferent, dim=1)
     vals = factors[:, :, None, :] * w                           # [2, B, out, in*K]
+    if kept is not None: vals = vals * kept
     drive = torch.zeros(2, B, w.shape[0], T + 1, dtype=cdtype, device=weight.device)
     return drive.scatter_add(3, bins[None, :, None, :].expand_as(vals), vals)[..., :T]
 
-# %% ../nbs/05_tempotron.ipynb #2d83c51e
+# %% ../nbs/05_tempotron.ipynb #df08a0fa
+def _grid_membrane(in_spikes, weight, T, tau, tau_s, v0, cutoff=None):
+    "[B, out, T] membrane from checked arguments: the drives through the tau and tau_s filters."
+    drive = _spike_drives(in_spikes, weight, T, tau, tau_s, cutoff)
+    traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(drive.shape)
+    return (v0 * (traces[0] - traces[1])).to(weight.dtype)
+
+# %% ../nbs/05_tempotron.ipynb #e7b6e75e
 def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; < 0 or NaN = no spike
                       weight:Tensor, # [out, in] synaptic weights
                       T:int, # number of time steps, >= 1
@@ -175,9 +185,7 @@ def tempotron_voltage(in_spikes:Tensor, # [B, in] or [B, in, K] spike times; < 0
     T = check_int(T, 'T', ge=1)
     tau, tau_s = _time_constant(tau, 'tau'), _time_constant(tau_s, 'tau_s')
     v0 = float(check_real(v0, 'v0'))
-    drive = _spike_drives(in_spikes, weight, T, tau, tau_s)
-    traces = exp_filter(drive.reshape(2, -1, T), (tau, tau_s)).reshape(drive.shape)
-    return (v0 * (traces[0] - traces[1])).to(weight.dtype)
+    return _grid_membrane(in_spikes, weight, T, tau, tau_s, v0)
 
 # %% ../nbs/05_tempotron.ipynb #c81daf7a
 _RET_TYPES = ('v', 'v_max', 'spikes')
@@ -210,7 +218,19 @@ def _mse_loss(v_max, v_threshold, label, num_classes):
     wrong = (v_max >= v_threshold) != F.one_hot(label, num_classes).bool()
     return ((v_max - v_threshold) * wrong).square().sum() / label.shape[0]
 
-# %% ../nbs/05_tempotron.ipynb #8fec9866
+# %% ../nbs/05_tempotron.ipynb #bddc6167
+def _shunted_membrane(v_out:Tensor, # [B, out, T] membrane without shunting
+                      in_spikes:Tensor, weight:Tensor, T:int, tau:float, tau_s:float, v0:float,
+                      v_threshold:float) -> Tensor: # [B, out, T], input after each spike dropped
+    "The grid membrane with the input at or after each output's first threshold step shunted."
+    crossed = v_out.detach() >= v_threshold
+    fired = crossed.any(-1)                                    # [B, out]
+    if not bool(fired.any()): return v_out
+    first = crossed.to(torch.uint8).argmax(-1).to(v_out.dtype)   # first True step
+    cutoff = torch.where(fired, first, math.inf)
+    return _grid_membrane(in_spikes, weight, T, tau, tau_s, v0, cutoff)
+
+# %% ../nbs/05_tempotron.ipynb #ff67114e
 class Tempotron(nn.Module):
     "Tempotron on the time grid 0 ... T-1: PSPs of spike times, read out as voltage, peak or spike."
     def __init__(self, in_features:int, # afferents
@@ -218,11 +238,13 @@ class Tempotron(nn.Module):
                  T:int, # number of time steps in a trial
                  tau:float=15.0, # membrane time constant, in steps
                  tau_s:float=15.0 / 4, # synaptic time constant (< tau), in steps
-                 v_threshold:float=1.0): # threshold; also the peak of one PSP through a unit weight
+                 v_threshold:float=1.0, # threshold; also the peak of one PSP through a unit weight
+                 shunting:bool=False): # shunt the input after the output spike, as in the paper
         super().__init__()
         self.in_features, self.out_features, self.T = (check_int(v, n, ge=1) for v, n in (
             (in_features, 'in_features'), (out_features, 'out_features'), (T, 'T')))
         self.tau, self.tau_s, self.v_threshold = _check_time_constants(tau, tau_s, v_threshold)
+        self.shunting = check_bool(shunting, 'shunting')
         self.fc = nn.Linear(self.in_features, self.out_features, bias=False)
         self.v0 = self.v_threshold * _unit_peak_scale(self.tau, self.tau_s)
 
@@ -242,13 +264,17 @@ class Tempotron(nn.Module):
                 ret_type:str # 'v' ([B, out, T]), 'v_max' ([B, out]) or 'spikes' ([B, out])
                ) -> Tensor:
         check_option(ret_type, 'ret_type', _RET_TYPES)
-        v_out = tempotron_voltage(in_spikes, self.fc.weight, self.T, self.tau, self.tau_s, self.v0)
+        hyper = self.T, self.tau, self.tau_s, self.v0
+        v_out = tempotron_voltage(in_spikes, self.fc.weight, *hyper)
+        if self.shunting:
+            v_out = _shunted_membrane(v_out, in_spikes, self.fc.weight, *hyper, self.v_threshold)
         if ret_type == 'v': return v_out
         if ret_type == 'v_max': return v_out.max(-1)[0]
         return _signed_peak_times(v_out, self.v_threshold)
     def extra_repr(self):
         return (f'in_features={self.in_features}, out_features={self.out_features}, T={self.T}, '
-                f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}')
+                f'tau={self.tau}, tau_s={self.tau_s}, v_threshold={self.v_threshold}'
+                + (', shunting=True' if self.shunting else ''))
 
 # %% ../nbs/05_tempotron.ipynb #8de89cd1
 def _check_event_tensors(spike_times, input_indices, batch_offsets, device):
@@ -700,10 +726,14 @@ def _targets(target, B, out):
                        'or [B] integer class labels', target)
     return target.bool()
 
-# %% ../nbs/05_tempotron.ipynb #6126ba4b
-def _check_rule_args(model, weight, inputs, target, lr, mu, momentum):
+# %% ../nbs/05_tempotron.ipynb #f820c232
+_MOMENTUM_ON = ('errors', 'every_step')
+
+# %% ../nbs/05_tempotron.ipynb #8667c9bc
+def _check_rule_args(model, weight, inputs, target, lr, mu, momentum, momentum_on='errors'):
     "(lr, mu) as floats, after checking the rule's arguments (the target's values come later)."
     lr, mu = float(check_real(lr, 'lr', gt=0)), float(check_real(mu, 'mu', ge=0))
+    check_option(momentum_on, 'momentum_on', _MOMENTUM_ON)
     check_tensor(target, 'target', layout='[B, out] or [B]')
     if momentum is not None:
         check_tensor(momentum, 'momentum', dtype='float', layout="like the weight")
@@ -733,21 +763,26 @@ def _rule_direction(model, weight, inputs, target):
         (grad,) = torch.autograd.grad((v_max * direction).sum(), w)
     return errors, grad
 
-# %% ../nbs/05_tempotron.ipynb #f70a89a0
+# %% ../nbs/05_tempotron.ipynb #03a9958c
 def tempotron_rule_step(model:nn.Module, # a Tempotron or an EventTempotron
                         inputs, # in_spikes, or (spike_times, input_indices, batch_offsets)
                         target:Tensor, # [B, out] 1 = should fire, or [B] int class labels
                         lr:float=1e-3, # learning rate lambda
-                        momentum:Tensor=None, # optional buffer like the weight, for momentum
-                        mu:float=0.0 # momentum coefficient
+                        momentum:Tensor=None, # optional buffer like the weight: the last change
+                        mu:float=0.0, # momentum coefficient
+                        momentum_on:str='errors' # 'errors' (the paper's), 'every_step' (heavy ball)
                        ) -> Tensor: # [B, out] bool: which outputs erred on which samples
     "One step of Gütig & Sompolinsky's tempotron rule, without an optimizer; updates the weights."
     weight = _weight_of(model)
-    lr, mu = _check_rule_args(model, weight, inputs, target, lr, mu, momentum)
+    lr, mu = _check_rule_args(model, weight, inputs, target, lr, mu, momentum, momentum_on)
     errors, grad = _rule_direction(model, weight, inputs, target)
     with torch.no_grad():
         step = lr * grad
-        if momentum is not None:
+        if momentum is not None and momentum_on == 'every_step':
             momentum.mul_(mu).add_(step); step = momentum
+        elif momentum is not None:                           # only the outputs that erred move
+            erred = errors.any(0)[:, None].to(momentum.device)             # [out, 1]
+            momentum.copy_(torch.where(erred, mu * momentum + step, momentum))
+            step = momentum * erred
         weight.add_(step)
     return errors

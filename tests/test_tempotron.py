@@ -504,3 +504,95 @@ def test_event_blocks_and_ties_change_nothing(monkeypatch, block):
     f = lambda w: [o if i < 2 else torch.where(torch.isfinite(o), o, 0.)
                    for i, o in enumerate(torch.func.functional_call(m, {'weight': w}, (times, idx, offsets)))]
     assert torch.autograd.gradcheck(f, (m.weight.detach().clone().requires_grad_(),))
+
+
+# ---------------------------------------------------------------- shunting on the grid, the paper's momentum
+from oracles_cap import shunted_membrane, paper_rule_trial
+
+
+@pytest.mark.parametrize('B,n_in,out,T,K', [(3, 8, 2, 80, 1), (2, 6, 3, 130, 2), (1, 12, 1, 40, 1)])
+def test_grid_shunting_equals_naive(B, n_in, out, T, K):
+    torch.manual_seed(B * 31 + T + K)
+    model = Tempotron(n_in, out, T, shunting=True).double()
+    with torch.no_grad(): model.fc.weight.normal_(0.6, 0.4)
+    spikes = torch.rand(B, n_in, K, dtype=torch.float64) * (T + 10) - 5
+    spikes[0, 0, 0] = math.nan
+    v = model(spikes, 'v').detach()
+    w = model.fc.weight.detach().tolist()
+    n_fired = n_cut = 0
+    for b in range(B):
+        times = spikes[b].tolist()
+        for o in range(out):
+            ref, t_star = shunted_membrane(times, w[o], T, TAU, TAU_S)
+            assert_close(v[b, o], torch.tensor(ref, dtype=torch.float64))
+            n_fired += t_star is not None
+            n_cut += t_star is not None and any(t_star <= s <= T - 1 for a in times for s in a)
+    assert n_fired and n_cut           # the cases include outputs whose later input is shunted
+    plain = Tempotron(n_in, out, T).double(); plain.load_state_dict(model.state_dict())
+    silent = plain(spikes, 'v_max').detach() < 1.0
+    assert_close(v.amax(-1)[silent], plain(spikes, 'v_max').detach()[silent])
+    assert torch.equal(v.amax(-1) >= 1.0, ~silent)           # the same decisions
+
+
+def test_grid_shunting_t_max_is_the_shunted_peak():
+    "A hand-built case: the crossing at step t* and a later strong input that would move the unshunted peak."
+    model = Tempotron(2, 1, 80, shunting=True).double()
+    with torch.no_grad(): model.fc.weight.copy_(torch.tensor([[1.3, 2.0]], dtype=torch.float64))
+    spikes = torch.tensor([[10.0, 30.0]], dtype=torch.float64)
+    v = model(spikes, 'v').detach()[0, 0]
+    one = model.v0 * psp_kernel(torch.arange(80, dtype=torch.float64) - 10, TAU, TAU_S)
+    assert_close(v, 1.3 * one)                               # afferent 1 at 30 comes after the spike
+    assert int(model(spikes, 'spikes').detach()) == int(one.argmax()) < 30
+    model.shunting = False
+    assert int(model(spikes, 'spikes').detach()) > 30
+
+
+@pytest.mark.parametrize('shunting', [True, False])
+def test_rule_paper_momentum_sequence_equals_naive(shunting):
+    "Forty single-pattern trials with mu = 0.9: the weights and the remembered change follow the paper's rule."
+    gen = torch.Generator().manual_seed(11 + shunting)
+    n_in, T, lr, mu = 12, 60, 0.02, 0.9
+    model = Tempotron(n_in, 1, T, shunting=shunting).double()
+    with torch.no_grad(): model.fc.weight.copy_(torch.randn(1, n_in, generator=gen, dtype=torch.float64) * 0.1 + 0.15)
+    patterns = torch.rand(6, n_in, dtype=torch.float64, generator=gen) * T
+    labels = torch.randint(0, 2, (6,), generator=gen)
+    buf = torch.zeros(1, n_in, dtype=torch.float64)
+    w, prev = model.fc.weight.detach()[0].tolist(), [0.0] * n_in
+    n_err = n_ok = 0
+    for trial in range(40):
+        p = int(torch.randint(0, 6, (1,), generator=gen))
+        err = tempotron_rule_step(model, patterns[p:p + 1], labels[p:p + 1, None], lr=lr, momentum=buf, mu=mu)
+        w, prev, ref_err = paper_rule_trial(patterns[p].tolist(), w, int(labels[p]), prev, lr, mu, T, TAU, TAU_S,
+                                            shunting=shunting)
+        assert bool(err) == ref_err
+        n_err += ref_err; n_ok += not ref_err
+        assert_close(model.fc.weight.detach()[0], torch.tensor(w, dtype=torch.float64))
+        assert_close(buf[0], torch.tensor(prev, dtype=torch.float64))
+    assert n_err >= 5 and n_ok >= 5                           # both kinds of trial were exercised
+
+
+def test_rule_momentum_only_outputs_that_erred_and_heavy_ball_variant():
+    torch.manual_seed(12)
+    model = Tempotron(10, 3, 50).double()
+    with torch.no_grad(): model.fc.weight.normal_(0.1, 0.2)
+    spikes = torch.rand(4, 10, dtype=torch.float64) * 50
+    fired = model(spikes, 'v_max').detach() >= 1.0
+    target = fired.long().clone(); target[1, 0] = 1 - target[1, 0]     # only output 0 errs (sample 1)
+    buf = torch.randn(3, 10, dtype=torch.float64)
+    buf0, w0 = buf.clone(), model.fc.weight.detach().clone()
+    twin = Tempotron(10, 3, 50).double(); twin.load_state_dict(model.state_dict())
+    errors = tempotron_rule_step(model, spikes, target, lr=0.1, momentum=buf, mu=0.5)
+    assert errors.sum() == 1 and errors[1, 0]
+    plain = twin.fc.weight.detach().clone()
+    tempotron_rule_step(twin, spikes, target, lr=0.1)                   # no momentum: the correction c
+    c = twin.fc.weight.detach() - plain
+    assert_close(buf[0], c[0] + 0.5 * buf0[0])
+    assert torch.equal(buf[1:], buf0[1:]) and torch.equal(model.fc.weight.detach()[1:], w0[1:])
+    assert_close(model.fc.weight.detach()[0], w0[0] + buf[0])
+    # the old heavy-ball momentum, by name: every row moves, error or not
+    buf = buf0.clone(); heavy = Tempotron(10, 3, 50).double(); heavy.fc.weight.data.copy_(w0)
+    tempotron_rule_step(heavy, spikes, target, lr=0.1, momentum=buf, mu=0.5, momentum_on='every_step')
+    assert_close(buf, 0.5 * buf0 + c)
+    assert_close(heavy.fc.weight.detach(), w0 + buf)
+    with pytest.raises(ValueError, match="`momentum_on` must be one of 'errors', 'every_step', got 'never'"):
+        tempotron_rule_step(heavy, spikes, target, momentum_on='never')

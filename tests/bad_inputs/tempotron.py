@@ -283,6 +283,24 @@ CASES += [
     err(M, 'mse_loss v_threshold nan', Tempotron.mse_loss, torch.rand(2, 3), nan, torch.tensor([0, 1]), 3, match='`v_threshold` must be a finite real number'),
     err(M, 'mse_loss num_classes=0', Tempotron.mse_loss, torch.rand(2, 0), 1.0, torch.tensor([0, 1]), 0, match='`num_classes` must be an int >= 1'),
 ]
+def naive_shunted(s, weight=W, T=60):
+    "Naive shunting: per (b, o), the first step t* at or above 1, then the membrane of the spikes before t* only."
+    v = naive_voltage(s, weight, T, v0=unit_scale())
+    out = v.clone()
+    for b in range(v.shape[0]):
+        for o in range(v.shape[1]):
+            hit = (v[b, o] >= 1.0).nonzero()
+            if len(hit) == 0: continue
+            kept = torch.where(s[b:b + 1] < int(hit[0]), s[b:b + 1], -1.0)     # spikes at or after t*: none
+            out[b, o] = naive_voltage(kept, weight[o:o + 1], T, v0=unit_scale())[0, 0]
+    return out
+W_FIRE = W.abs() * 2 + 0.3               # weights that make most outputs fire, so that shunting matters
+assert not torch.equal(naive_shunted(S, W_FIRE), naive_voltage(S, W_FIRE, 60, v0=unit_scale()))
+CASES += [
+    ok(M, "shunting=True: 'v' against the naive shunted membrane", lambda m, s: m(s, 'v'), grid_model(weight=W_FIRE, shunting=True), S,
+       check=like(naive_shunted(S, W_FIRE), torch.float64, rtol=1e-11, atol=1e-12)),
+    terr(M, 'shunting an int', Tempotron, 5, 3, 60, shunting=1, match='`shunting` must be a bool (True or False), got 1'),
+]
 CASES += hyper_errors(M, lambda v: Tempotron(5, 3, 60, tau=v, tau_s=1.0), 'tau', values=(0.0, -1.0, nan, inf))
 CASES += hyper_errors(M, lambda v: Tempotron(5, 3, 60, tau_s=v), 'tau_s', values=(0.0, -1.0, nan))
 CASES += hyper_errors(M, lambda v: Tempotron(5, 3, 60, v_threshold=v), 'v_threshold', values=(0.0, -1.0, nan, inf))
@@ -427,6 +445,14 @@ CASES += [
     terr(R, 'grid inputs int64', tempotron_rule_step, rule_model(), RULE_SPIKES.long(), torch.tensor([[1]]), match='`in_spikes` must be a floating-point tensor'),
     err(R, 'momentum of the wrong shape', tempotron_rule_step, rule_model(), RULE_SPIKES, torch.tensor([[1]]), momentum=torch.zeros(2), mu=0.9,
         match="`momentum` must be a tensor of the weight's shape (1, 2)"),
+    ok(R, "grid: momentum_on='errors', a correct trial changes neither weight nor buffer", rule, rule_model(), RULE_SPIKES, torch.tensor([[0]]),
+       momentum=torch.full((1, 2), 0.25, dtype=torch.float64), mu=0.9, updates=(0,), check=rule_result([[False]], w_start)),
+    ok(R, "grid: momentum_on='every_step' (heavy ball) moves on a correct trial", rule, rule_model(), RULE_SPIKES, torch.tensor([[0]]),
+       momentum=torch.full((1, 2), 0.25, dtype=torch.float64), mu=0.8, momentum_on='every_step', updates=(0, 'momentum'),
+       check=rule_result([[False]], w_start + 0.8 * 0.25)),
+    err(R, "momentum_on 'always'", tempotron_rule_step, rule_model(), RULE_SPIKES, torch.tensor([[1]]), momentum_on='always',
+        match="`momentum_on` must be one of 'errors', 'every_step', got 'always'"),
+    terr(R, 'momentum_on an int', tempotron_rule_step, rule_model(), RULE_SPIKES, torch.tensor([[1]]), momentum_on=1, match='`momentum_on` must be one of'),
     terr(R, 'momentum int64', tempotron_rule_step, rule_model(), RULE_SPIKES, torch.tensor([[1]]), momentum=torch.zeros(1, 2, dtype=torch.long),
          match='`momentum` must be a floating-point tensor'),
 ]
