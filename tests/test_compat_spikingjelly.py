@@ -374,3 +374,72 @@ def test_lif_fc_mnist_style_program_after_the_import_change(fresh_log):
     losses, w = lif_fc_program(cn, ce, cf, cs, cl)
     assert_close(torch.tensor(losses), torch.tensor(ref_losses)); assert_close(w, ref_w)
     assert len(set(ref_losses)) > 1 and fresh_log.records == []
+
+
+# ---- network-wide memories (base.named_memories ... to_functional_forward) against spikingjelly's ---------------
+
+import spikingjelly.activation_based.base as sjb
+
+def memory_net(n, l):
+    "Two layers of neurons (one nested), written against the modules n, l."
+    return nn.Sequential(l.Linear(3, 4), n.LIFNode(tau=2.0), nn.Sequential(l.Linear(4, 2), n.IFNode(v_reset=None)))
+
+def test_network_memories_match_the_reference():
+    g = torch.Generator().manual_seed(stable_seed('network memories'))
+    ref, ours = memory_net(sjn, sjl), memory_net(cn, cl)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.rand(5, 3, generator=g, dtype=torch.float32) * 3
+    ref(x); ours(x)                                          # memories become tensors
+    assert [k for k, _ in cb.named_memories(ours, 'net')] == [k for k, _ in sjb.named_memories(ref, 'net')]
+    for a, b in zip(cb.extract_memories(ours), sjb.extract_memories(ref)): assert_close(a, b)
+    assert len(list(cb.memories(ours))) == 2
+    new = [torch.rand(5, 4, generator=g), torch.rand(5, 2, generator=g)]
+    cb.load_memories(ours, new); sjb.load_memories(ref, new)
+    assert ours[1].v is new[0] and ours[2][1].v is new[1]
+    with pytest.raises(ValueError, match='Memory length mismatch'):
+        cb.load_memories(ours, new[:1])
+    # mixed in: spikingjelly's own nodes count too
+    mixed = nn.Sequential(sjn.LIFNode(), cn.IFNode())
+    assert [k for k, _ in cb.named_memories(mixed)] == ['0.v', '1.v']
+
+
+@pytest.mark.parametrize('kind', ['network', 'node', 'fn'])
+def test_to_functional_forward_matches_the_reference(kind):
+    g = torch.Generator().manual_seed(stable_seed('to_functional_forward', kind))
+    ref, ours = memory_net(sjn, sjl), memory_net(cn, cl)
+    ours.load_state_dict(ref.state_dict())
+    if kind == 'node': ref, ours = ref[1], ours[1]
+    fn = (lambda m: (lambda x: m(x) * 2)) if kind == 'fn' else (lambda m: None)
+    x = torch.rand(5, 4 if kind == 'node' else 3, generator=g) * 3
+    states = tuple(torch.rand(5, k, generator=g) for k in ((4,) if kind == 'node' else (4, 2)))
+    out_ref, new_ref = sjb.to_functional_forward(ref, fn(ref))((x,), states)
+    out_ours, new_ours = cb.to_functional_forward(ours, fn(ours))((x,), states)
+    for a, b in zip(out_ours + new_ours, out_ref + new_ref): assert_close(a, b)
+    assert all(v == 0. for v in cb.extract_memories(ours))   # the network was left as it was
+    with pytest.raises(ValueError, match='`states` must hold'):
+        cb.to_functional_forward(ours)((x,), states[:-1] + states + states)
+
+
+def test_max_pool_with_indices_in_multi_step_mode():
+    x_seq = torch.randn(3, 2, 1, 4, 4)
+    values, indices = cl.MaxPool2d(2, return_indices=True, step_mode='m')(x_seq)
+    per_step = [nn.MaxPool2d(2, return_indices=True)(x) for x in x_seq]
+    assert torch.equal(values, torch.stack([v for v, _ in per_step]))
+    assert torch.equal(indices, torch.stack([i for _, i in per_step]))
+    assert torch.equal(sjl.MaxUnpool2d(2, step_mode='m')(values, indices),
+                       torch.stack([nn.MaxUnpool2d(2)(v, i) for v, i in per_step]))
+
+
+def test_mirrors_registered_under_spikingjelly_names_fall_back_without_recursion(monkeypatch):
+    "A harness that puts the mirrors in sys.modules under spikingjelly's names still gets spikingjelly's own names."
+    import sys, snnlit.compat.spikingjelly as csj
+    monkeypatch.setattr(csj, '_references', {})
+    for path in ('activation_based.neuron', 'activation_based.base'):
+        monkeypatch.setitem(sys.modules, f'spikingjelly.{path}', csj._MIRRORS[path])
+        monkeypatch.setattr(sys.modules['spikingjelly.activation_based'], path.split('.')[1], csj._MIRRORS[path])
+    from spikingjelly.activation_based import neuron as aliased
+    assert aliased is cn and aliased.LIFNode is N.LIFNode
+    plif = aliased.ParametricLIFNode                          # spikingjelly's, built against spikingjelly's base
+    assert plif.__module__.startswith('spikingjelly.') and not issubclass(plif, B.MemoryModule)
+    assert sys.modules['spikingjelly.activation_based.neuron'] is cn   # the harness's mapping is kept
+    assert aliased.ParametricLIFNode is plif                  # found once

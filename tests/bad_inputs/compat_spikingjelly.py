@@ -6,6 +6,8 @@ from torch import nn
 from badinputs import err, terr, ok
 from helpers import generator
 from snnlit.compat.spikingjelly import Dropout, Dropout2d, StepModeContainer, OTTTLIFNode
+from snnlit.compat.spikingjelly import named_memories, memories, extract_memories, load_memories, to_functional_forward
+from snnlit import neuron
 from snnlit.compat.spikingjelly.activation_based import layer
 
 g = generator('compat_spikingjelly')
@@ -32,4 +34,17 @@ CASES = [
         match="`x_seq` must have 5 dimensions [T, B, ...] for Conv2d in step_mode 'm', got shape (2, 1, 5, 5)"),
     ok(T + '.OTTTLIFNode', 'OTTTLIFNode starts with a None trace', lambda: OTTTLIFNode().trace, check=holds(lambda r: r is None, 'None')),
     err(T + '.OTTTLIFNode', "OTTTLIFNode step_mode='m'", lambda: OTTTLIFNode(step_mode='m'), match="`step_mode` must be 's' for OTTTLIFNode"),
+    terr(T + '.named_memories', 'named_memories of a list', lambda: named_memories([neuron.IFNode()]), match='`module` must be a torch.nn.Module, got list'),
+    terr(T + '.named_memories', 'named_memories prefix=1', lambda: named_memories(neuron.IFNode(), 1), match='`prefix` must be a str, got 1'),
+    terr(T + '.memories', 'memories of a tensor', lambda x: memories(x), torch.ones(2), match='`module` must be a torch.nn.Module'),
+    terr(T + '.extract_memories', 'extract_memories of None', lambda: extract_memories(None), match='`module` must be a torch.nn.Module, got None'),
+    err(T + '.load_memories', 'load_memories with one value too many', lambda: load_memories(neuron.IFNode(), [0., 0.]),
+        match='Memory length mismatch: `memory_list` must hold 1 value(s), one per memory of the network, got list'),
+    err(T + '.load_memories', 'load_memories with a tensor for the list', lambda x: load_memories(neuron.IFNode(), x), torch.zeros(1), match='Memory length mismatch'),
+    terr(T + '.to_functional_forward', 'to_functional_forward of a function', lambda: to_functional_forward(torch.relu), match='`module` must be a torch.nn.Module'),
+    terr(T + '.to_functional_forward', 'to_functional_forward fn=1', lambda: to_functional_forward(neuron.IFNode(), fn=1), match='`fn` must be None or a callable, got 1'),
+    err(T + '.to_functional_forward', 'to_functional_forward with no states for a neuron', lambda x: to_functional_forward(neuron.IFNode())((x,), ()), torch.ones(2),
+        match='`states` must hold 1 value(s), one per memory of IFNode, got tuple'),
+    ok(T + '.to_functional_forward', 'to_functional_forward leaves the neuron and its input alone', lambda x: to_functional_forward(neuron.IFNode())((x,), (0.,)), torch.full((2,), 0.5),
+       check=holds(lambda r: torch.equal(r[1][0], torch.full((2,), 0.5)), 'the new membrane 0.5')),
 ]
