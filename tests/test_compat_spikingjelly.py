@@ -403,12 +403,15 @@ def test_network_memories_match_the_reference():
     assert [k for k, _ in cb.named_memories(mixed)] == ['0.v', '1.v']
 
 
-@pytest.mark.parametrize('kind', ['network', 'node', 'fn'])
+def flat(net): return nn.Sequential(*net[:2], *net[2])   # memories all in its own children
+
+@pytest.mark.parametrize('kind', ['network', 'flat', 'node', 'fn'])
 def test_to_functional_forward_matches_the_reference(kind):
     g = torch.Generator().manual_seed(stable_seed('to_functional_forward', kind))
     ref, ours = memory_net(sjn, sjl), memory_net(cn, cl)
     ours.load_state_dict(ref.state_dict())
     if kind == 'node': ref, ours = ref[1], ours[1]
+    if kind == 'flat': ref, ours = flat(ref), flat(ours)
     fn = (lambda m: (lambda x: m(x) * 2)) if kind == 'fn' else (lambda m: None)
     x = torch.rand(5, 4 if kind == 'node' else 3, generator=g) * 3
     states = tuple(torch.rand(5, k, generator=g) for k in ((4,) if kind == 'node' else (4, 2)))
@@ -416,6 +419,11 @@ def test_to_functional_forward_matches_the_reference(kind):
     out_ours, new_ours = cb.to_functional_forward(ours, fn(ours))((x,), states)
     for a, b in zip(out_ours + new_ours, out_ref + new_ref): assert_close(a, b)
     assert all(v == 0. for v in cb.extract_memories(ours))   # the network was left as it was
+    if kind != 'fn':   # the gradient reaches the states, as the reference's
+        states = tuple(t.requires_grad_() for t in states)
+        out, new = cb.to_functional_forward(ours)((x,), states)
+        (out[0].sum() + sum(v.sum() for v in new)).backward()
+        assert all(t.grad is not None for t in states)
     with pytest.raises(ValueError, match='`states` must hold'):
         cb.to_functional_forward(ours)((x,), states[:-1] + states + states)
 

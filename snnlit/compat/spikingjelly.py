@@ -202,13 +202,23 @@ def load_memories(module:nn.Module, # a network
         *path, leaf = name.split('.')
         setattr(module.get_submodule('.'.join(path)), leaf, value)
 
-# %% ../../nbs/09_compat_spikingjelly.ipynb #ca8350f3
-def _chain(sequential:nn.Sequential, inputs:tuple, kwargs:dict):
-    "The Sequential's forward on several inputs: keyword arguments go to its first module only."
+# %% ../../nbs/09_compat_spikingjelly.ipynb #7f1d7ab9
+def _alone(m) -> bool:
+    "Whether m is a snnlit memory module and no module inside it keeps memories."
+    return isinstance(m, base.MemoryModule) and sum(map(_has_memories, m.modules())) == 1
+
+def _chain(sequential:nn.Sequential, inputs:tuple, kwargs:dict, states=None):
+    "The Sequential's forward on several inputs (kwargs go to its first module); with states, "\
+    "each memory module runs its functional_forward on its slice of them: (outputs, new states)."
+    new = []
     for i, m in enumerate(sequential):
-        out = m(*inputs, **(kwargs if i == 0 else {}))
+        kw = kwargs if i == 0 else {}
+        k = len(m._memories) if states is not None and _alone(m) else 0
+        if k: out, s = m.functional_forward(inputs, tuple(states[len(new):len(new) + k]), **kw)
+        else: out = m(*inputs, **kw)
+        if k: new += s
         inputs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-    return inputs
+    return inputs if states is None else (inputs, tuple(new))
 
 def to_functional_forward(module:nn.Module, # a network
                           fn=None): # run instead of module.forward (same arguments)
@@ -220,13 +230,14 @@ def to_functional_forward(module:nn.Module, # a network
         if not isinstance(states, (tuple, list)) or len(states) != n_states:
             raise ValueError(f"`states` must hold {n_states} value(s), one per memory of "
                              f"{type(module).__name__}, got {describe(states)}")
-    single = (fn is None and isinstance(module, base.MemoryModule)
-              and sum(map(_has_memories, module.modules())) == 1)
-    if fn is None and type(module).forward is nn.Sequential.forward:
-        fn = lambda *inputs, **kwargs: _chain(module, inputs, kwargs)
+    sequential = fn is None and type(module).forward is nn.Sequential.forward
+    pure = (fn is None and _alone(module)) or (sequential and all(
+        _alone(m) or not any(map(_has_memories, m.modules())) for m in module))
+    if sequential: fn = lambda *inputs, **kwargs: _chain(module, inputs, kwargs)
     def functional(inputs:tuple, states:tuple, **kwargs) -> tuple:
         check(states)
-        if single: return module.functional_forward(inputs, states, **kwargs)
+        if pure and sequential: return _chain(module, tuple(inputs), kwargs, states)
+        if pure: return module.functional_forward(inputs, states, **kwargs)
         old = extract_memories(module)
         load_memories(module, list(states))
         try:
