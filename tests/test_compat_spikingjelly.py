@@ -451,3 +451,12 @@ def test_mirrors_registered_under_spikingjelly_names_fall_back_without_recursion
     assert plif.__module__.startswith('spikingjelly.') and not issubclass(plif, B.MemoryModule)
     assert sys.modules['spikingjelly.activation_based.neuron'] is cn   # the harness's mapping is kept
     assert aliased.ParametricLIFNode is plif                  # found once
+
+
+def test_online_learning_submodules_mirror_spikingjellys_layout():
+    from snnlit.compat.spikingjelly.activation_based.neuron.online_learning import OTTTLIFNode, SLTTLIFNode
+    from snnlit.compat.spikingjelly.activation_based.layer.online_learning import OTTTSequential, GradwithTrace
+    from spikingjelly.activation_based.layer import online_learning as sjlol
+    assert OTTTLIFNode is cn.OTTTLIFNode and SLTTLIFNode is O.SLTTLIFNode and OTTTSequential is O.OTTTSequential
+    assert GradwithTrace is sjlol.GradwithTrace                           # not covered: spikingjelly's own
+    assert cn.online_learning.OTTTLIFNode is OTTTLIFNode

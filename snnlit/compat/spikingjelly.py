@@ -247,9 +247,10 @@ def to_functional_forward(module:nn.Module, # a network
         finally: load_memories(module, old)
     return functional
 
-# %% ../../nbs/09_compat_spikingjelly.ipynb #d40a4fae
+# %% ../../nbs/09_compat_spikingjelly.ipynb #c8c5c131
 def _public(module, *names) -> dict:
-    "The public names of a snnlit module (or the given ones): name -> object."
+    "The public names of a snnlit module (or the given ones; module may be a dict): name -> object."
+    if isinstance(module, dict): return {k: module[k] for k in names}
     return {k: getattr(module, k) for k in (names or module.__all__)}
 
 def _mirror_names() -> dict:
@@ -272,6 +273,10 @@ def _mirror_names() -> dict:
             'activation_based.neuron': ('Spiking neurons.', neurons),
             'activation_based.layer': ('Layers with a step mode and containers.', layer_names),
             'activation_based.learning.online_learning': ('Online training.', online_names),
+            'activation_based.neuron.online_learning':
+                ('Online-training neurons.', _public(neurons, 'OTTTLIFNode', 'SLTTLIFNode')),
+            'activation_based.layer.online_learning': ('Online-training containers.',
+                                                       {'OTTTSequential': online.OTTTSequential}),
             'timing_based.neuron': ('The exact event-driven Tempotron.',
                                     {'Tempotron': tempotron.EventTempotron}),
             'event_driven.neuron': ("spikingjelly 0.0.0.0.14's grid Tempotron.",
