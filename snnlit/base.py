@@ -105,7 +105,7 @@ def _check_steps(x_seq, owner:str):
         raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {owner}, "
                          f"got shape {tuple(x_seq.shape)}")
 
-# %% ../nbs/01_base.ipynb #14e85086
+# %% ../nbs/01_base.ipynb #219f92d3
 class MemoryModule(_MemoryAttributes, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):
@@ -113,7 +113,11 @@ class MemoryModule(_MemoryAttributes, StepModule):
         self.step_mode = self.supported_step_mode()[0]   # 's' unless a subclass supports only 'm'
 
     def single_step_forward(self, x:Tensor, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must define `single_step_forward(x)`")
+        # spikingjelly 2.0's style: a module may write only its functional step ("Explicit state")
+        if type(self).single_step_functional_forward is not MemoryModule.single_step_functional_forward:
+            return _step_from_functional(self, (x, *args), kwargs)
+        raise NotImplementedError(f"{type(self).__name__} must define `single_step_forward(x)` "
+                                  "or `single_step_functional_forward(inputs, states)`")
 
     def multi_step_forward(self, x_seq:Tensor, *args, **kwargs):
         "Run `single_step_forward` over the first (time) axis of `x_seq` and stack the outputs."
@@ -175,6 +179,16 @@ def _run_with_states(module, step, inputs, states, kwargs:dict) -> tuple:
         module.__dict__.update(attributes)
         module._memories.clear(); module._memories.update(memories)
     return (tuple(out) if isinstance(out, (tuple, list)) else (out,)), new_states
+
+# %% ../nbs/01_base.ipynb #29c258b4
+def _step_from_functional(module, inputs:tuple, kwargs:dict):
+    "One stateful step of a module that defines only `single_step_functional_forward`."
+    names = tuple(module._memories)
+    states = module.materialize_states(inputs, tuple(module._memories[k] for k in names), 's')
+    outputs, new_states = module.single_step_functional_forward(inputs, states, **kwargs)
+    _check_states(module, new_states)   # one new value per memory
+    module._memories.update(zip(names, new_states))
+    return outputs[0] if len(outputs) == 1 else outputs
 
 # %% ../nbs/01_base.ipynb #6ba6da09
 _logger = logging.getLogger('snnlit.functional')

@@ -185,8 +185,39 @@ class _NodeSequences(_NodeSteps):
         if self.store_v_seq: self.v_seq = x_seq * 0.
         return x_seq * 0.
 
-# %% ../nbs/01_neuron.ipynb #e776aae3
-class _NodeStates(_NodeSequences):
+# %% ../nbs/01_neuron.ipynb #d952d43c
+def _appended(v_seq, v:Tensor) -> Tensor:
+    "`v_seq` with the membrane `v` as one more step; a new sequence if `v` does not continue it."
+    step = v.unsqueeze(0)
+    if (v_seq is None or v_seq.shape[1:] != step.shape[1:] or v_seq.device != step.device
+            or v_seq.dtype != step.dtype): return step.clone()
+    return torch.cat((v_seq, step))
+
+# %% ../nbs/01_neuron.ipynb #991f7a1a
+class _NodeRecords(_NodeSequences):
+    "A neuron that keeps its membranes in `v_seq` when `store_v_seq` is on (spikingjelly 2.0's rules)."
+    @property
+    def store_v_seq(self) -> bool: return self._store_v_seq
+
+    @store_v_seq.setter
+    def store_v_seq(self, value:bool):
+        check_bool(value, 'store_v_seq')
+        self._store_v_seq, self.v_seq = value, None
+
+    def single_step_forward(self, x:Tensor) -> Tensor:
+        spike = super().single_step_forward(x)
+        # single-step mode appends; the multi-step loop stacks its own sequence once
+        if self._store_v_seq and self.step_mode == 's': self.v_seq = _appended(self.v_seq, self.v)
+        return spike
+
+    def reset(self): super().reset(); self.v_seq = None
+
+    def detach(self):
+        super().detach()
+        if isinstance(self.v_seq, Tensor): self.v_seq = self.v_seq.detach()
+
+# %% ../nbs/01_neuron.ipynb #af003cdc
+class _NodeStates(_NodeRecords):
     "A neuron whose explicit membrane state is materialised from the input, as spikingjelly 2.0's."
     def materialize_states(self, inputs:tuple, # the arguments of forward: (x,) or (x_seq,)
                            states:tuple, # (v,), v a number or a tensor

@@ -460,3 +460,47 @@ def test_online_learning_submodules_mirror_spikingjellys_layout():
     assert OTTTLIFNode is cn.OTTTLIFNode and SLTTLIFNode is O.SLTTLIFNode and OTTTSequential is O.OTTTSequential
     assert GradwithTrace is sjlol.GradwithTrace                           # not covered: spikingjelly's own
     assert cn.online_learning.OTTTLIFNode is OTTTLIFNode
+
+
+# v_seq and functional-only modules follow spikingjelly 2.0 (found by running its own test suite against compat)
+
+@pytest.mark.parametrize('kind', ['IFNode', 'LIFNode'])
+def test_v_seq_lifecycle_matches_spikingjelly(kind):
+    x_seq = torch.randn(4, 2, 3, generator=torch.Generator().manual_seed(stable_seed(f'v_seq {kind}')))
+    ours, ref = getattr(N, kind)(store_v_seq=True), getattr(sjn, kind)(store_v_seq=True)
+    for node in (ours, ref): assert node.v_seq is None                 # from construction
+    for x in x_seq: ours(x); ref(x)                                      # single-step mode appends
+    torch.testing.assert_close(ours.v_seq, ref.v_seq)
+    for node in (ours, ref): node.reset(); assert node.v_seq is None
+    for node in (ours, ref):
+        node.step_mode = 'm'
+        node.functional_forward((x_seq,), tuple(node._memories.values()))
+        assert node.v_seq is None                                        # explicit state leaves it alone
+    torch.testing.assert_close(ours(x_seq), ref(x_seq))
+    torch.testing.assert_close(ours.v_seq, ref.v_seq)
+    for node in (ours, ref): node.store_v_seq = False; assert node.v_seq is None
+
+
+def test_v_seq_is_detached_by_detach():
+    node = N.LIFNode(store_v_seq=True)
+    x = torch.ones(2, requires_grad=True)
+    node(x); node.detach()
+    assert node.v_seq is not None and not node.v_seq.requires_grad
+
+
+def test_module_written_as_a_functional_step():
+    "A MemoryModule that defines only single_step_functional_forward runs statefully, as in spikingjelly 2.0."
+    def make(base_cls):
+        class Sum(base_cls):
+            def __init__(self):
+                super().__init__(); self.register_memory('total', 0.)
+            def single_step_functional_forward(self, inputs, states, **kwargs):
+                total = states[0] + inputs[0]
+                return (2 * total,), (total,)
+        return Sum()
+    x_seq = torch.randn(5, 3, generator=torch.Generator().manual_seed(stable_seed('functional step')))
+    ours, ref = make(B.MemoryModule), make(sjb.MemoryModule)
+    for x in x_seq[:2]: torch.testing.assert_close(ours(x), ref(x))
+    torch.testing.assert_close(ours.total, ref.total)
+    for m in (ours, ref): m.reset(); m.step_mode = 'm'
+    torch.testing.assert_close(ours(x_seq), ref(x_seq))
