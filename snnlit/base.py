@@ -105,7 +105,13 @@ def _check_steps(x_seq, owner:str):
         raise ValueError(f"`x_seq` must hold at least one time step (T >= 1) for {owner}, "
                          f"got shape {tuple(x_seq.shape)}")
 
-# %% ../nbs/01_base.ipynb #219f92d3
+# %% ../nbs/01_base.ipynb #d6eb600f
+def _functional_only(module) -> bool:
+    "Whether `module` defines its dynamics only as `single_step_functional_forward`."
+    own_step = type(module).single_step_functional_forward
+    return own_step is not MemoryModule.single_step_functional_forward
+
+# %% ../nbs/01_base.ipynb #5a674e86
 class MemoryModule(_MemoryAttributes, StepModule):
     "An `nn.Module` with named state that `reset()` restores and `detach()` cuts from the graph."
     def __init__(self):
@@ -114,14 +120,14 @@ class MemoryModule(_MemoryAttributes, StepModule):
 
     def single_step_forward(self, x:Tensor, *args, **kwargs):
         # spikingjelly 2.0's style: a module may write only its functional step ("Explicit state")
-        if type(self).single_step_functional_forward is not MemoryModule.single_step_functional_forward:
-            return _step_from_functional(self, (x, *args), kwargs)
+        if _functional_only(self): return _step_from_functional(self, (x, *args), kwargs)
         raise NotImplementedError(f"{type(self).__name__} must define `single_step_forward(x)` "
                                   "or `single_step_functional_forward(inputs, states)`")
 
     def multi_step_forward(self, x_seq:Tensor, *args, **kwargs):
         "Run `single_step_forward` over the first (time) axis of `x_seq` and stack the outputs."
         _check_steps(x_seq, type(self).__name__)
+        if _functional_only(self): return _steps_from_functional(self, (x_seq, *args), kwargs)
         return torch.stack([self.single_step_forward(x, *args, **kwargs) for x in x_seq])
 
     def forward(self, *args, **kwargs):
@@ -189,6 +195,14 @@ def _step_from_functional(module, inputs:tuple, kwargs:dict):
     _check_states(module, new_states)   # one new value per memory
     module._memories.update(zip(names, new_states))
     return outputs[0] if len(outputs) == 1 else outputs
+
+# %% ../nbs/01_base.ipynb #170151d7
+def _steps_from_functional(module, inputs:tuple, kwargs:dict):
+    "Sequences `[T, ...]` (every input) through such a module statefully, each output stacked."
+    outs = [_step_from_functional(module, tuple(x[t] for x in inputs), kwargs)
+            for t in range(len(inputs[0]))]
+    if isinstance(outs[0], tuple): return tuple(torch.stack(o) for o in zip(*outs))
+    return torch.stack(outs)
 
 # %% ../nbs/01_base.ipynb #6ba6da09
 _logger = logging.getLogger('snnlit.functional')

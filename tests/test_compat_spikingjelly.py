@@ -504,3 +504,21 @@ def test_module_written_as_a_functional_step():
     torch.testing.assert_close(ours.total, ref.total)
     for m in (ours, ref): m.reset(); m.step_mode = 'm'
     torch.testing.assert_close(ours(x_seq), ref(x_seq))
+
+
+def test_functional_step_with_two_inputs_and_outputs():
+    "Multi-step mode slices every input over time and stacks every output, as spikingjelly 2.0."
+    def make(base_cls):
+        class Pair(base_cls):
+            def __init__(self):
+                super().__init__(); self.register_memory('a', torch.tensor(1.)); self.register_memory('b', 0.)
+            def single_step_functional_forward(self, inputs, states, scale=1.0):
+                a, b = states[0] + scale * inputs[0], states[1] - inputs[1]
+                return (a * b, a + b), (a, b)
+        return Pair()
+    g = torch.Generator().manual_seed(stable_seed('functional pair'))
+    x_seq, y_seq = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
+    ours, ref = make(B.MemoryModule), make(sjb.MemoryModule)
+    for m in (ours, ref): m.step_mode = 'm'
+    for o, r in zip(ours(x_seq, y_seq, scale=0.5), ref(x_seq, y_seq, scale=0.5)): torch.testing.assert_close(o, r)
+    torch.testing.assert_close((ours.a, ours.b), (ref.a, ref.b))
