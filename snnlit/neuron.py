@@ -193,9 +193,9 @@ def _appended(v_seq, v:Tensor) -> Tensor:
             or v_seq.dtype != step.dtype): return step.clone()
     return torch.cat((v_seq, step))
 
-# %% ../nbs/01_neuron.ipynb #991f7a1a
+# %% ../nbs/01_neuron.ipynb #4fc53d62
 class _NodeRecords(_NodeSequences):
-    "A neuron that keeps its membranes in `v_seq` when `store_v_seq` is on (spikingjelly 2.0's rules)."
+    "A neuron that keeps its membranes in `v_seq` when `store_v_seq` is on (spikingjelly 2.0)."
     @property
     def store_v_seq(self) -> bool: return self._store_v_seq
 
@@ -206,9 +206,14 @@ class _NodeRecords(_NodeSequences):
 
     def single_step_forward(self, x:Tensor) -> Tensor:
         spike = super().single_step_forward(x)
-        # single-step mode appends; the multi-step loop stacks its own sequence once
-        if self._store_v_seq and self.step_mode == 's': self.v_seq = _appended(self.v_seq, self.v)
+        self.record_v_seq()
         return spike
+
+    def record_v_seq(self, v:Tensor=None): # the membrane to keep; default this step's `v`
+        "In single-step mode with `store_v_seq` on, append `v` to `v_seq`."
+        # the multi-step loop stacks its own sequence once instead
+        if self._store_v_seq and self.step_mode == 's':
+            self.v_seq = _appended(self.v_seq, self.v if v is None else v)
 
     def reset(self): super().reset(); self.v_seq = None
 

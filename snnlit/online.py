@@ -297,14 +297,10 @@ def _fast_online_step(node, x:Tensor) -> bool:
             and surrogate.spiking and surrogate.training
             and not torch.compiler.is_compiling() and not functorch_transforms_active())
 
-# %% ../nbs/06_online.ipynb #c1ffeba3
+# %% ../nbs/06_online.ipynb #73e64872
 class _OnlineLIFNode(LIFNode):
     "A LIF neuron whose membrane is detached from the previous step before each update."
     def supported_step_mode(self): return ('s',)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.store_v_seq: self.register_memory('v_seq', None)
 
     def single_step_forward(self, x:Tensor) -> Tensor:
         if isinstance(x, (list, tuple)):
@@ -313,12 +309,14 @@ class _OnlineLIFNode(LIFNode):
                  x, TypeError)
         self.init_v(x)
         self.v = self.v.detach()   # no graph reaches step t-1: what makes the training online
-        if _fast_online_step(self, x): spike, self.v = _OnlineLIFStep.apply(x, self)
-        else: spike = super().single_step_forward(x)
-        if self.store_v_seq:       # monitoring: copies the sequence every step, as spikingjelly
-            v = self.v.detach()[None]
-            self.v_seq = v if self.v_seq is None else torch.cat([self.v_seq, v])
+        if not _fast_online_step(self, x): return super().single_step_forward(x)
+        spike, self.v = _OnlineLIFStep.apply(x, self)
+        self.record_v_seq()
         return spike
+
+    def record_v_seq(self, v:Tensor=None):
+        "Keep the membrane in `v_seq` detached: a monitor must not hold every step's graph."
+        super().record_v_seq(self.v.detach() if v is None else v.detach())
 
 # %% ../nbs/06_online.ipynb #052eaede
 class OTTTLIFNode(_OnlineLIFNode):
