@@ -190,9 +190,9 @@ def extract_memories(module:nn.Module) -> list: # a network
     "The list of the values of every memory of the network, in `named_memories`' order."
     return list(memories(module))
 
-# %% ../../nbs/09_compat_spikingjelly.ipynb #b6a68fb5
+# %% ../../nbs/09_compat_spikingjelly.ipynb #fd47a40a
 def load_memories(module:nn.Module, # a network
-                  memory_list:list): # one value per memory, in `named_memories`' order
+                  memory_list:list): # one value per memory, in the order of named_memories
     "Write memory_list into the network's memories (the order of `extract_memories`)."
     names = [name for name, _ in named_memories(module)]
     if not isinstance(memory_list, (list, tuple)) or len(memory_list) != len(names):
