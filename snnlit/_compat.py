@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['PRIVATE_APIS', 'is_functorch_wrapped', 'is_vmap_batched', 'functorch_transforms_active', 'assert_in_graph',
-           'sigmoid_backward_into', 'apply_function']
+           'sigmoid_backward_into', 'apply_function', 'smooth_l1_sum']
 
 # %% ../nbs/00_compat.ipynb #034da076
 import torch
 from torch import Tensor
 
-# %% ../nbs/00_compat.ipynb #098774d7
+# %% ../nbs/00_compat.ipynb #cb37f701
 PRIVATE_APIS = {   # what snnlit uses -> where it lives (checked to exist by tests/test_compat.py)
     'functorch wrapper queries':
         'torch._C._functorch.is_functorch_wrapped_tensor / is_batchedtensor / get_unwrapped',
@@ -19,6 +19,7 @@ PRIVATE_APIS = {   # what snnlit uses -> where it lives (checked to exist by tes
     'sigmoid backward into a buffer': 'torch.ops.aten.sigmoid_backward(grad_input=)',
     'autograd Function apply without argument binding': 'torch._C._FunctionBase.apply',
     'batch-norm base class': 'torch.nn.modules.batchnorm._BatchNorm',
+    'smooth L1 loss without the Python wrapper': 'torch._C._nn.smooth_l1_loss',
 }
 
 # %% ../nbs/00_compat.ipynb #5e6d8226
@@ -66,6 +67,17 @@ def apply_function(fn:type, # a `torch.autograd.Function` subclass
     if _cpp_apply is None or torch.compiler.is_compiling() or functorch_transforms_active():
         return fn.apply(*args)
     return super(torch.autograd.Function, fn).apply(*args)
+
+# %% ../nbs/00_compat.ipynb #9df8e17e
+_smooth_l1_kernel = getattr(getattr(torch._C, '_nn', None), 'smooth_l1_loss', None)
+_SUM = 2   # ATen's number for reduction='sum'
+
+def smooth_l1_sum(input:Tensor, target:Tensor, # the same shape and dtype
+                  beta:float) -> Tensor: # > 0
+    "`F.smooth_l1_loss(input, target, reduction='sum', beta=beta)`, calling the kernel directly."
+    if _smooth_l1_kernel is None:
+        return torch.nn.functional.smooth_l1_loss(input, target, reduction='sum', beta=beta)
+    return _smooth_l1_kernel(input, target, _SUM, beta)
 
 # %% ../nbs/00_compat.ipynb #1e722c1f
 from torch.nn.modules.batchnorm import _BatchNorm as BatchNormBase

@@ -6,14 +6,14 @@
 __all__ = ['FirstSpike', 'first_spike_time', 'MultiSpike', 'multi_spike_time', 'SpikeTime', 'mse_temporal_loss',
            'ce_temporal_loss']
 
-# %% ../nbs/04_spiketime.ipynb #bc912b61
-import functools
+# %% ../nbs/04_spiketime.ipynb #077e9726
+import functools, math
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from ._checks import (fail, check_tensor, check_labels, check_real, check_int, check_bool,
                             check_option, check_values)
-from ._compat import is_vmap_batched, apply_function, functorch_transforms_active
+from ._compat import is_vmap_batched, apply_function, functorch_transforms_active, smooth_l1_sum
 
 # %% ../nbs/04_spiketime.ipynb #b9d31519
 _EXACT_INTEGERS = {torch.bfloat16: 256, torch.float16: 2048,   # largest whole number held exactly
@@ -148,9 +148,10 @@ class FirstSpike(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_times): return _spike_time_grad(ctx, grad_times), None
 
-# %% ../nbs/04_spiketime.ipynb #3ccd415c
+# %% ../nbs/04_spiketime.ipynb #00b5dafc
 _PLAIN_FLOATS = (torch.float32, torch.float64)
 _SMALL_MASK = 2 ** 14   # records up to this many entries: one `rec > 0` beats amin, item, to(bool)
+_ZERO = torch.zeros(())   # a 0-d tensor: `torch.gt(rec, _ZERO)` skips wrapping and casting a scalar
 
 # %% ../nbs/04_spiketime.ipynb #b74cd71b
 def _eager_only(a, b=None) -> bool:
@@ -172,17 +173,24 @@ def _kept_plain_weights(T:int, device:torch.device, ndim:int) -> Tensor:
         weight = torch.arange(T - 1, -1, -1, dtype=torch.uint8, device=device)
         return weight.view((T,) + (1,) * (ndim - 1))
 
-# %% ../nbs/04_spiketime.ipynb #6eb366cf
+# %% ../nbs/04_spiketime.ipynb #b7c9181f
+@functools.lru_cache(maxsize=64)
+def _kept_last_step(T:int, device:torch.device, ndim:int) -> Tensor:
+    "T - 1 as int64 shaped `[1, ..., 1]`: a byte tensor subtracted from it gives int64 steps."
+    with torch.inference_mode(False), torch.no_grad():
+        return torch.full((1,) * ndim, T - 1, dtype=torch.int64, device=device)
+
+# %% ../nbs/04_spiketime.ipynb #24b80729
 def _plain_first_steps(spk_rec:Tensor) -> Tensor:
-    "`_first_spike_steps` of a plain record `[T, ...]` as `[1, ...]` (uint8 for T <= 255)."
+    "`_first_spike_steps` of a plain record `[T, ...]` as int64 `[1, ...]`."
     T = spk_rec.shape[0]
     if T > 255:
         steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
         return steps.view((1,) + spk_rec.shape[1:])
-    mask = spk_rec > 0 if spk_rec.numel() <= _SMALL_MASK else _spike_mask(spk_rec)
+    mask = torch.gt(spk_rec, _ZERO) if spk_rec.numel() <= _SMALL_MASK else _spike_mask(spk_rec)
     key = mask.view(torch.uint8).mul_(_kept_plain_weights(T, spk_rec.device, spk_rec.dim()))
     # T - 1 - first step with a spike, 0 if none (or only at T - 1): one subtraction gives the step
-    return torch.rsub(key.amax(0, keepdim=True), T - 1)
+    return torch.sub(_kept_last_step(T, spk_rec.device, spk_rec.dim()), key.amax(0, keepdim=True))
 
 # %% ../nbs/04_spiketime.ipynb #f1c3e540
 def _scatter_to_record(shape:torch.Size, steps:Tensor, src:Tensor) -> Tensor:
@@ -492,23 +500,6 @@ class _FirstSpikeMSE(torch.autograd.Function):
                              diff.reshape(1, -1) * (grad_loss * -ctx.scale))
         return grad.view(ctx.rec_shape), None, None
 
-# %% ../nbs/04_spiketime.ipynb #2448ab5b
-class _PlainFirstSpikeMSE(torch.autograd.Function):
-    "`_FirstSpikeMSE` (float32/64) for plain eager calls: a classic ctx `Function`, same sums."
-    @staticmethod
-    def forward(ctx, spk_rec, target_times, reduction):
-        T = spk_rec.shape[0]
-        steps = _plain_first_steps(spk_rec)
-        diff = steps - target_times                                # tau - target, [1, ...]
-        _save_mse(ctx, spk_rec, reduction, steps, diff)
-        flat = diff.view(-1)
-        return torch.dot(flat, flat).div_(T * T * (diff.numel() if reduction == 'mean' else 1))
-
-    @staticmethod
-    def backward(ctx, grad_loss):
-        steps, diff = ctx.saved_tensors
-        return _scatter_to_record(ctx.rec_shape, steps, diff * (grad_loss * -ctx.scale)), None, None
-
 # %% ../nbs/04_spiketime.ipynb #7d9f7754
 def _time_mse(spike_times:Tensor, target_times:Tensor, T:int, reduction:str,
               weight:Tensor=None, labels:Tensor=None) -> Tensor:
@@ -520,21 +511,65 @@ def _time_mse(spike_times:Tensor, target_times:Tensor, T:int, reduction:str,
     loss = loss * per_sample.unsqueeze(-1)
     return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
 
-# %% ../nbs/04_spiketime.ipynb #3cb63798
-def _plain_label_times(st:SpikeTime, spk_rec:Tensor, labels:Tensor):
-    "Target times for int64 `labels` of a plain record (see above), or None for the general route."
-    T, N = spk_rec.shape[0], spk_rec.shape[-1]
-    if (st.target_is_time or st.multi_spike or labels.dtype != torch.int64
-            or labels.shape != spk_rec.shape[1:-1] or labels.device != spk_rec.device):
-        return None
-    if not labels.is_cpu: check_labels(labels, 'targets', tuple(labels.shape), N, '[...]')
-    times = spk_rec.new_full(labels.shape + (N,), _wrap_time(st.off_target, T, 'off_target'))
-    try: return times.scatter_(-1, labels.unsqueeze(-1), _wrap_time(st.on_target, T, 'on_target'))
-    except (RuntimeError, IndexError):   # as in `_when_labels_fit`
+# %% ../nbs/04_spiketime.ipynb #a0d5ace4
+_TABLE_MAX_N = 256   # up to this many classes the target times come from a kept [N, N] table
+
+# %% ../nbs/04_spiketime.ipynb #d62c376e
+@functools.lru_cache(maxsize=16)
+def _kept_label_table(N:int, on:float, off:float, dtype:torch.dtype) -> Tensor:
+    "`[N, N]` target times on the CPU: row k is `off` except `on` at k (label k's targets)."
+    with torch.inference_mode(False), torch.no_grad():
+        return torch.full((N, N), off, dtype=dtype).fill_diagonal_(on)
+
+# %% ../nbs/04_spiketime.ipynb #eda615d3
+def _plain_label_times(labels:Tensor, spk_rec:Tensor, on:float, off:float) -> Tensor:
+    "Target times `[..., N]` of a plain CPU call: `on` at each int64 label `[...]`, `off` elsewhere."
+    N = spk_rec.shape[-1]
+    try:
+        if N <= _TABLE_MAX_N: return torch.embedding(_kept_label_table(N, on, off, spk_rec.dtype), labels)
+        times = spk_rec.new_full(labels.shape + (N,), off)
+        return times.scatter_(-1, labels.unsqueeze(-1), on)
+    except (RuntimeError, IndexError):   # a label out of range, named as in `_when_labels_fit`
         check_labels(labels, 'targets', tuple(labels.shape), N, '[...]')
         raise
 
-# %% ../nbs/04_spiketime.ipynb #871b4c50
+# %% ../nbs/04_spiketime.ipynb #bcf2a1bd
+def _step_handle(spk_rec:Tensor, steps:Tensor) -> Tensor:
+    "Zeros `[1, ...]` with gradient 1 to `spk_rec` at `steps` `[1, ...]` (NaN where not finite)."
+    picked = spk_rec.gather(0, steps)
+    return torch.sub(picked, picked.detach())   # x - x is exactly 0 for every finite x
+
+# %% ../nbs/04_spiketime.ipynb #61d4f1e3
+# Above this many entries the handle's `gather` and its backward's `scatter_add` (random reads and writes
+# over the whole record) cost more than the custom node's fixed cost they save: at T=100, B=256, N=1000
+# (25.6M entries) 30 ms against 20 ms for forward + backward, at 5.1M entries about even.
+_NATIVE_MAX = 2 ** 22
+
+# %% ../nbs/04_spiketime.ipynb #665dba38
+def _plain_cpu_call(spk_rec, labels) -> bool:
+    "Whether a call may take the plain CPU route: an eager float32/64 record, int64 labels `[...]`."
+    return (_eager_only(spk_rec, labels) and spk_rec.is_cpu and _plain_record(spk_rec, 2)
+            and spk_rec.numel() <= _NATIVE_MAX and labels.dtype == torch.int64 and labels.is_cpu
+            and labels.shape == spk_rec.shape[1:-1])
+
+# %% ../nbs/04_spiketime.ipynb #4ae373df
+def _finite_or_none(loss:Tensor):
+    "`loss`, or None when its value is NaN or infinite (the record held such a value where it was read)."
+    return loss if math.isfinite(loss.detach()) else None
+
+# %% ../nbs/04_spiketime.ipynb #e7d30723
+def _plain_mse(st:SpikeTime, spk_rec:Tensor, labels:Tensor, reduction:str):
+    "The temporal MSE of a plain CPU call with labels (see above); None: take the general route."
+    T = spk_rec.shape[0]
+    on, off = _wrap_time(st.on_target, T, 'on_target'), _wrap_time(st.off_target, T, 'off_target')
+    if max(on, off) >= T * T / 2: return None   # |tau - y| could leave smooth L1's quadratic part
+    target = _plain_label_times(labels, spk_rec, on, off)                   # [..., N]
+    steps = _plain_first_steps(spk_rec)                                     # [1, ..., N]
+    diff = torch.sub(steps, target)                                         # tau - y
+    beta = T * T * (diff.numel() if reduction == 'mean' else 1) / 2
+    return _finite_or_none(smooth_l1_sum(_step_handle(spk_rec, steps), diff, beta))
+
+# %% ../nbs/04_spiketime.ipynb #45cae05b
 class mse_temporal_loss(nn.Module):
     "Mean squared error between spike times and target times, both divided by T."
     def __init__(self, target_is_time:bool=False, # targets are times, not class labels
@@ -559,13 +594,10 @@ class mse_temporal_loss(nn.Module):
                ) -> Tensor:
         st = self.spk_time_fn
         one_node = not (st.tolerance or st.multi_spike or self.reduction == 'none')
-        if one_node and _eager_only(spk_rec, targets) and _plain_record(spk_rec, 2):
-            if self.weight is None:   # the plain call: one classic node
-                target_time = (_given_times(targets, spk_rec, False) if st.target_is_time
-                               else _plain_label_times(st, spk_rec, targets))
-                if target_time is not None and not target_time.requires_grad:
-                    return apply_function(_PlainFirstSpikeMSE, spk_rec, target_time,
-                                          self.reduction)
+        if (one_node and self.weight is None and not st.target_is_time
+                and _plain_cpu_call(spk_rec, targets)):
+            loss = _plain_mse(st, spk_rec, targets, self.reduction)
+            if loss is not None: return loss
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         if one_node and self.weight is None:
             target_time = st._targets(spk_rec, targets)
@@ -575,29 +607,20 @@ class mse_temporal_loss(nn.Module):
         T = spk_rec.shape[0]
         return _time_mse(spk_time, target_time, T, self.reduction, self.weight, targets)
 
-# %% ../nbs/04_spiketime.ipynb #88b7e915
-class _PlainFirstSpikeCE(torch.autograd.Function):
-    "`ce_temporal_loss` (float32/64, no weight, 'mean' or 'sum') for plain eager calls, one node."
-    @staticmethod
-    def forward(ctx, spk_rec, labels, negate, reduction):
-        steps = _plain_first_steps(spk_rec)                                # [1, ..., N]
-        times = steps.to(spk_rec.dtype)
-        logits = times.neg_() if negate else (times + 1).reciprocal_()
-        logp = torch.log_softmax(logits, -1)
-        index = labels.unsqueeze(0).unsqueeze(-1)
-        count = labels.numel() if reduction == 'mean' else 1
-        ctx.save_for_backward(steps, logp, index, logits)
-        ctx.rec_shape, ctx.count, ctx.negate = spk_rec.shape, count, negate
-        return logp.gather(-1, index).sum().neg_().div_(count)
+# %% ../nbs/04_spiketime.ipynb #e1ced186
+def _plain_ce(spk_rec:Tensor, labels:Tensor, negate:bool, reduction:str):
+    "The temporal cross-entropy of a plain CPU call (see above); None: take the general route."
+    steps = _plain_first_steps(spk_rec)                                     # [1, ..., N]
+    handle = _step_handle(spk_rec, steps)
+    logits = torch.sub(handle, steps) if negate else torch.sub(steps, handle).add_(1).reciprocal_()
+    logp = torch.log_softmax(logits, -1)
+    try: picked = logp.gather(-1, labels.unsqueeze(0).unsqueeze(-1))
+    except (RuntimeError, IndexError):   # a label out of range, -100 included
+        check_labels(labels, 'targets', tuple(labels.shape), spk_rec.shape[-1], '[...]')
+        raise
+    return _finite_or_none(picked.sum().div_(-(labels.numel() if reduction == 'mean' else 1)))
 
-    @staticmethod
-    def backward(ctx, grad_loss):
-        steps, logp, index, logits = ctx.saved_tensors
-        dz = logp.exp().scatter_(-1, index, -1., reduce='add').mul_(grad_loss / ctx.count)
-        if not ctx.negate: dz.mul_(logits).mul_(logits)
-        return _scatter_to_record(ctx.rec_shape, steps, dz), None, None, None
-
-# %% ../nbs/04_spiketime.ipynb #422793bc
+# %% ../nbs/04_spiketime.ipynb #05a4b6ed
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits -tau; 'reciprocal': logits 1/(tau+1)
@@ -613,16 +636,9 @@ class ce_temporal_loss(nn.Module):
     def forward(self, spk_rec:Tensor, # output spike record [T, ..., N]
                 targets:Tensor # class labels [...]
                ) -> Tensor:
-        if (self.reduction != 'none' and _eager_only(spk_rec, targets)
-                and _plain_record(spk_rec, 2) and self.weight is None
-                and targets.dtype == torch.int64 and targets.device == spk_rec.device
-                and targets.shape == spk_rec.shape[1:-1]):
-            N, negate = spk_rec.shape[-1], self.inverse == 'negate'
-            if not targets.is_cpu: check_labels(targets, 'targets', targets.shape, N, '[...]')
-            try: return apply_function(_PlainFirstSpikeCE, spk_rec, targets, negate, self.reduction)
-            except (RuntimeError, IndexError):   # on the CPU: the `gather`'s bounds check
-                check_labels(targets, 'targets', targets.shape, N, '[...]')
-                raise
+        if self.reduction != 'none' and self.weight is None and _plain_cpu_call(spk_rec, targets):
+            loss = _plain_ce(spk_rec, targets, self.inverse == 'negate', self.reduction)
+            if loss is not None: return loss
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)
         times = first_spike_time(spk_rec)

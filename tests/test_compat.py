@@ -17,6 +17,7 @@ def test_private_apis_exist():
     assert hasattr(torch._C._FunctionBase, 'apply')
     from torch.nn.modules.batchnorm import _BatchNorm
     assert issubclass(torch.nn.BatchNorm2d, _BatchNorm)
+    assert compat._smooth_l1_kernel is torch._C._nn.smooth_l1_loss   # (not the public fallback)
 
 def _private_torch_uses(path):
     "Attribute chains starting at `torch` with a `_private` part, e.g. torch._C._functorch, in a module's code."

@@ -1,8 +1,9 @@
-"""The plain-call route of snnlit.spiketime (classic ctx Functions for eager float32/64 calls) against the
-general route (exactly: the same kernels do the same arithmetic) and the naive loops of tests/oracles.py."""
+"""The plain-call routes of snnlit.spiketime against the general route and the naive loops of tests/oracles.py:
+`first_spike_time`'s classic ctx Function (exactly: the same kernels do the same arithmetic) and the losses'
+native-node CPU route (to rounding: its sums run in another order)."""
 import pytest, torch
 import snnlit.spiketime as S
-from snnlit.spiketime import first_spike_time, mse_temporal_loss, ce_temporal_loss, _PlainFirstSpikeMSE, _PlainFirstSpike
+from snnlit.spiketime import first_spike_time, mse_temporal_loss, ce_temporal_loss, _PlainFirstSpike
 from oracles import naive_times, naive_grad, naive_targets, naive_mse
 from helpers import assert_close, generator
 
@@ -10,12 +11,12 @@ DTYPES = [torch.float32, torch.float64]
 SHAPES = [(1, 1, 1), (2, 1, 3), (25, 4, 10), (255, 3, 4), (256, 2, 3), (300, 3, 5), (40, 300, 70)]
 
 
-def record(shape, dtype, *parts, p=0.05):
+def record(shape, dtype, *parts, p=0.05, nan=True):
     g = generator('plain', shape, dtype, p, *parts)
     spikes = torch.rand(shape, generator=g) < p
     values = torch.rand(shape, generator=g, dtype=torch.float64) * 2 + 1e-3          # any value > 0 spikes
-    silent = torch.tensor([0.0, -0.0, -1.0, float('nan')], dtype=torch.float64)[torch.randint(0, 4, shape, generator=g)]
-    return torch.where(spikes, values, silent).to(dtype)
+    silent = torch.tensor([0.0, -0.0, -1.0, float('nan') if nan else -0.5], dtype=torch.float64)
+    return torch.where(spikes, values, silent[torch.randint(0, 4, shape, generator=g)]).to(dtype)
 
 
 def fwd_bwd(fn, rec, *args, scale=1.0):
@@ -35,26 +36,32 @@ def general(monkeypatch):
     return run
 
 
+PLAIN_NODES = ('_PlainFirstSpikeBackward', 'SmoothL1LossBackward0', 'DivBackward0')   # first_spike_time, mse, ce
+
+
 def takes_plain_route(fn, rec, *args):
     x = rec.detach().requires_grad_()
-    return type(fn(x, *args).grad_fn).__name__.startswith('_PlainFirstSpike')
+    return type(fn(x, *args).grad_fn).__name__ in PLAIN_NODES
 
 
 @pytest.mark.parametrize('dtype', DTYPES)
 @pytest.mark.parametrize('shape', SHAPES)
 @pytest.mark.parametrize('reduction', ['mean', 'sum'])
-def test_mse_plain_route_equals_general_route_exactly(general, shape, dtype, reduction):
+def test_mse_plain_route_matches_general_route(general, shape, dtype, reduction):
     T, B, N = shape
-    rec = record(shape, dtype, reduction)
+    rec = record(shape, dtype, reduction, nan=False)
     labels = torch.randint(0, N, (B,), generator=generator('labels', shape))
     for on, off in [(0, -1), (2.5, T - 1), (-T, 0.25)]:
         loss = mse_temporal_loss(on_target=on, off_target=off, reduction=reduction)
-        assert takes_plain_route(loss, rec, labels)
+        wrapped = [t + T if t < 0 else t for t in (on, off)]
+        assert takes_plain_route(loss, rec, labels) == (max(wrapped) < T * T / 2)   # smooth L1's quadratic part
         for scale in (1.0, -3.7):
             a, ga = fwd_bwd(loss, rec, labels, scale=scale)
             b, gb = general(loss, rec, labels, scale=scale)
-            assert torch.equal(a, b) and torch.equal(ga, gb)
-    # against the naive loops (in float64)
+            assert_close(a, b); assert_close(ga, gb)
+            assert torch.equal(ga != 0, gb != 0)
+    # against the naive loops (in float64), NaN in the record included (the call is redone on the general route)
+    rec = record(shape, dtype, reduction)
     loss = mse_temporal_loss(on_target=1, off_target=-1, reduction=reduction)
     a, ga = fwd_bwd(loss, rec, labels)
     target = naive_targets(labels, N, T, on=1, off=-1)
@@ -84,11 +91,11 @@ def test_ce_plain_route_against_naive_loops(shape):
 @pytest.mark.parametrize('dtype', DTYPES)
 def test_mse_plain_given_times_and_other_layouts(general, dtype):
     T, B, C, N = 30, 3, 2, 5
-    rec = record((T, B, C, N), dtype, '4d')
+    rec = record((T, B, C, N), dtype, '4d', nan=False)
     times = torch.randint(-T, T, (B, C, N), generator=generator('times')).to(dtype)
     loss = mse_temporal_loss(target_is_time=True)
     for targets in (times, times[0, 0]):                      # [B, C, N], and [N] broadcast to every sample
-        assert takes_plain_route(loss, rec, targets)
+        assert not takes_plain_route(loss, rec, targets)      # given times: the general one-node route
         a, ga = fwd_bwd(loss, rec, targets)
         b, gb = general(loss, rec, targets)
         assert torch.equal(a, b) and torch.equal(ga, gb)
@@ -96,13 +103,15 @@ def test_mse_plain_given_times_and_other_layouts(general, dtype):
     loss = mse_temporal_loss()
     for r in (rec, rec.transpose(1, 2), rec[:, :, :1]):        # 4-D, non-contiguous, [T, B, 1, N]
         lab = labels if r.shape[1:-1] == labels.shape else labels[:, :1] if r.shape[2] == 1 else labels.t()
+        assert takes_plain_route(loss, r, lab)
         a, ga = fwd_bwd(loss, r, lab)
         b, gb = general(loss, r, lab)
-        assert torch.equal(a, b) and torch.equal(ga, gb)
-    two = record((T, N), dtype, '2d')                            # [T, N] with a 0-d label
+        assert_close(a, b); assert_close(ga, gb)
+    two = record((T, N), dtype, '2d', nan=False)                 # [T, N] with a 0-d label
+    assert takes_plain_route(loss, two, torch.tensor(2))
     a, ga = fwd_bwd(loss, two, torch.tensor(2))
     b, gb = general(loss, two, torch.tensor(2))
-    assert torch.equal(a, b) and torch.equal(ga, gb)
+    assert_close(a, b); assert_close(ga, gb)
 
 
 @pytest.mark.parametrize('dtype', DTYPES)
@@ -122,12 +131,14 @@ def test_ce_plain_route_matches_general_route(general, inverse, reduction):
     T, B, N = 25, 6, 10
     rec = record((T, B, N), torch.float32, 'ce', p=0.1)
     labels = torch.randint(0, N, (B,), generator=generator('ce labels'))
-    for dtype in DTYPES:
+    for dtype, nan in [(d, n) for d in DTYPES for n in (False, True)]:
+        r = record((T, B, N), torch.float32, 'ce', p=0.1, nan=False).to(dtype)
+        if nan: r[:, 0, 0] = 0; r[-1, 0, 0] = float('nan')     # a silent neuron holding NaN at its last step
         loss = ce_temporal_loss(inverse, reduction)
-        assert takes_plain_route(loss, rec.to(dtype), labels) == (reduction != 'none')
-        a, ga = fwd_bwd(loss, rec.to(dtype), labels, scale=-1.7)
-        b, gb = general(loss, rec.to(dtype), labels, scale=-1.7)
-        # one node against F.cross_entropy: the same sums in another order
+        assert takes_plain_route(loss, r, labels) == (reduction != 'none' and not nan)  # NaN: the general route
+        a, ga = fwd_bwd(loss, r, labels, scale=-1.7)
+        b, gb = general(loss, r, labels, scale=-1.7)
+        # native nodes against F.cross_entropy: the same sums in another order
         assert_close(a, b); assert_close(ga, gb)
         assert torch.equal(ga != 0, gb != 0)
     for value in (N, -1, -100):   # (-100 is F.cross_entropy's ignore_index: refused here too)
@@ -185,9 +196,23 @@ def test_plain_backward_is_the_gradient_of_the_sign_estimator_float64():
     assert torch.autograd.gradcheck(lambda r: surrogate_mse(r, rec, steps, target, T, B * N), (x,))
     expected, = torch.autograd.grad(surrogate_mse(x, rec, steps, target, T, B * N), x)
     assert expected.count_nonzero() == B * N - (steps[0] == target[0]).sum()
-    _PlainFirstSpikeMSE.apply(x, target[0], 'mean').backward()
+    loss = mse_temporal_loss(on_target=0, off_target=-1)
+    assert takes_plain_route(loss, rec, torch.tensor([0, 3, 1]))
+    loss(x, torch.tensor([0, 3, 1])).backward()
     assert_close(x.grad, expected)
     y = rec.clone().requires_grad_()
     g = torch.randn(B, N, dtype=torch.float64, generator=generator('g'))
     (_PlainFirstSpike.apply(y) * g).sum().backward()
     assert torch.equal(y.grad, naive_grad((T, B, N), steps.double(), g[None]))
+
+
+def test_large_records_take_the_general_route(monkeypatch):
+    "Above `_NATIVE_MAX` entries the losses take the general route (the handle's random accesses cost more there)."
+    rec, labels = record((10, 3, 4), torch.float32, 'large', nan=False), torch.tensor([0, 1, 3])
+    mse, ce = mse_temporal_loss(), ce_temporal_loss()
+    assert takes_plain_route(mse, rec, labels) and takes_plain_route(ce, rec, labels)
+    small = fwd_bwd(mse, rec, labels), fwd_bwd(ce, rec, labels)
+    monkeypatch.setattr(S, '_NATIVE_MAX', rec.numel() - 1)
+    assert not takes_plain_route(mse, rec, labels) and not takes_plain_route(ce, rec, labels)
+    for (a, ga), (b, gb) in zip(small, (fwd_bwd(mse, rec, labels), fwd_bwd(ce, rec, labels))):
+        assert_close(a, b); assert_close(ga, gb)
