@@ -165,22 +165,17 @@ def _plain_record(spk_rec:Tensor, min_dim:int=1) -> bool:
     return (spk_rec.dtype in _PLAIN_FLOATS and spk_rec.dim() >= min_dim and spk_rec.numel() > 0
             and spk_rec.shape[0] <= _EXACT_INTEGERS[torch.float32])
 
-# %% ../nbs/04_spiketime.ipynb #edda6c46
+# %% ../nbs/04_spiketime.ipynb #9f2fc1e5
 @functools.lru_cache(maxsize=64)
-def _kept_plain_weights(T:int, device:torch.device, ndim:int) -> Tensor:
-    "The uint8 weights T - 1 - t (T <= 256) shaped `[T, 1, ..., 1]`, made once per (T, ndim)."
+def _kept_plain_weights(T:int, device:torch.device, ndim:int) -> tuple:
+    "The uint8 weights T - 1 - t (T <= 256) `[T, 1, ..., 1]` and T - 1 as int64 `[1, ..., 1]`, kept."
     with torch.inference_mode(False), torch.no_grad():
         weight = torch.arange(T - 1, -1, -1, dtype=torch.uint8, device=device)
-        return weight.view((T,) + (1,) * (ndim - 1))
+        # a byte tensor subtracted from the int64 `last` gives int64 steps, ready to index with
+        last = torch.full((1,) * ndim, T - 1, dtype=torch.int64, device=device)
+        return weight.view((T,) + (1,) * (ndim - 1)), last
 
-# %% ../nbs/04_spiketime.ipynb #b7c9181f
-@functools.lru_cache(maxsize=64)
-def _kept_last_step(T:int, device:torch.device, ndim:int) -> Tensor:
-    "T - 1 as int64 shaped `[1, ..., 1]`: a byte tensor subtracted from it gives int64 steps."
-    with torch.inference_mode(False), torch.no_grad():
-        return torch.full((1,) * ndim, T - 1, dtype=torch.int64, device=device)
-
-# %% ../nbs/04_spiketime.ipynb #24b80729
+# %% ../nbs/04_spiketime.ipynb #c07f695e
 def _plain_first_steps(spk_rec:Tensor) -> Tensor:
     "`_first_spike_steps` of a plain record `[T, ...]` as int64 `[1, ...]`."
     T = spk_rec.shape[0]
@@ -188,9 +183,9 @@ def _plain_first_steps(spk_rec:Tensor) -> Tensor:
         steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
         return steps.view((1,) + spk_rec.shape[1:])
     mask = torch.gt(spk_rec, _ZERO) if spk_rec.numel() <= _SMALL_MASK else _spike_mask(spk_rec)
-    key = mask.view(torch.uint8).mul_(_kept_plain_weights(T, spk_rec.device, spk_rec.dim()))
+    weight, last = _kept_plain_weights(T, spk_rec.device, spk_rec.dim())
     # T - 1 - first step with a spike, 0 if none (or only at T - 1): one subtraction gives the step
-    return torch.sub(_kept_last_step(T, spk_rec.device, spk_rec.dim()), key.amax(0, keepdim=True))
+    return torch.sub(last, mask.view(torch.uint8).mul_(weight).amax(0, keepdim=True))
 
 # %% ../nbs/04_spiketime.ipynb #f1c3e540
 def _scatter_to_record(shape:torch.Size, steps:Tensor, src:Tensor) -> Tensor:
@@ -545,12 +540,12 @@ def _step_handle(spk_rec:Tensor, steps:Tensor) -> Tensor:
 # (25.6M entries) 30 ms against 20 ms for forward + backward, at 5.1M entries about even.
 _NATIVE_MAX = 2 ** 22
 
-# %% ../nbs/04_spiketime.ipynb #665dba38
+# %% ../nbs/04_spiketime.ipynb #13b3bff7
 def _plain_cpu_call(spk_rec, labels) -> bool:
     "Whether a call may take the plain CPU route: an eager float32/64 record, int64 labels `[...]`."
-    return (_eager_only(spk_rec, labels) and spk_rec.is_cpu and _plain_record(spk_rec, 2)
-            and spk_rec.numel() <= _NATIVE_MAX and labels.dtype == torch.int64 and labels.is_cpu
-            and labels.shape == spk_rec.shape[1:-1])
+    return (_eager_only(spk_rec, labels) and spk_rec.is_cpu and labels.is_cpu
+            and labels.dtype == torch.int64 and _plain_record(spk_rec, 2)
+            and spk_rec.numel() <= _NATIVE_MAX and labels.shape == spk_rec.shape[1:-1])
 
 # %% ../nbs/04_spiketime.ipynb #4ae373df
 def _finite_or_none(loss:Tensor):
@@ -607,18 +602,25 @@ class mse_temporal_loss(nn.Module):
         T = spk_rec.shape[0]
         return _time_mse(spk_time, target_time, T, self.reduction, self.weight, targets)
 
-# %% ../nbs/04_spiketime.ipynb #e1ced186
+# %% ../nbs/04_spiketime.ipynb #86ffff01
+@functools.lru_cache(maxsize=16)
+def _kept_label_bounds(N:int) -> Tensor:
+    "An empty `[N, 0]` tensor: an `embedding` into it checks labels against [0, N), writing nothing."
+    with torch.inference_mode(False), torch.no_grad(): return torch.empty(N, 0)
+
+# %% ../nbs/04_spiketime.ipynb #ec84d5d9
 def _plain_ce(spk_rec:Tensor, labels:Tensor, negate:bool, reduction:str):
     "The temporal cross-entropy of a plain CPU call (see above); None: take the general route."
+    N = spk_rec.shape[-1]
+    try: torch.embedding(_kept_label_bounds(N), labels)   # -100 refused, not skipped
+    except (RuntimeError, IndexError):
+        check_labels(labels, 'targets', tuple(labels.shape), N, '[...]')
+        raise
     steps = _plain_first_steps(spk_rec)                                     # [1, ..., N]
     handle = _step_handle(spk_rec, steps)
     logits = torch.sub(handle, steps) if negate else torch.sub(steps, handle).add_(1).reciprocal_()
-    logp = torch.log_softmax(logits, -1)
-    try: picked = logp.gather(-1, labels.unsqueeze(0).unsqueeze(-1))
-    except (RuntimeError, IndexError):   # a label out of range, -100 included
-        check_labels(labels, 'targets', tuple(labels.shape), spk_rec.shape[-1], '[...]')
-        raise
-    return _finite_or_none(picked.sum().div_(-(labels.numel() if reduction == 'mean' else 1)))
+    logits = logits[0] if logits.dim() <= 3 else logits[0].movedim(-1, 1)  # classes in dim 1
+    return _finite_or_none(F.cross_entropy(logits, labels, reduction=reduction))
 
 # %% ../nbs/04_spiketime.ipynb #05a4b6ed
 class ce_temporal_loss(nn.Module):
