@@ -175,15 +175,15 @@ def _kept_plain_weights(T:int, device:torch.device, ndim:int) -> tuple:
         last = torch.full((1,) * ndim, T - 1, dtype=torch.int64, device=device)
         return weight.view((T,) + (1,) * (ndim - 1)), last
 
-# %% ../nbs/04_spiketime.ipynb #c07f695e
-def _plain_first_steps(spk_rec:Tensor) -> Tensor:
-    "`_first_spike_steps` of a plain record `[T, ...]` as int64 `[1, ...]`."
+# %% ../nbs/04_spiketime.ipynb #362a9955
+def _plain_first_steps(spk_rec:Tensor, keys:tuple=None) -> Tensor:
+    "`_first_spike_steps` of a plain record `[T, ...]` as int64 `[1, ...]` (`keys`: its kept weights)."
     T = spk_rec.shape[0]
     if T > 255:
         steps = _first_spike_steps(_spike_mask(spk_rec.reshape(T, -1)))
         return steps.view((1,) + spk_rec.shape[1:])
     mask = torch.gt(spk_rec, _ZERO) if spk_rec.numel() <= _SMALL_MASK else _spike_mask(spk_rec)
-    weight, last = _kept_plain_weights(T, spk_rec.device, spk_rec.dim())
+    weight, last = keys or _kept_plain_weights(T, spk_rec.device, spk_rec.dim())
     # T - 1 - first step with a spike, 0 if none (or only at T - 1): one subtraction gives the step
     return torch.sub(last, mask.view(torch.uint8).mul_(weight).amax(0, keepdim=True))
 
@@ -516,12 +516,13 @@ def _kept_label_table(N:int, on:float, off:float, dtype:torch.dtype) -> Tensor:
     with torch.inference_mode(False), torch.no_grad():
         return torch.full((N, N), off, dtype=dtype).fill_diagonal_(on)
 
-# %% ../nbs/04_spiketime.ipynb #eda615d3
-def _plain_label_times(labels:Tensor, spk_rec:Tensor, on:float, off:float) -> Tensor:
+# %% ../nbs/04_spiketime.ipynb #caa2a2a8
+def _plain_label_times(labels:Tensor, spk_rec:Tensor, on:float, off:float, table:Tensor=None) -> Tensor:
     "Target times `[..., N]` of a plain CPU call: `on` at each int64 label `[...]`, `off` elsewhere."
     N = spk_rec.shape[-1]
+    if table is None and N <= _TABLE_MAX_N: table = _kept_label_table(N, on, off, spk_rec.dtype)
     try:
-        if N <= _TABLE_MAX_N: return torch.embedding(_kept_label_table(N, on, off, spk_rec.dtype), labels)
+        if table is not None: return torch.embedding(table, labels)
         times = spk_rec.new_full(labels.shape + (N,), off)
         return times.scatter_(-1, labels.unsqueeze(-1), on)
     except (RuntimeError, IndexError):   # a label out of range, named as in `_when_labels_fit`
@@ -540,31 +541,57 @@ def _step_handle(spk_rec:Tensor, steps:Tensor) -> Tensor:
 # (25.6M entries) 30 ms against 20 ms for forward + backward, at 5.1M entries about even.
 _NATIVE_MAX = 2 ** 22
 
-# %% ../nbs/04_spiketime.ipynb #13b3bff7
-def _plain_cpu_call(spk_rec, labels) -> bool:
-    "Whether a call may take the plain CPU route: an eager float32/64 record, int64 labels `[...]`."
+# %% ../nbs/04_spiketime.ipynb #341234a9
+def _plain_types(spk_rec, labels) -> bool:
+    "Whether types allow the plain CPU route: eager, a float32/64 CPU record, int64 CPU labels."
     return (_eager_only(spk_rec, labels) and spk_rec.is_cpu and labels.is_cpu
-            and labels.dtype == torch.int64 and _plain_record(spk_rec, 2)
-            and spk_rec.numel() <= _NATIVE_MAX and labels.shape == spk_rec.shape[1:-1])
+            and spk_rec.dtype in _PLAIN_FLOATS and labels.dtype == torch.int64)
+
+# %% ../nbs/04_spiketime.ipynb #07b31c63
+def _plain_shapes(spk_rec:Tensor, labels:Tensor) -> bool:
+    "Whether shapes allow the plain CPU route: a record `[T, ..., N]` of <= `_NATIVE_MAX`, labels `[...]`."
+    return (_plain_record(spk_rec, 2) and spk_rec.numel() <= _NATIVE_MAX
+            and labels.shape == spk_rec.shape[1:-1])
+
+# %% ../nbs/04_spiketime.ipynb #c239a972
+_MAX_PLANS = 32
+
+# %% ../nbs/04_spiketime.ipynb #5083bf68
+def _kept_plan(module:nn.Module, key:tuple, make, *args):
+    "`make(*args)`, made once per `key` and kept on `module` (at most `_MAX_PLANS`, then afresh)."
+    plans = module.__dict__.setdefault('_plain_plans', {})   # a plain attribute: not in state_dict
+    if key not in plans:
+        if len(plans) >= _MAX_PLANS: plans.clear()
+        plans[key] = make(*args)
+    return plans[key]
 
 # %% ../nbs/04_spiketime.ipynb #4ae373df
 def _finite_or_none(loss:Tensor):
     "`loss`, or None when its value is NaN or infinite (the record held such a value where it was read)."
     return loss if math.isfinite(loss.detach()) else None
 
-# %% ../nbs/04_spiketime.ipynb #e7d30723
-def _plain_mse(st:SpikeTime, spk_rec:Tensor, labels:Tensor, reduction:str):
-    "The temporal MSE of a plain CPU call with labels (see above); None: take the general route."
-    T = spk_rec.shape[0]
+# %% ../nbs/04_spiketime.ipynb #b4638abe
+def _mse_plan(st:SpikeTime, spk_rec:Tensor, labels:Tensor, reduction:str, weight):
+    "What the plain MSE needs for this call's shapes and options (see above); None: the general route."
+    if (weight is not None or st.tolerance or st.multi_spike or st.target_is_time
+            or reduction not in ('mean', 'sum') or not _plain_shapes(spk_rec, labels)): return None
+    T, N = spk_rec.shape[0], spk_rec.shape[-1]
     on, off = _wrap_time(st.on_target, T, 'on_target'), _wrap_time(st.off_target, T, 'off_target')
     if max(on, off) >= T * T / 2: return None   # |tau - y| could leave smooth L1's quadratic part
-    target = _plain_label_times(labels, spk_rec, on, off)                   # [..., N]
-    steps = _plain_first_steps(spk_rec)                                     # [1, ..., N]
-    diff = torch.sub(steps, target)                                         # tau - y
-    beta = T * T * (diff.numel() if reduction == 'mean' else 1) / 2
+    keys = _kept_plain_weights(T, spk_rec.device, spk_rec.dim()) if T <= 255 else None
+    table = _kept_label_table(N, on, off, spk_rec.dtype) if N <= _TABLE_MAX_N else None
+    terms = spk_rec.numel() // T if reduction == 'mean' else 1
+    return keys, table, on, off, T * T * terms / 2
+
+# %% ../nbs/04_spiketime.ipynb #36718edd
+def _plain_mse(plan:tuple, spk_rec:Tensor, labels:Tensor):
+    "The temporal MSE of a plain CPU call with labels, by `plan` (see above); None: the general route."
+    keys, table, on, off, beta = plan
+    steps = _plain_first_steps(spk_rec, keys)                                # [1, ..., N]
+    diff = torch.sub(steps, _plain_label_times(labels, spk_rec, on, off, table))   # tau - y
     return _finite_or_none(smooth_l1_sum(_step_handle(spk_rec, steps), diff, beta))
 
-# %% ../nbs/04_spiketime.ipynb #45cae05b
+# %% ../nbs/04_spiketime.ipynb #6679e2e8
 class mse_temporal_loss(nn.Module):
     "Mean squared error between spike times and target times, both divided by T."
     def __init__(self, target_is_time:bool=False, # targets are times, not class labels
@@ -584,15 +611,23 @@ class mse_temporal_loss(nn.Module):
         self.register_buffer('weight', weight)
         self.__name__ = 'mse_temporal_loss'
 
+    def _plain_plan(self, spk_rec, labels):
+        "The plain CPU route's plan for this call, kept per shapes and options; None: the general route."
+        st, weight = self._modules['spk_time_fn'], self._buffers['weight']   # (no Module.__getattr__)
+        key = (spk_rec.shape, labels.shape, spk_rec.dtype, self.reduction, weight is None,
+               st.target_is_time, st.multi_spike, st.tolerance, st.on_target, st.off_target)
+        return _kept_plan(self, key, _mse_plan, st, spk_rec, labels, self.reduction, weight)
+
     def forward(self, spk_rec:Tensor, # output spike record [T, ..., N]
                 targets:Tensor # labels [...], or times with target_is_time
                ) -> Tensor:
-        st = self.spk_time_fn
-        one_node = not (st.tolerance or st.multi_spike or self.reduction == 'none')
-        if (one_node and self.weight is None and not st.target_is_time
-                and _plain_cpu_call(spk_rec, targets)):
-            loss = _plain_mse(st, spk_rec, targets, self.reduction)
+        if _plain_types(spk_rec, targets):
+            plan = self._plain_plan(spk_rec, targets)
+            loss = None if plan is None else _plain_mse(plan, spk_rec, targets)
             if loss is not None: return loss
+        st = self.spk_time_fn
+        check_option(self.reduction, 'reduction', ('mean', 'sum', 'none'))   # (it may have been set)
+        one_node = not (st.tolerance or st.multi_spike or self.reduction == 'none')
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         if one_node and self.weight is None:
             target_time = st._targets(spk_rec, targets)
@@ -608,21 +643,28 @@ def _kept_label_bounds(N:int) -> Tensor:
     "An empty `[N, 0]` tensor: an `embedding` into it checks labels against [0, N), writing nothing."
     with torch.inference_mode(False), torch.no_grad(): return torch.empty(N, 0)
 
-# %% ../nbs/04_spiketime.ipynb #ec84d5d9
-def _plain_ce(spk_rec:Tensor, labels:Tensor, negate:bool, reduction:str):
-    "The temporal cross-entropy of a plain CPU call (see above); None: take the general route."
-    N = spk_rec.shape[-1]
-    try: torch.embedding(_kept_label_bounds(N), labels)   # -100 refused, not skipped
+# %% ../nbs/04_spiketime.ipynb #d4e835b8
+def _ce_plan(spk_rec:Tensor, labels:Tensor, reduction:str, weight):
+    "What the plain cross-entropy needs for this call's shapes and options; None: the general route."
+    if weight is not None or reduction == 'none' or not _plain_shapes(spk_rec, labels): return None
+    T, N = spk_rec.shape[0], spk_rec.shape[-1]
+    return _kept_plain_weights(T, spk_rec.device, spk_rec.dim()) if T <= 255 else None, _kept_label_bounds(N)
+
+# %% ../nbs/04_spiketime.ipynb #6193cd64
+def _plain_ce(plan:tuple, spk_rec:Tensor, labels:Tensor, negate:bool, reduction:str):
+    "The temporal cross-entropy of a plain CPU call, by `plan` (see above); None: the general route."
+    keys, bounds = plan
+    try: torch.embedding(bounds, labels)   # -100 refused, not skipped
     except (RuntimeError, IndexError):
-        check_labels(labels, 'targets', tuple(labels.shape), N, '[...]')
+        check_labels(labels, 'targets', tuple(labels.shape), spk_rec.shape[-1], '[...]')
         raise
-    steps = _plain_first_steps(spk_rec)                                     # [1, ..., N]
+    steps = _plain_first_steps(spk_rec, keys)                               # [1, ..., N]
     handle = _step_handle(spk_rec, steps)
     logits = torch.sub(handle, steps) if negate else torch.sub(steps, handle).add_(1).reciprocal_()
     logits = logits[0] if logits.dim() <= 3 else logits[0].movedim(-1, 1)  # classes in dim 1
     return _finite_or_none(F.cross_entropy(logits, labels, reduction=reduction))
 
-# %% ../nbs/04_spiketime.ipynb #05a4b6ed
+# %% ../nbs/04_spiketime.ipynb #fc879316
 class ce_temporal_loss(nn.Module):
     "Cross-entropy over output neurons of the negated (or reciprocal) first-spike times."
     def __init__(self, inverse:str='negate', # 'negate': logits -tau; 'reciprocal': logits 1/(tau+1)
@@ -638,8 +680,12 @@ class ce_temporal_loss(nn.Module):
     def forward(self, spk_rec:Tensor, # output spike record [T, ..., N]
                 targets:Tensor # class labels [...]
                ) -> Tensor:
-        if self.reduction != 'none' and self.weight is None and _plain_cpu_call(spk_rec, targets):
-            loss = _plain_ce(spk_rec, targets, self.inverse == 'negate', self.reduction)
+        if _plain_types(spk_rec, targets):
+            weight = self._buffers['weight']   # (no Module.__getattr__)
+            key = (spk_rec.shape, targets.shape, spk_rec.dtype, self.reduction, weight is None)
+            plan = _kept_plan(self, key, _ce_plan, spk_rec, targets, self.reduction, weight)
+            loss = None if plan is None else _plain_ce(plan, spk_rec, targets, self.inverse == 'negate',
+                                                       self.reduction)
             if loss is not None: return loss
         _check_record(spk_rec, 'spk_rec', min_dim=2, nonempty=True)
         targets = _check_class_labels(targets, spk_rec).to(spk_rec.device)

@@ -225,6 +225,33 @@ def test_large_records_take_the_general_route(monkeypatch):
     assert takes_plain_route(mse, rec, labels) and takes_plain_route(ce, rec, labels)
     small = fwd_bwd(mse, rec, labels), fwd_bwd(ce, rec, labels)
     monkeypatch.setattr(S, '_NATIVE_MAX', rec.numel() - 1)
+    mse, ce = mse_temporal_loss(), ce_temporal_loss()          # (a module keeps its plan per shape)
     assert not takes_plain_route(mse, rec, labels) and not takes_plain_route(ce, rec, labels)
     for (a, ga), (b, gb) in zip(small, (fwd_bwd(mse, rec, labels), fwd_bwd(ce, rec, labels))):
         assert_close(a, b); assert_close(ga, gb)
+
+
+def test_kept_plans_follow_the_options():
+    "A plan is kept per shapes and options: changing an option after a call gives the new option's answer."
+    T, B, N = 12, 3, 4
+    rec, labels = record((T, B, N), torch.float64, 'plans', p=0.2, nan=False), torch.tensor([0, 3, 1])
+    loss = mse_temporal_loss()
+    loss(rec, labels)                                               # a plan is made and kept
+    for name, value in [('on_target', 2.), ('off_target', 5.), ('tolerance', 1.)]:
+        setattr(loss.spk_time_fn, name, value)
+        fresh = mse_temporal_loss(**{k: getattr(loss.spk_time_fn, k) for k in ('on_target', 'off_target', 'tolerance')})
+        assert_close(loss(rec, labels), fresh(rec, labels))
+    loss.reduction = 'sum'
+    assert_close(loss(rec, labels), mse_temporal_loss(on_target=2., off_target=5., tolerance=1., reduction='sum')(rec, labels))
+    loss.reduction = 'avg'                                              # not an option: refused, not summed
+    with pytest.raises(ValueError, match='avg'): loss(rec, labels)
+    loss.reduction = 'sum'
+    loss.weight = torch.rand(N, dtype=torch.float64)
+    assert not takes_plain_route(loss, rec, labels)
+    ce = ce_temporal_loss()
+    a = ce(rec, labels); ce.reduction = 'sum'
+    assert_close(ce(rec, labels), a * B)
+    for shape in [(T, b, N) for b in range(1, 40)]:                   # many shapes: at most 32 plans kept
+        ce(record(shape, torch.float64, 'many', nan=False), torch.zeros(shape[1], dtype=torch.long))
+    assert len(ce._plain_plans) <= S._MAX_PLANS
+    assert list(ce.state_dict()) == []
