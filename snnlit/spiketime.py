@@ -556,14 +556,15 @@ def _plain_shapes(spk_rec:Tensor, labels:Tensor) -> bool:
 # %% ../nbs/04_spiketime.ipynb #c239a972
 _MAX_PLANS = 32
 
-# %% ../nbs/04_spiketime.ipynb #5083bf68
+# %% ../nbs/04_spiketime.ipynb #934462f7
 def _kept_plan(module:nn.Module, key:tuple, make, *args):
     "`make(*args)`, made once per `key` and kept on `module` (at most `_MAX_PLANS`, then afresh)."
     plans = module.__dict__.setdefault('_plain_plans', {})   # a plain attribute: not in state_dict
-    if key not in plans:
+    plan = plans.get(key, plans)   # (one lookup: another thread may clear the dict in between)
+    if plan is plans:
         if len(plans) >= _MAX_PLANS: plans.clear()
-        plans[key] = make(*args)
-    return plans[key]
+        plan = plans[key] = make(*args)
+    return plan
 
 # %% ../nbs/04_spiketime.ipynb #4ae373df
 def _finite_or_none(loss:Tensor):
